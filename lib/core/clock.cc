@@ -1,0 +1,10 @@
+#include "core/clock.h"
+
+namespace ferry {
+
+RealClock& RealClock::Get() {
+  static RealClock clock;
+  return clock;
+}
+
+}  // namespace ferry
