@@ -1,0 +1,226 @@
+#include "placement/filters.h"
+
+#include <algorithm>
+#include <array>
+
+namespace ferry::placement {
+
+const char* FilterName(Filter f) {
+  switch (f) {
+    case Filter::kNone: return "none";
+    case Filter::kExcluded: return "excluded";
+    case Filter::kCurrentNode: return "current node";
+    case Filter::kNotReady: return "not ready";
+    case Filter::kCordoned: return "cordoned";
+    case Filter::kTaint: return "taint";
+    case Filter::kNodeSelector: return "node selector";
+    case Filter::kCpuModel: return "cpu model";
+    case Filter::kVersion: return "version";
+    case Filter::kCpu: return "cpu";
+    case Filter::kMemory: return "memory";
+    case Filter::kDedicatedCpus: return "dedicated cpus";
+    case Filter::kHugepages: return "hugepages";
+    case Filter::kNuma: return "numa";
+    case Filter::kAffinity: return "affinity";
+    case Filter::kAntiAffinity: return "anti-affinity";
+  }
+  return "unknown";
+}
+
+int32_t GroupPresence::CountOn(NodeId node) const {
+  auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(node, int32_t{0}));
+  return it != counts.end() && it->first == node ? it->second : 0;
+}
+
+VmId GroupPresence::ExampleOn(NodeId node) const {
+  auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(node, int32_t{0}));
+  if (it == counts.end() || it->first != node) return kNoId;
+  return example[static_cast<size_t>(it - counts.begin())];
+}
+
+GroupPresence ComputePresence(const ClusterIndex& index, const UsageTable& usage, GroupId group,
+                              VmId exclude) {
+  GroupPresence p;
+  if (group < 0) return p;
+  std::vector<std::pair<NodeId, VmId>> where;
+  for (VmId m : index.members(group)) {
+    if (m == exclude) continue;
+    ++p.members;
+    const NodeId loc = index.location(m);
+    const NodeId to = usage.migrating_to[static_cast<size_t>(m)];
+    if (loc != kNoId) where.emplace_back(loc, m);
+    if (to != kNoId && to != loc) where.emplace_back(to, m);
+  }
+  std::sort(where.begin(), where.end());
+  int32_t best = 0;
+  for (const auto& [node, vm] : where) {
+    if (p.counts.empty() || p.counts.back().first != node) {
+      p.counts.emplace_back(node, 0);
+      p.example.push_back(vm);
+    }
+    if (++p.counts.back().second > best) {
+      best = p.counts.back().second;
+      p.main_node = node;
+    }
+  }
+  return p;
+}
+
+VmContext MakeVmContext(const ClusterIndex& index, const UsageTable& usage, VmId vm,
+                        const Demand& demand, bool enforce_best_effort) {
+  VmContext ctx;
+  ctx.vm = vm;
+  ctx.source = index.location(vm);
+  ctx.demand = demand;
+  ctx.group = index.group_of(vm);
+  if (ctx.group >= 0) {
+    ctx.presence = ComputePresence(index, usage, ctx.group, vm);
+    ctx.enforce_group = !index.group(ctx.group).best_effort || enforce_best_effort;
+  }
+  // A guest may move to an older libvirt/QEMU only as far back as the version it first
+  // booted on (its machine type exists there); otherwise the target must not be older than
+  // the source.
+  const Vm& spec = index.vm(vm);
+  auto floor = [&](int64_t source_version, int64_t boot_version) -> int64_t {
+    if (boot_version > 0 && (source_version == 0 || boot_version < source_version)) {
+      return boot_version;
+    }
+    return source_version;
+  };
+  const HypervisorVersion src =
+      ctx.source == kNoId ? HypervisorVersion{} : index.node(ctx.source).version;
+  ctx.libvirt_floor = floor(src.libvirt, spec.boot_version.libvirt);
+  ctx.qemu_floor = floor(src.qemu, spec.boot_version.qemu);
+  return ctx;
+}
+
+Ledger LedgerOf(const ClusterIndex& index, const UsageTable& usage, NodeId node) {
+  const auto n = static_cast<size_t>(node);
+  Ledger l;
+  l.cpu_millis = usage.cpu_millis[n];
+  l.memory_bytes = usage.memory_bytes[n];
+  l.dedicated_cpus = usage.dedicated_cpus[n];
+  l.cell_cpu = usage.cell_cpu_millis.data() + index.cell_offset(node);
+  l.cell_mem = usage.cell_memory_bytes.data() + index.cell_offset(node);
+  l.pool_bytes = usage.hugepage_bytes.data() + index.pool_offset(node);
+  return l;
+}
+
+bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint) {
+  for (const Toleration& t : tolerations) {
+    const bool key_ok = (t.key.empty() && t.exists) || t.key == taint.key;
+    const bool value_ok = t.exists || t.value == taint.value;
+    const bool effect_ok = t.any_effect || t.effect == taint.effect;
+    if (key_ok && value_ok && effect_ok) return true;
+  }
+  return false;
+}
+
+Rejection CheckStatic(const ClusterIndex& index, const VmContext& ctx, NodeId node_id) {
+  const Node& node = index.node(node_id);
+  const Vm& vm = index.vm(ctx.vm);
+  if (ctx.excluded != nullptr && (*ctx.excluded)[static_cast<size_t>(node_id)] != 0) {
+    return {Filter::kExcluded};
+  }
+  if (node_id == ctx.source) return {Filter::kCurrentNode};
+  if (!node.ready) return {Filter::kNotReady};
+  if (node.unschedulable) return {Filter::kCordoned};
+  for (size_t i = 0; i < node.taints.size(); ++i) {
+    const Taint& t = node.taints[i];
+    if (t.effect == TaintEffect::kPreferNoSchedule) continue;
+    if (!Tolerates(vm.tolerations, t)) return {Filter::kTaint, 0, 0, static_cast<int64_t>(i)};
+  }
+  int64_t entry = 0;
+  for (const auto& [key, value] : vm.node_selector) {
+    auto it = node.labels.find(key);
+    if (it == node.labels.end() || it->second != value) return {Filter::kNodeSelector, 0, 0, entry};
+    ++entry;
+  }
+  if (!vm.cpu_model.empty()) {
+    if (vm.cpu_model == kHostPassthrough) {
+      if (ctx.source != kNoId && node.cpu_model != index.node(ctx.source).cpu_model) {
+        return {Filter::kCpuModel, 0, 0, 0};
+      }
+    } else if (node.cpu_model != vm.cpu_model &&
+               std::find(node.cpu_models.begin(), node.cpu_models.end(), vm.cpu_model) ==
+                   node.cpu_models.end()) {
+      return {Filter::kCpuModel, 0, 0, 1};
+    }
+  }
+  if (ctx.libvirt_floor > 0 && node.version.libvirt < ctx.libvirt_floor) {
+    return {Filter::kVersion, ctx.libvirt_floor, node.version.libvirt, 0};
+  }
+  if (ctx.qemu_floor > 0 && node.version.qemu < ctx.qemu_floor) {
+    return {Filter::kVersion, ctx.qemu_floor, node.version.qemu, 1};
+  }
+  return {};
+}
+
+Rejection CheckCapacity(const Node& node, const Ledger& used, const Demand& d) {
+  const int64_t cpu_free = node.cpu_millis - used.cpu_millis;
+  if (d.cpu_millis > cpu_free) return {Filter::kCpu, d.cpu_millis, cpu_free};
+  const int64_t mem_free = node.memory_bytes - used.memory_bytes;
+  if (d.memory_bytes > mem_free) return {Filter::kMemory, d.memory_bytes, mem_free};
+  if (d.dedicated_cpus > 0) {
+    const int64_t ded_free = node.dedicated_cpus - used.dedicated_cpus;
+    if (d.dedicated_cpus > ded_free) return {Filter::kDedicatedCpus, d.dedicated_cpus, ded_free};
+  }
+  if (d.hugepage_size > 0) {
+    int64_t free_bytes = 0;
+    for (size_t i = 0; i < node.hugepages.size(); ++i) {
+      if (node.hugepages[i].page_size_bytes == d.hugepage_size) {
+        free_bytes = node.hugepages[i].total_bytes - used.pool_bytes[i];
+        break;
+      }
+    }
+    if (d.hugepage_bytes > free_bytes) {
+      return {Filter::kHugepages, d.hugepage_bytes, free_bytes, d.hugepage_size};
+    }
+  }
+  if (d.numa_nodes > 0) {
+    const int k = d.numa_nodes;
+    std::array<int, kMaxNumaCells> chosen{};
+    if (!FitNumaCells(node, used.cell_cpu, used.cell_mem, k, CeilDiv(d.cpu_millis, k),
+                      CeilDiv(d.memory_bytes + d.hugepage_bytes, k), chosen.data())) {
+      // need = cells asked; have = cells that could take one share.
+      int fitting = 0;
+      const int64_t cpu_share = CeilDiv(d.cpu_millis, k);
+      const int64_t mem_share = CeilDiv(d.memory_bytes + d.hugepage_bytes, k);
+      for (size_t c = 0; c < node.numa_cells.size(); ++c) {
+        if (node.numa_cells[c].cpu_millis - used.cell_cpu[c] >= cpu_share &&
+            node.numa_cells[c].memory_bytes - used.cell_mem[c] >= mem_share) {
+          ++fitting;
+        }
+      }
+      return {Filter::kNuma, k, fitting, mem_share};
+    }
+  }
+  return {};
+}
+
+Rejection CheckGroup(const ClusterIndex& index, const VmContext& ctx, NodeId node) {
+  if (!ctx.enforce_group) return {};
+  const ServerGroup& g = index.group(ctx.group);
+  const int32_t here = ctx.presence.CountOn(node);
+  if (g.policy == GroupPolicy::kAffinity) {
+    if (!ctx.presence.counts.empty() && here == 0) {
+      return {Filter::kAffinity, 1, 0, ctx.presence.main_node};
+    }
+    return {};
+  }
+  if (here >= g.max_per_node) {
+    return {Filter::kAntiAffinity, g.max_per_node, here, ctx.presence.ExampleOn(node)};
+  }
+  return {};
+}
+
+Rejection CheckNode(const ClusterIndex& index, const UsageTable& usage, const VmContext& ctx,
+                    NodeId node) {
+  Rejection r = CheckStatic(index, ctx, node);
+  if (r.rejected()) return r;
+  r = CheckCapacity(index.node(node), LedgerOf(index, usage, node), ctx.demand);
+  if (r.rejected()) return r;
+  return CheckGroup(index, ctx, node);
+}
+
+}  // namespace ferry::placement

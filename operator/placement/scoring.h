@@ -1,0 +1,44 @@
+// Weights: how the nodes that pass every filter are ranked. Each component is a score from
+// 0 to 100 (higher is better); the total is the weighted sum. Integer arithmetic only, so
+// equal input gives equal output on every machine.
+#pragma once
+
+#include <cstdint>
+
+#include "placement/filters.h"
+
+namespace ferry::placement {
+
+// Why each weight exists (see docs/placement.md):
+//  * least_loaded: spreading load leaves headroom for guests to grow and for the next
+//    migration or drain to land somewhere.
+//  * least_pinned (oVirt): keep the dedicated-CPU pools of nodes free for the VMs that need
+//    pinning; pinned VMs are also the hardest to evacuate, so do not pile them up.
+//  * group: the best-effort rules are preferences, so they are a score: prefer the node
+//    holding an affinity group, and the node with fewest anti-affinity members. It weighs
+//    the most so a preference is broken only when no node can honour it.
+//  * inflight: migrations in and out of a node share its network and CPU; a node already
+//    busy migrating converges slower and makes the next one slower.
+struct Weights {
+  int least_loaded = 1;
+  int least_pinned = 1;
+  int group = 3;
+  int inflight = 1;
+};
+
+struct ScoreBreakdown {
+  int32_t least_loaded = 0;  // 0..100 each
+  int32_t least_pinned = 0;
+  int32_t group = 0;
+  int32_t inflight = 0;
+  int64_t total = 0;
+};
+
+// Scores `node` for the VM of `ctx` (which passed the filters there).
+ScoreBreakdown ScoreNode(const ClusterIndex& index, const UsageTable& usage, const VmContext& ctx,
+                         NodeId node, const Weights& weights);
+
+// The group component alone: 100 when the node honours the group's preference fully.
+int32_t GroupScore(const ClusterIndex& index, const VmContext& ctx, NodeId node);
+
+}  // namespace ferry::placement

@@ -1,0 +1,117 @@
+// Input types of the placement engine: a plain snapshot of the cluster.
+//
+// The engine is pure: no Kubernetes, libvirt, JSON or I/O types appear here. The operator's
+// controllers translate API objects into these structs (quantities already parsed into
+// integers) and translate decisions back into status.
+//
+// Units: memory and hugepages in bytes; shared CPU in millicores (spec.cpus × 1000);
+// dedicated (pinnable) CPUs as whole CPU counts; versions in libvirt's encoding
+// (major × 1,000,000 + minor × 1,000 + micro, e.g. 9000000 for 9.0.0).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ferry::placement {
+
+enum class TaintEffect { kNoSchedule, kPreferNoSchedule, kNoExecute };
+
+struct Taint {
+  std::string key;
+  std::string value;
+  TaintEffect effect = TaintEffect::kNoSchedule;
+};
+
+// Kubernetes toleration semantics: `exists` ignores the value; an empty key with `exists`
+// tolerates every taint; `any_effect` matches every effect.
+struct Toleration {
+  std::string key;
+  std::string value;
+  bool exists = false;
+  bool any_effect = true;
+  TaintEffect effect = TaintEffect::kNoSchedule;
+};
+
+struct NumaCell {
+  int64_t cpu_millis = 0;
+  int64_t memory_bytes = 0;
+};
+
+struct HugepagePool {
+  int64_t page_size_bytes = 0;  // e.g. 2Mi or 1Gi
+  int64_t total_bytes = 0;      // allocatable; the engine subtracts the VMs using it
+};
+
+// libvirt and QEMU versions of a node (libvirt's integer encoding).
+struct HypervisorVersion {
+  int64_t libvirt = 0;
+  int64_t qemu = 0;
+};
+
+struct Node {
+  std::string name;
+  bool ready = true;
+  bool unschedulable = false;  // cordoned (spec.unschedulable)
+  std::map<std::string, std::string> labels;
+  std::vector<Taint> taints;
+  int64_t cpu_millis = 0;       // allocatable CPU for VMs
+  int64_t memory_bytes = 0;     // allocatable memory for VMs (not counting hugepages)
+  int64_t dedicated_cpus = 0;   // CPUs that may be pinned (a subset of cpu_millis)
+  std::vector<NumaCell> numa_cells;
+  std::vector<HugepagePool> hugepages;
+  std::string cpu_model;                     // host CPU model name
+  std::vector<std::string> cpu_models;       // named guest models the host can run
+  HypervisorVersion version;
+};
+
+enum class EvictionStrategy { kLiveMigrate, kLiveMigrateIfPossible, kShutdown, kNone };
+
+inline constexpr const char* kHostPassthrough = "host-passthrough";
+
+struct Vm {
+  std::string name;  // unique in the snapshot (the adapter uses "namespace/name")
+  int64_t cpu_millis = 0;
+  int64_t memory_bytes = 0;
+  bool dedicated_cpus = false;  // every vCPU pinned to a host CPU of the dedicated pool
+  int numa_nodes = 0;           // 0: no NUMA shape; k: split evenly over k host cells
+  int64_t hugepage_size_bytes = 0;  // 0: normal memory; else memory comes from this pool
+  std::string cpu_model;            // "", "host-passthrough" or a named model
+  std::map<std::string, std::string> node_selector;
+  std::vector<Toleration> tolerations;
+  std::string server_group;  // "" = none
+  std::string node;          // current node; "" = not placed yet
+  EvictionStrategy eviction_strategy = EvictionStrategy::kLiveMigrate;
+  // Versions of the node the guest first booted on (its machine type); 0 = unknown.
+  HypervisorVersion boot_version;
+};
+
+enum class GroupPolicy { kAffinity, kAntiAffinity };
+
+struct ServerGroup {
+  std::string name;
+  GroupPolicy policy = GroupPolicy::kAntiAffinity;
+  bool best_effort = false;
+  int max_per_node = 1;  // anti-affinity only: members allowed on one node
+  // Optional explicit member list (e.g. from status). Membership itself comes from
+  // Vm::server_group; a listed name that is not a VM of the group is reported as a problem.
+  std::vector<std::string> members;
+};
+
+// A migration that has started and not finished. It reserves the VM's resources on the
+// target, and for server groups the VM counts on both source and target until it ends.
+struct InFlightMigration {
+  std::string vm;
+  std::string source_node;
+  std::string target_node;
+};
+
+struct ClusterSnapshot {
+  std::vector<Node> nodes;
+  std::vector<Vm> vms;
+  std::vector<ServerGroup> groups;
+  std::vector<InFlightMigration> migrations;
+};
+
+}  // namespace ferry::placement
