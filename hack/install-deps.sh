@@ -8,7 +8,7 @@ PKGS=(
   # build
   build-essential cmake pkg-config ninja-build
   libcpprest-dev libssl-dev zlib1g-dev libboost-system-dev
-  nlohmann-json3-dev libvirt-dev prometheus-cpp-dev libcurl4-openssl-dev
+  nlohmann-json3-dev libvirt-dev prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # real parts for tests: kube-apiserver build + etcd (shared/kube recipe)
   golang-1.19-go golang-github-modern-go-reflect2-dev etcd-server openssl curl
@@ -18,6 +18,8 @@ PKGS=(
   busybox-static iproute2 gcc libc6-dev procps psmisc util-linux
   # scripts
   jq python3
+  # handler: domain XML parsing (libxml2, also a libvirt dependency)
+  libxml2-dev
 )
 
 missing=()

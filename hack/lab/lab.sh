@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# Ferry's migration lab: two simulated nodes on one machine, each a network namespace with its
+# own libvirtd, and a small QEMU (TCG) guest that dirties memory and prints a heartbeat.
+#
+#   hack/lab/lab.sh up                      guest image, QEMU 10 (bookworm-backports), netns, daemons
+#   hack/lab/lab.sh boot RAM WS RATE [HB]   start the guest on node A (MiB, MiB, MiB/s, ms)
+#   hack/lab/lab.sh define RAM WS RATE      define the guest on node A without starting it
+#   hack/lab/lab.sh status | where | hb NODE | uri NODE | peer-uri NODE | netns NODE
+#   hack/lab/lab.sh run NODE CMD...         run CMD inside node's network namespace
+#   hack/lab/lab.sh kill-daemon NODE | start-daemon NODE
+#   hack/lab/lab.sh down [--purge]          stop everything; leaves no processes, netns or routes
+#
+# Layout (recipe: /work/shared/lab/README.md):
+#   $FERRY_LAB_CACHE (/var/cache/ferry-lab)  downloaded .debs only (kernel, QEMU from backports)
+#   $FERRY_LAB_DIR   (/tmp/ferry-lab)        unpacked QEMU, guest image, per-node daemon dirs.
+#     Not under /var or /run: each node's mount namespace bind-mounts its own /var and /run,
+#     and the emulator, kernel and initrd must stay visible to both daemons.
+# Network: ferrylab-a 10.251.0.1 <-veth-> ferrylab-b 10.251.0.2, blackhole route for
+#   10.251.0.0/24 in the host namespace so a TCP client started by mistake on the host fails
+#   locally instead of following the default route. Host-side clients use the unix sockets.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${FERRY_LAB_CACHE:-/var/cache/ferry-lab}
+LAB=${FERRY_LAB_DIR:-/tmp/ferry-lab}
+IMG=$LAB/images
+QBPO=$LAB/qemu-bpo
+APTD=$LAB/apt
+SUBNET=10.251.0.0/24
+IP_A=10.251.0.1 IP_B=10.251.0.2
+NS_A=ferrylab-a NS_B=ferrylab-b
+UUID_A=f0000000-0000-4000-8000-00000000000a
+UUID_B=f0000000-0000-4000-8000-00000000000b
+VM=${FERRY_LAB_VM:-ferry-lab-vm}
+VM_UUID=f0000000-0000-4000-8000-0000000000c1
+KPKG_META=linux-image-cloud-amd64
+BPO_PKGS="qemu-system-x86 qemu-system-common qemu-system-data seabios qemu-system-modules-opengl qemu-system-modules-spice qemu-system-gui"
+
+log() { printf '[lab %s] %s\n' "$(date +%T.%3N)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+ns() { [ "$1" = A ] && echo $NS_A || echo $NS_B; }
+ipof() { [ "$1" = A ] && echo $IP_A || echo $IP_B; }
+ndir() { echo "$LAB/nodes/$1"; }
+uri() { echo "qemu+unix:///system?socket=$(ndir "$1")/run/libvirt/libvirt-sock"; }
+peer_uri() { echo "qemu+tcp://$(ipof "$1")/system"; }
+V() { local n=$1; shift; virsh -q -c "$(uri "$n")" "$@"; }
+serial() { echo "$(ndir "$1")/var/log/libvirt/qemu/$VM-serial.log"; }
+
+apt_mirror() {  # the machine's own Debian mirror (never hard-coded)
+  local u
+  for u in $(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}') \
+           $(grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print $2}'); do
+    case "$u" in *security*) ;; *) echo "${u%/}"; return ;; esac
+  done
+}
+
+# QEMU 10 from bookworm-backports, unpacked, never installed: bookworm's 7.2 lacks the fix
+# "physmem: Fix migration dirty bitmap coherency with TCG memory access" (QEMU 9.0) and
+# corrupts TCG guests during migration.
+fetch_qemu() {
+  [ -x "$QBPO/qemu-system-x86_64" ] && return 0
+  mkdir -p "$CACHE/debs-bpo" "$APTD/lists/partial" "$APTD/cache/archives/partial"
+  if ! ls "$CACHE"/debs-bpo/qemu-system-x86_*.deb >/dev/null 2>&1; then
+    echo "deb $(apt_mirror) bookworm-backports main" > "$APTD/sources.list"
+    local o=(-o Dir::Etc::SourceList="$APTD/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+             -o Dir::State::Lists="$APTD/lists" -o Dir::Cache="$APTD/cache")
+    log "downloading QEMU from bookworm-backports into $CACHE/debs-bpo"
+    apt-get "${o[@]}" -q update >/dev/null
+    local p args=(); for p in $BPO_PKGS; do args+=("$p/bookworm-backports"); done
+    (cd "$CACHE/debs-bpo" && apt-get "${o[@]}" -q download "${args[@]}" 2>&1 | grep -v unsandboxed >&2 || true)
+    ls "$CACHE"/debs-bpo/qemu-system-x86_*.deb >/dev/null 2>&1 || die "QEMU download failed"
+  fi
+  rm -rf "$QBPO"; mkdir -p "$QBPO"
+  local d; for d in "$CACHE"/debs-bpo/*.deb; do dpkg-deb -x "$d" "$QBPO"; done
+  cat > "$QBPO/qemu-system-x86_64" <<EOF
+#!/bin/sh
+# QEMU from bookworm-backports unpacked under $QBPO. QEMU_MODULE_DIR first, so bookworm's 7.2
+# modules in /usr/lib/x86_64-linux-gnu/qemu are never loaded into QEMU 10.
+export QEMU_MODULE_DIR=$QBPO/usr/lib/x86_64-linux-gnu/qemu
+exec $QBPO/usr/bin/qemu-system-x86_64 -L $QBPO/usr/share/qemu -L $QBPO/usr/share/seabios "\$@"
+EOF
+  chmod +x "$QBPO/qemu-system-x86_64"
+  log "QEMU: $("$QBPO/qemu-system-x86_64" --version | head -1)"
+}
+
+build_image() {
+  mkdir -p "$IMG" "$CACHE/debs"
+  if [ ! -s "$IMG/vmlinuz" ]; then
+    local kpkg deb
+    kpkg=$(apt-cache depends "$KPKG_META" | awk '/Depends: linux-image-/{print $2; exit}')
+    [ -n "$kpkg" ] || die "cannot resolve $KPKG_META"
+    deb=$(ls "$CACHE"/debs/"${kpkg}"_*.deb 2>/dev/null | head -1 || true)
+    if [ -z "$deb" ]; then
+      log "downloading $kpkg (unpacked for its vmlinuz, never installed)"
+      (cd "$CACHE/debs" && apt-get -q download "$kpkg" 2>&1 | grep -v unsandboxed >&2 || true)
+      deb=$(ls "$CACHE"/debs/"${kpkg}"_*.deb | head -1)
+    fi
+    rm -rf "$LAB/kx"; dpkg-deb -x "$deb" "$LAB/kx"
+    cp "$LAB"/kx/boot/vmlinuz-* "$IMG/vmlinuz"; rm -rf "$LAB/kx"
+  fi
+  if [ -s "$IMG/initrd.cpio.gz" ] && [ "$IMG/initrd.cpio.gz" -nt "$HERE/guest/dirtier.c" ] \
+     && [ "$IMG/initrd.cpio.gz" -nt "$HERE/guest/init" ]; then return 0; fi
+  log "building guest initramfs (busybox + dirtier)"
+  gcc -O2 -Wall -static -o "$IMG/dirtier" "$HERE/guest/dirtier.c"
+  local r="$IMG/root"; rm -rf "$r"; mkdir -p "$r"/{bin,dev,proc,sys,tmp}
+  cp /bin/busybox "$IMG/dirtier" "$r/bin/"; cp "$HERE/guest/init" "$r/init"; chmod +x "$r/init"
+  local a; for a in sh mount cat echo sleep; do ln -s busybox "$r/bin/$a"; done
+  mknod "$r/dev/console" c 5 1
+  (cd "$r" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$IMG/initrd.cpio.gz")
+  rm -rf "$r"
+}
+
+write_node() {
+  local n=$1 d uuid; d=$(ndir "$n"); [ "$n" = A ] && uuid=$UUID_A || uuid=$UUID_B
+  mkdir -p "$d"/etc "$d"/run/lock "$d"/var/{lib/libvirt/qemu,lib/libvirt/images,cache/libvirt,log/libvirt/qemu,tmp}
+  chmod 1777 "$d/var/tmp"; ln -sfn /run "$d/var/run"; ln -sfn /run/lock "$d/var/lock"
+  cat > "$d/etc/libvirtd.conf" <<EOF
+# Ferry lab node $n (bind-mounted over /etc/libvirt in the node's mount namespace)
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "$(ipof "$n")"
+tcp_port = "16509"
+auth_tcp = "none"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_dir = "/run/libvirt"
+# libvirt refuses to migrate to a host with its own UUID (both would read the same SMBIOS)
+host_uuid = "$uuid"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+EOF
+  cat > "$d/etc/qemu.conf" <<EOF
+# Ferry lab node $n
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+# both daemons share one cgroup tree and would clash on machine/qemu-1-<vm>
+cgroup_controllers = [ ]
+# post-copy needs userfaultfd (CAP_SYS_PTRACE when vm.unprivileged_userfaultfd=0)
+clear_emulator_capabilities = 0
+stdio_handler = "file"
+migration_host = "$(ipof "$n")"
+migration_address = "$(ipof "$n")"
+migration_port_min = 49152
+migration_port_max = 49215
+EOF
+  : > "$d/etc/libvirt.conf"
+  # libvirt 9.0 resolves its built-in qemu user before reading qemu.conf: private passwd/group
+  { cat /etc/passwd; grep -q '^libvirt-qemu:' /etc/passwd || echo 'libvirt-qemu:x:64055:64055:lab:/var/lib/libvirt:/usr/sbin/nologin'; } > "$d/passwd"
+  { cat /etc/group; grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:'; grep -q '^kvm:' /etc/group || echo 'kvm:x:64056:'; } > "$d/group"
+  cat > "$d/daemon.sh" <<EOF
+#!/bin/bash
+# ip netns exec $(ns "$n") unshare --mount --propagation private $d/daemon.sh
+set -e
+mount --make-rprivate /
+mount --bind $d/etc /etc/libvirt
+mount --bind $d/passwd /etc/passwd
+mount --bind $d/group /etc/group
+mount --bind $d/run /run
+mount --bind $d/var /var
+exec /usr/sbin/libvirtd --listen --config /etc/libvirt/libvirtd.conf --pid-file /run/libvirtd.pid
+EOF
+  chmod +x "$d/daemon.sh"
+}
+
+daemon_pid() { local f; f="$(ndir "$1")/run/libvirtd.pid"; [ -s "$f" ] && cat "$f"; }
+daemon_alive() { local p; p=$(daemon_pid "$1" 2>/dev/null) || return 1; [ -n "$p" ] && [ -d "/proc/$p" ] && grep -q libvirtd "/proc/$p/comm"; }
+
+start_daemon() {
+  local n=$1 d i; d=$(ndir "$n")
+  daemon_alive "$n" && return 0
+  rm -f "$d/run/libvirtd.pid"
+  setsid ip netns exec "$(ns "$n")" unshare --mount --propagation private "$d/daemon.sh" </dev/null >>"$d/daemon.out" 2>&1 &
+  for i in $(seq 1 150); do
+    [ -S "$d/run/libvirt/libvirt-sock" ] && V "$n" version >/dev/null 2>&1 && { log "node $n: libvirtd pid $(daemon_pid "$n")"; return 0; }
+    sleep 0.2
+  done
+  tail -5 "$d/daemon.out" >&2 || true
+  die "node $n: libvirtd did not come up"
+}
+
+kill_daemon() {  # SIGKILL, as a crash would: guests keep running
+  local n=$1 p; p=$(daemon_pid "$n" 2>/dev/null || true)
+  [ -n "$p" ] && [ -d "/proc/$p" ] && kill -9 "$p" && log "node $n: libvirtd pid $p killed"
+  return 0
+}
+
+cmd_up() {
+  local t0=$SECONDS
+  mkdir -p "$LAB"
+  build_image
+  fetch_qemu
+  if ! ip netns list | grep -qw $NS_A; then
+    ip netns add $NS_A; ip netns add $NS_B
+    ip link add flabA0 type veth peer name flabB0
+    ip link set flabA0 netns $NS_A; ip link set flabB0 netns $NS_B
+    ip -n $NS_A addr add $IP_A/24 dev flabA0; ip -n $NS_B addr add $IP_B/24 dev flabB0
+    local n; for n in A B; do ip -n "$(ns $n)" link set lo up; ip -n "$(ns $n)" link set "flab${n}0" up; done
+  fi
+  ip route show type blackhole | grep -q "^blackhole $SUBNET" || ip route add blackhole $SUBNET
+  ip netns exec $NS_A busybox ping -c1 -W2 $IP_B >/dev/null || die "veth ping failed"
+  write_node A; write_node B
+  start_daemon A; start_daemon B
+  # warm both daemons' capability cache for our emulator (the first probe takes seconds)
+  V A domcapabilities --emulatorbin "$QBPO/qemu-system-x86_64" --virttype qemu >/dev/null & local ca=$!
+  V B domcapabilities --emulatorbin "$QBPO/qemu-system-x86_64" --virttype qemu >/dev/null & local cb=$!
+  wait $ca $cb
+  log "up in $((SECONDS - t0)) s: $NS_A $IP_A <-> $NS_B $IP_B"
+}
+
+domxml() {  # ram ws rate hb
+  cat <<EOF
+<domain type='qemu'>
+  <name>$VM</name>
+  <uuid>$VM_UUID</uuid>
+  <memory unit='MiB'>$1</memory>
+  <currentMemory unit='MiB'>$1</currentMemory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
+    <kernel>$IMG/vmlinuz</kernel>
+    <initrd>$IMG/initrd.cpio.gz</initrd>
+    <cmdline>console=ttyS0 panic=-1 loglevel=4 ferry.mem=$2 ferry.rate=$3 ferry.hb=$4</cmdline>
+  </os>
+  <features><acpi/></features>
+  <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>$QBPO/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='file'>
+      <source path='/var/log/libvirt/qemu/$VM-serial.log' append='on'/>
+      <target port='0'/>
+    </serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
+clean_guest() {  # remove the guest from both nodes, truncate serial logs
+  local n
+  for n in A B; do
+    daemon_alive "$n" || continue
+    V "$n" destroy "$VM" >/dev/null 2>&1 || true
+    V "$n" undefine "$VM" >/dev/null 2>&1 || true
+    mkdir -p "$(dirname "$(serial "$n")")"; : > "$(serial "$n")"
+  done
+}
+
+cmd_define() {
+  local ram=${1:-256} ws=${2:-64} rate=${3:-16} hb=${4:-200}
+  daemon_alive A && daemon_alive B || die "lab is not up (hack/lab/lab.sh up)"
+  clean_guest
+  domxml "$ram" "$ws" "$rate" "$hb" > "$LAB/$VM.xml"
+  V A define "$LAB/$VM.xml" >/dev/null
+  log "guest $VM defined on A (ram=${ram}MiB ws=${ws}MiB dirty=${rate}MiB/s)"
+}
+
+cmd_boot() {
+  local t0=$SECONDS i
+  cmd_define "$@"
+  V A start "$VM" >/dev/null
+  for i in $(seq 1 450); do grep -q 'lab: hb=1 ' "$(serial A)" 2>/dev/null && break; sleep 0.2; done
+  grep -q 'lab: hb=1 ' "$(serial A)" || die "guest printed no heartbeat within 90 s"
+  log "guest $VM running on A, first heartbeat after $((SECONDS - t0)) s"
+}
+
+cmd_where() {  # prints the node where the guest runs (running or paused), else exit 1
+  local n s
+  for n in A B; do
+    daemon_alive "$n" || continue
+    s=$(V "$n" domstate "$VM" 2>/dev/null | head -1 || true)
+    [ "$s" = running ] && { echo "$n"; return 0; }
+  done
+  return 1
+}
+
+cmd_hb() {  # last heartbeat line of the node's serial log: "<hb> <errs>" (nothing if none)
+  local l; l=$(grep -a 'lab: hb=' "$(serial "$1")" 2>/dev/null | tail -1 || true)
+  [ -n "$l" ] || return 0
+  echo "$(sed -E 's/.*hb=([0-9]+).*/\1/' <<<"$l") $(sed -E 's/.*errs=([0-9]+).*/\1/' <<<"$l")"
+}
+
+cmd_status() {
+  local n
+  for n in A B; do
+    if daemon_alive "$n"; then
+      echo "node $n ($(ns "$n") $(ipof "$n")): libvirtd $(daemon_pid "$n"); domains: $(V "$n" list --all 2>&1 | tr -s ' ' | tr '\n' ';')"
+      echo "  serial: $(tail -1 "$(serial "$n")" 2>/dev/null | cut -c1-110)"
+    else echo "node $n: libvirtd not running"; fi
+  done
+}
+
+kill_pids() {  # TERM, then KILL what is left
+  [ $# -gt 0 ] || return 0
+  kill "$@" 2>/dev/null || true
+  local i p alive
+  for i in $(seq 1 30); do
+    alive=0; for p in "$@"; do [ -d "/proc/$p" ] && alive=1; done
+    [ $alive = 0 ] && return 0; sleep 0.1
+  done
+  kill -9 "$@" 2>/dev/null || true
+}
+
+cmd_down() {
+  local n pids p
+  for n in A B; do
+    daemon_alive "$n" && for p in $(V "$n" list --name 2>/dev/null); do V "$n" destroy "$p" >/dev/null 2>&1 || true; done
+  done
+  # everything that lives in our namespaces: libvirtd, QEMU, clients started with `run`
+  for n in A B; do
+    if ip netns list | grep -qw "$(ns $n)"; then
+      pids=$(ip netns pids "$(ns $n)" 2>/dev/null || true)
+      [ -n "$pids" ] && log "stopping $(ns $n) processes: $(echo $pids)" && kill_pids $pids
+    fi
+  done
+  # QEMU processes of our emulator that escaped (should be none)
+  pids=$(pgrep -f "$QBPO/usr/bin/qemu-system-x86_64" || true)
+  [ -n "$pids" ] && log "killing leftover QEMU $(echo $pids)" && kill_pids $pids
+  for n in A B; do ip netns list | grep -qw "$(ns $n)" && ip netns del "$(ns $n)" && log "netns $(ns $n) deleted"; done
+  ip route show type blackhole | grep -q "^blackhole $SUBNET" && ip route del blackhole $SUBNET
+  rm -rf "$LAB/nodes"
+  [ "${1:-}" = --purge ] && rm -rf "$LAB"
+  return 0
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) shift; cmd_down "$@" ;;
+  boot) shift; cmd_boot "$@" ;;
+  define) shift; cmd_define "$@" ;;
+  clean-guest) clean_guest ;;
+  where) cmd_where ;;
+  hb) cmd_hb "${2:?node}" ;;
+  serial) serial "${2:?node}" ;;
+  status) cmd_status ;;
+  uri) uri "${2:?node}" ;;
+  peer-uri) peer_uri "${2:?node}" ;;
+  netns) ns "${2:?node}" ;;
+  vm) echo "$VM" ;;
+  run) n=${2:?node}; shift 2; exec ip netns exec "$(ns "$n")" "$@" ;;
+  kill-daemon) kill_daemon "${2:?node}" ;;
+  start-daemon) start_daemon "${2:?node}" ;;
+  virsh) n=${2:?node}; shift 2; V "$n" "$@" ;;
+  *) sed -n '2,/^set -euo/p' "$0" | grep '^#'; exit 2 ;;
+esac

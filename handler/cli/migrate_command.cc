@@ -1,0 +1,258 @@
+#include "cli/migrate_command.h"
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/clock.h"
+#include "libvirt/libvirt_hypervisor.h"
+#include "migration/migration_engine.h"
+
+namespace ferry::cli {
+namespace {
+
+using migration::Millis;
+
+StatusOr<std::uint64_t> ParseUnsigned(const std::string& flag, const std::string& v) {
+  std::size_t used = 0;
+  unsigned long long n = 0;
+  try {
+    if (!v.empty() && v[0] == '-') throw std::invalid_argument(v);
+    n = std::stoull(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size()) return InvalidError(flag + ": expected a non-negative integer, got '" + v + "'");
+  return static_cast<std::uint64_t>(n);
+}
+
+StatusOr<double> ParsePositive(const std::string& flag, const std::string& v) {
+  std::size_t used = 0;
+  double d = 0;
+  try {
+    d = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size() || !(d > 0)) return InvalidError(flag + ": expected a positive number, got '" + v + "'");
+  return d;
+}
+
+double MiB(std::uint64_t b) { return static_cast<double>(b) / 1048576.0; }
+
+}  // namespace
+
+std::string MigrateUsage() {
+  return R"(usage: ferry-handler migrate DOMAIN --from URI --to URI [options]
+  --from URI                this node's libvirtd (e.g. qemu:///system)
+  --to URI                  the target's libvirtd, as the source daemon reaches it (peer-to-peer)
+  --to-client URI           the target's libvirtd as this process reaches it (default: --to)
+  --mode auto|precopy|postcopy   (default auto)
+  --bandwidth MiB/s         cap the migration stream (default: unlimited)
+  --max-downtime ms         the most the guest may be paused (default 300)
+  --downtime-schedule a,b,c ascending steps ending at or below --max-downtime
+  --timeout-per-gib s       completion timeout per GiB of guest RAM (default 150)
+  --parallel N              parallel connections (pre-copy only)
+  --migrate-uri tcp://host[:port]   data-stream address
+  --no-postcopy             never switch to post-copy
+  --no-auto-converge        never throttle the guest's vCPUs
+  --offline                 cold migration (the guest must be stopped, see --shutdown)
+  --shutdown                offline: shut a running guest down first (destroy after 30 s)
+  --copy-storage            copy local disks (VIR_MIGRATE_NON_SHARED_DISK)
+  --poll-ms N               job-stat sampling interval (default 300)
+  --quiet                   no progress lines
+SIGINT/SIGTERM cancel the migration (refused after the post-copy switch).
+)";
+}
+
+StatusOr<MigrateCommand> ParseMigrateArgs(const std::vector<std::string>& args) {
+  MigrateCommand c;
+  auto& o = c.options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> StatusOr<std::string> {
+      if (i + 1 >= args.size()) return InvalidError(a + " needs a value");
+      return args[++i];
+    };
+#define FERRY_VALUE(var)                   \
+  auto var##_or = value();                 \
+  if (!var##_or.ok()) return var##_or.status(); \
+  const std::string var = *var##_or
+    if (a == "--from") {
+      FERRY_VALUE(v);
+      o.source_uri = v;
+    } else if (a == "--to") {
+      FERRY_VALUE(v);
+      o.destination_uri = v;
+    } else if (a == "--to-client") {
+      FERRY_VALUE(v);
+      o.destination_client_uri = v;
+    } else if (a == "--mode") {
+      FERRY_VALUE(v);
+      auto m = migration::ParseMode(v);
+      if (!m) return InvalidError("--mode: expected auto, precopy or postcopy, got '" + v + "'");
+      o.mode = *m;
+    } else if (a == "--bandwidth") {
+      FERRY_VALUE(v);
+      auto n = ParseUnsigned(a, v);
+      if (!n.ok()) return n.status();
+      o.bandwidth_mib_per_s = *n;
+    } else if (a == "--max-downtime") {
+      FERRY_VALUE(v);
+      auto n = ParseUnsigned(a, v);
+      if (!n.ok()) return n.status();
+      if (*n == 0 || *n > 3600000) return InvalidError("--max-downtime: must be 1..3600000 ms");
+      o.max_downtime_ms = static_cast<std::uint32_t>(*n);
+    } else if (a == "--downtime-schedule") {
+      FERRY_VALUE(v);
+      std::size_t start = 0;
+      o.downtime_schedule_ms.clear();
+      while (start <= v.size()) {
+        const std::size_t comma = v.find(',', start);
+        auto n = ParseUnsigned(a, v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (!n.ok()) return n.status();
+        o.downtime_schedule_ms.push_back(static_cast<std::uint32_t>(*n));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (a == "--timeout-per-gib") {
+      FERRY_VALUE(v);
+      auto d = ParsePositive(a, v);
+      if (!d.ok()) return d.status();
+      o.completion_timeout_per_gib_s = *d;
+    } else if (a == "--parallel") {
+      FERRY_VALUE(v);
+      auto n = ParseUnsigned(a, v);
+      if (!n.ok()) return n.status();
+      if (*n > 1000) return InvalidError("--parallel: too many connections");
+      o.parallel_connections = static_cast<std::uint32_t>(*n);
+    } else if (a == "--migrate-uri") {
+      FERRY_VALUE(v);
+      o.migrate_uri = v;
+    } else if (a == "--poll-ms") {
+      FERRY_VALUE(v);
+      auto n = ParseUnsigned(a, v);
+      if (!n.ok()) return n.status();
+      if (*n < 10 || *n > 10000) return InvalidError("--poll-ms: must be 10..10000");
+      o.poll_interval = Millis(*n);
+    } else if (a == "--no-postcopy") {
+      o.allow_postcopy = false;
+    } else if (a == "--no-auto-converge") {
+      o.allow_auto_converge = false;
+    } else if (a == "--offline") {
+      o.offline = true;
+    } else if (a == "--shutdown") {
+      o.stop_running = true;
+    } else if (a == "--copy-storage") {
+      o.copy_storage = true;
+    } else if (a == "--quiet") {
+      c.quiet = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return InvalidError("unknown option " + a);
+    } else if (o.domain.empty()) {
+      o.domain = a;
+    } else {
+      return InvalidError("unexpected argument '" + a + "' (domain already given: " + o.domain + ")");
+    }
+#undef FERRY_VALUE
+  }
+  if (o.domain.empty()) return InvalidError("missing DOMAIN");
+  if (o.source_uri.empty()) return InvalidError("missing --from URI");
+  if (o.destination_uri.empty()) return InvalidError("missing --to URI");
+  if (o.destination_client_uri.empty()) o.destination_client_uri = o.destination_uri;
+  FERRY_RETURN_IF_ERROR(migration::ValidateOptions(o));
+  return c;
+}
+
+std::string ResultJson(const migration::MigrationResult& r) {
+  nlohmann::json j;
+  j["outcome"] = migration::OutcomeName(r.outcome);
+  j["mode"] = r.mode_used;
+  j["reason"] = r.status.ok() ? "" : r.status.message();
+  j["code"] = StatusCodeName(r.status.code());
+  j["total_ms"] = r.total_time.count();
+  j["wall_ms"] = r.wall_time.count();
+  j["downtime_ms"] = r.downtime ? nlohmann::json(r.downtime->count()) : nlohmann::json(nullptr);
+  j["bytes_sent"] = r.bytes_sent;
+  j["memory_bytes"] = r.memory_bytes;
+  j["iterations"] = r.iterations;
+  j["attached"] = r.attached;
+  j["guest"] = migration::GuestLocationName(r.guest_location);
+  nlohmann::json acts = nlohmann::json::array();
+  for (const auto& a : r.actions) {
+    acts.push_back({{"kind", migration::ActionKindName(a.kind)}, {"at_ms", a.at.count()}, {"ok", a.ok}, {"reason", a.reason}});
+  }
+  j["actions"] = acts;
+  return j.dump();
+}
+
+int RunMigrate(const MigrateCommand& cmd) {
+  const auto& o = cmd.options;
+  // Signals are taken by a thread of our own (sigwait), so Cancel runs outside a handler.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  auto hv = libvirt::NewLibvirtHypervisor({o.source_uri, o.destination_client_uri});
+  const auto t0 = RealClock::Get().Now();
+  auto stamp = [t0] {
+    char b[32];
+    std::snprintf(b, sizeof b, "[%6.1fs]", std::chrono::duration<double>(RealClock::Get().Now() - t0).count());
+    return std::string(b);
+  };
+  migration::MigrationCallbacks cb;
+  if (!cmd.quiet) {
+    cb.on_progress = [&](const migration::Progress& p) {
+      const auto& s = p.sample;
+      std::printf("%s progress %5.1f%% processed=%.1fMiB remaining=%.1fMiB total=%.1fMiB dirty=%.1fMiB/s transfer=%.1fMiB/s iteration=%llu throttle=%d%% phase=%s\n",
+                  stamp().c_str(), p.percent, MiB(s.data_processed), MiB(s.data_remaining), MiB(s.data_total),
+                  MiB(s.dirty_rate_bytes_per_s), MiB(s.transfer_rate_bytes_per_s), static_cast<unsigned long long>(s.iteration),
+                  s.throttle_percent, s.postcopy ? "postcopy" : "precopy");
+      std::fflush(stdout);
+    };
+  }
+  cb.on_action = [&](const migration::Action& a) {
+    std::printf("%s action %s%s: %s\n", stamp().c_str(), migration::ActionKindName(a.kind), a.ok ? "" : " (FAILED)", a.reason.c_str());
+    std::fflush(stdout);
+  };
+  cb.on_log = [&](const std::string& l) {
+    std::printf("%s note: %s\n", stamp().c_str(), l.c_str());
+    std::fflush(stdout);
+  };
+  migration::Migration m(o, *hv, RealClock::Get(), cb);
+
+  std::atomic<bool> done{false};
+  std::thread signals([&] {
+    timespec tick{0, 200 * 1000 * 1000};
+    while (!done.load()) {
+      int sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig != SIGINT && sig != SIGTERM) continue;
+      Status st = m.Cancel();
+      std::printf("%s signal %d: %s\n", stamp().c_str(), sig, st.ok() ? "cancel requested" : st.message().c_str());
+      std::fflush(stdout);
+    }
+  });
+  std::printf("%s migrating %s: %s -> %s mode=%s%s\n", stamp().c_str(), o.domain.c_str(), o.source_uri.c_str(),
+              o.destination_uri.c_str(), o.offline ? "offline" : migration::ModeName(o.mode), o.allow_postcopy ? "" : " (no post-copy)");
+  std::fflush(stdout);
+  const migration::MigrationResult r = m.Run();
+  done = true;
+  signals.join();
+
+  const double ram = static_cast<double>(r.memory_bytes);
+  std::printf("result: %s mode=%s total=%.2fs downtime=%s sent=%.1fMiB (%.2f x RAM) iterations=%llu guest=%s%s%s\n",
+              migration::OutcomeName(r.outcome), r.mode_used.c_str(), static_cast<double>(r.total_time.count()) / 1000.0,
+              r.downtime ? (std::to_string(r.downtime->count()) + "ms").c_str() : "n/a", MiB(r.bytes_sent),
+              ram > 0 ? static_cast<double>(r.bytes_sent) / ram : 0.0, static_cast<unsigned long long>(r.iterations),
+              migration::GuestLocationName(r.guest_location), r.status.ok() ? "" : " reason: ", r.status.ok() ? "" : r.status.message().c_str());
+  std::printf("RESULT %s\n", ResultJson(r).c_str());
+  std::fflush(stdout);
+  return r.outcome == migration::Outcome::kSucceeded ? 0 : 1;
+}
+
+}  // namespace ferry::cli

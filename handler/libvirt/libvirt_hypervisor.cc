@@ -1,0 +1,255 @@
+#include "libvirt/libvirt_hypervisor.h"
+
+#include <libvirt/libvirt.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "libvirt/libvirt_connection.h"
+#include "libvirt/libvirt_error.h"
+#include "libvirt/migration_args.h"
+#include "migration/domain_xml.h"
+
+namespace ferry::libvirt {
+namespace {
+
+using migration::DomainFacts;
+using migration::DomainRunState;
+using migration::JobSample;
+using migration::Millis;
+
+// How long to wait for the source's JOB_COMPLETED event after the migrate call returned.
+constexpr auto kCompletedEventWait = std::chrono::milliseconds(1500);
+
+std::uint64_t ULL(virTypedParameterPtr p, int n, const char* name) {
+  unsigned long long v = 0;
+  return virTypedParamsGetULLong(p, n, name, &v) == 1 ? v : 0;
+}
+
+JobSample SampleFromParams(virTypedParameterPtr p, int n) {
+  JobSample s;
+  s.elapsed = Millis(ULL(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED));
+  s.data_total = ULL(p, n, VIR_DOMAIN_JOB_DATA_TOTAL);
+  s.data_processed = ULL(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+  s.data_remaining = ULL(p, n, VIR_DOMAIN_JOB_DATA_REMAINING);
+  s.memory_total = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_TOTAL);
+  s.memory_processed = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+  s.memory_remaining = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_REMAINING);
+  s.disk_total = ULL(p, n, VIR_DOMAIN_JOB_DISK_TOTAL);
+  s.disk_processed = ULL(p, n, VIR_DOMAIN_JOB_DISK_PROCESSED);
+  s.disk_remaining = ULL(p, n, VIR_DOMAIN_JOB_DISK_REMAINING);
+  std::uint64_t page = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE);
+  if (page == 0) page = 4096;
+  s.dirty_rate_bytes_per_s = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE) * page;
+  s.transfer_rate_bytes_per_s = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_BPS);
+  s.iteration = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+  s.postcopy_requests = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS);
+  int throttle = 0;
+  if (virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE, &throttle) == 1) s.throttle_percent = throttle;
+  unsigned long long downtime = 0;
+  if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &downtime) == 1) s.downtime = Millis(downtime);
+  return s;
+}
+
+DomainRunState MapState(int state, int reason) {
+  switch (state) {
+    case VIR_DOMAIN_RUNNING: return DomainRunState::kRunning;
+    case VIR_DOMAIN_PAUSED:
+      if (reason == VIR_DOMAIN_PAUSED_POSTCOPY) return DomainRunState::kPausedPostCopy;
+      if (reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED) return DomainRunState::kPausedPostCopyFailed;
+      return DomainRunState::kPaused;
+    case VIR_DOMAIN_SHUTOFF: return DomainRunState::kShutOff;
+    default: return DomainRunState::kOther;
+  }
+}
+
+class LibvirtHypervisor final : public migration::MigrationHypervisor {
+ public:
+  explicit LibvirtHypervisor(const LibvirtEndpoints& e)
+      : migrate_(e.source_uri),
+        monitor_(e.source_uri, [this](virConnectPtr c) { RegisterEvents(c); }),
+        dest_(e.destination_client_uri) {}
+
+  ~LibvirtHypervisor() override {
+    // Unregister on the live connection so no callback fires into a dead object.
+    std::lock_guard<std::mutex> l(events_mu_);
+    if (event_conn_ != nullptr && event_id_ >= 0) virConnectDomainEventDeregisterAny(event_conn_, event_id_);
+  }
+
+  StatusOr<DomainFacts> InspectDomain(const std::string& name) override {
+    auto d = monitor_.Domain(name);
+    if (!d.ok()) return d.status();
+    virDomainInfo info{};
+    if (virDomainGetInfo(d->get(), &info) < 0) return monitor_.Failed("virDomainGetInfo");
+    DomainFacts f;
+    f.active = info.state == VIR_DOMAIN_RUNNING || info.state == VIR_DOMAIN_PAUSED || info.state == VIR_DOMAIN_BLOCKED;
+    f.memory_bytes = static_cast<std::uint64_t>(info.maxMem) * 1024;
+    const int persistent = virDomainIsPersistent(d->get());
+    if (persistent < 0) return monitor_.Failed("virDomainIsPersistent");
+    f.persistent = persistent == 1;
+    CStringPtr xml(virDomainGetXMLDesc(d->get(), 0));
+    if (!xml) return monitor_.Failed("virDomainGetXMLDesc");
+    auto parsed = migration::ParseDomainXml(xml.get());
+    if (!parsed.ok()) return parsed.status();
+    f.local_disk_targets = migration::LocalDiskTargets(*parsed);
+    return f;
+  }
+
+  StatusOr<DomainRunState> SourceState(const std::string& name) override { return StateOn(monitor_, name); }
+  StatusOr<DomainRunState> DestinationState(const std::string& name) override { return StateOn(dest_, name); }
+
+  Status Migrate(const std::string& name, const std::string& destination_uri, const migration::MigrationPlan& plan) override {
+    auto d = migrate_.Domain(name);
+    if (!d.ok()) return d.status();
+    const LibvirtMigrationArgs args = ToLibvirtArgs(plan);
+    TypedParams tp;
+    for (const auto& p : args.params) {
+      int rc = 0;
+      if (const auto* u = std::get_if<std::uint64_t>(&p.value)) {
+        rc = virTypedParamsAddULLong(tp.out(), tp.count(), tp.capacity(), p.name.c_str(), *u);
+      } else if (const auto* i = std::get_if<int>(&p.value)) {
+        rc = virTypedParamsAddInt(tp.out(), tp.count(), tp.capacity(), p.name.c_str(), *i);
+      } else {
+        rc = virTypedParamsAddString(tp.out(), tp.count(), tp.capacity(), p.name.c_str(), std::get<std::string>(p.value).c_str());
+      }
+      if (rc < 0) return LastErrorStatus("virTypedParamsAdd(" + p.name + ")");
+    }
+    {
+      std::lock_guard<std::mutex> l(events_mu_);
+      completed_.erase(name);
+    }
+    if (virDomainMigrateToURI3(d->get(), destination_uri.c_str(), tp.get(), tp.size(), args.flags) < 0) {
+      return migrate_.Failed("virDomainMigrateToURI3");
+    }
+    return OkStatus();
+  }
+
+  StatusOr<JobSample> GetJobStats(const std::string& name) override {
+    auto d = monitor_.Domain(name);
+    if (!d.ok()) return d.status();
+    int type = VIR_DOMAIN_JOB_NONE;
+    TypedParams tp;
+    if (virDomainGetJobStats(d->get(), &type, tp.out(), tp.count(), 0) < 0) return monitor_.Failed("virDomainGetJobStats");
+    JobSample s = SampleFromParams(tp.get(), tp.size());
+    s.active = type != VIR_DOMAIN_JOB_NONE && type != VIR_DOMAIN_JOB_COMPLETED && type != VIR_DOMAIN_JOB_FAILED &&
+               type != VIR_DOMAIN_JOB_CANCELLED;
+    int op = 0;
+    s.is_migration_out = s.active && virTypedParamsGetInt(tp.get(), tp.size(), VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+                         op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+    int state = 0, reason = 0;
+    if (virDomainGetState(d->get(), &state, &reason, 0) == 0) {
+      s.postcopy = state == VIR_DOMAIN_PAUSED && (reason == VIR_DOMAIN_PAUSED_POSTCOPY || reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED);
+    }
+    return s;
+  }
+
+  Status SetMaxDowntime(const std::string& name, std::uint32_t ms) override {
+    return OnSource(name, "virDomainMigrateSetMaxDowntime", [ms](virDomainPtr d) { return virDomainMigrateSetMaxDowntime(d, ms, 0); });
+  }
+  Status StartPostCopy(const std::string& name) override {
+    return OnSource(name, "virDomainMigrateStartPostCopy", [](virDomainPtr d) { return virDomainMigrateStartPostCopy(d, 0); });
+  }
+  Status AbortJob(const std::string& name) override {
+    return OnSource(name, "virDomainAbortJob", [](virDomainPtr d) { return virDomainAbortJob(d); });
+  }
+  Status Shutdown(const std::string& name) override {
+    return OnSource(name, "virDomainShutdown", [](virDomainPtr d) { return virDomainShutdown(d); });
+  }
+  Status Destroy(const std::string& name) override {
+    return OnSource(name, "virDomainDestroy", [](virDomainPtr d) { return virDomainDestroy(d); });
+  }
+  Status StartPaused(const std::string& name) override {
+    return OnSource(name, "virDomainCreateWithFlags(PAUSED)",
+                    [](virDomainPtr d) { return virDomainCreateWithFlags(d, VIR_DOMAIN_START_PAUSED); });
+  }
+  Status StartOnDestination(const std::string& name) override {
+    return On(dest_, name, "virDomainCreate (destination)", [](virDomainPtr d) { return virDomainCreate(d); });
+  }
+  Status DestroyOnDestination(const std::string& name) override {
+    return On(dest_, name, "virDomainDestroy (destination)", [](virDomainPtr d) { return virDomainDestroy(d); });
+  }
+
+  std::optional<JobSample> CompletedJobStats(const std::string& name) override {
+    const auto deadline = std::chrono::steady_clock::now() + kCompletedEventWait;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> l(events_mu_);
+        if (auto it = completed_.find(name); it != completed_.end()) return it->second;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (LibvirtConnection* c : {&dest_, &monitor_}) {
+      auto d = c->Domain(name);
+      if (!d.ok()) continue;
+      int type = 0;
+      TypedParams tp;
+      if (virDomainGetJobStats(d->get(), &type, tp.out(), tp.count(),
+                               VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) < 0) {
+        (void)c->Failed("virDomainGetJobStats(COMPLETED)");
+        continue;
+      }
+      if (tp.size() > 0 && ULL(tp.get(), tp.size(), VIR_DOMAIN_JOB_TIME_ELAPSED) > 0) return SampleFromParams(tp.get(), tp.size());
+    }
+    return std::nullopt;
+  }
+
+ private:
+  template <typename F>
+  Status On(LibvirtConnection& c, const std::string& name, const char* call, F&& fn) {
+    auto d = c.Domain(name);
+    if (!d.ok()) return d.status();
+    if (fn(d->get()) < 0) return c.Failed(call);
+    return OkStatus();
+  }
+  template <typename F>
+  Status OnSource(const std::string& name, const char* call, F&& fn) {
+    return On(monitor_, name, call, std::forward<F>(fn));
+  }
+
+  StatusOr<DomainRunState> StateOn(LibvirtConnection& c, const std::string& name) {
+    auto d = c.Domain(name);
+    if (!d.ok()) {
+      if (d.status().code() == StatusCode::kNotFound) return DomainRunState::kNotFound;
+      return d.status();
+    }
+    int state = 0, reason = 0;
+    if (virDomainGetState(d->get(), &state, &reason, 0) < 0) return c.Failed("virDomainGetState");
+    return MapState(state, reason);
+  }
+
+  // JOB_COMPLETED on the source: after post-copy it is the only place the final statistics
+  // (downtime, bytes) of the job appear. Re-registered on every reconnect.
+  void RegisterEvents(virConnectPtr c) {
+    std::lock_guard<std::mutex> l(events_mu_);
+    event_conn_ = c;
+    event_id_ = virConnectDomainEventRegisterAny(c, nullptr, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                                 VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnJobCompleted), this, nullptr);
+  }
+  static void OnJobCompleted(virConnectPtr, virDomainPtr dom, virTypedParameterPtr p, int n, void* opaque) {
+    auto* self = static_cast<LibvirtHypervisor*>(opaque);
+    const char* name = virDomainGetName(dom);
+    if (name == nullptr) return;
+    JobSample s = SampleFromParams(p, n);
+    std::lock_guard<std::mutex> l(self->events_mu_);
+    self->completed_[name] = s;
+  }
+
+  LibvirtConnection migrate_;
+  LibvirtConnection monitor_;
+  LibvirtConnection dest_;
+  std::mutex events_mu_;
+  virConnectPtr event_conn_ = nullptr;
+  int event_id_ = -1;
+  std::map<std::string, JobSample> completed_;
+};
+
+}  // namespace
+
+std::unique_ptr<migration::MigrationHypervisor> NewLibvirtHypervisor(const LibvirtEndpoints& endpoints) {
+  return std::make_unique<LibvirtHypervisor>(endpoints);
+}
+
+}  // namespace ferry::libvirt

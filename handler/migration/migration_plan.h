@@ -1,0 +1,85 @@
+// Migration options (what the caller asks for) and the plan built from them (which libvirt
+// flags and parameters to use, and how the convergence policy is configured). Pure.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "migration/convergence_policy.h"
+#include "migration/migration_types.h"
+
+namespace ferry::migration {
+
+struct MigrationOptions {
+  std::string domain;
+  std::string source_uri;       // this node's libvirtd (client URI)
+  std::string destination_uri;  // the target's libvirtd as the source daemon reaches it (P2P)
+  std::string destination_client_uri;  // for our own calls to the target; "" = destination_uri
+  std::string migrate_uri;      // optional data-stream address (tcp://host[:port])
+  Mode mode = Mode::kAuto;
+  bool offline = false;              // cold migration
+  bool stop_running = false;         // offline: shut a running guest down first (else refuse)
+  bool copy_storage = false;         // copy local disks (VIR_MIGRATE_NON_SHARED_DISK)
+  bool allow_postcopy = true;
+  bool allow_auto_converge = true;
+  std::uint64_t bandwidth_mib_per_s = 0;  // 0 = unlimited
+  std::uint32_t max_downtime_ms = 300;    // QEMU's default; the schedule ends here
+  std::vector<std::uint32_t> downtime_schedule_ms;  // ascending; empty = derived
+  std::uint32_t parallel_connections = 0;           // > 1: multifd (pre-copy only)
+  double completion_timeout_per_gib_s = 150;        // KubeVirt's default
+  Millis poll_interval{300};
+  Millis progress_interval{1000};
+  Millis shutdown_timeout{30000};
+  // Metrics labels.
+  std::string namespace_label;
+  std::string vm_label;  // "" = domain
+};
+
+// Validates options; returns a clear error for bad input.
+Status ValidateOptions(const MigrationOptions& o);
+
+// What we know about the domain before migrating it.
+struct DomainFacts {
+  bool active = false;
+  bool persistent = false;
+  std::uint64_t memory_bytes = 0;
+  std::vector<std::string> local_disk_targets;  // e.g. "vda": disks that need copying
+};
+
+// Flags, independent of libvirt's numbering (the adapter maps them).
+struct MigrationFlags {
+  bool live = false;
+  bool peer2peer = false;
+  bool persist_dest = false;
+  bool undefine_source = false;
+  bool offline = false;
+  bool postcopy = false;
+  bool postcopy_resume = false;
+  bool auto_converge = false;
+  bool non_shared_disk = false;
+  bool parallel = false;
+  friend bool operator==(const MigrationFlags&, const MigrationFlags&) = default;
+};
+
+struct MigrationPlan {
+  MigrationFlags flags;
+  std::uint64_t bandwidth_mib_per_s = 0;  // 0 = not set
+  std::uint32_t parallel_connections = 0;  // 0 = not set
+  std::vector<std::string> migrate_disks;  // VIR_MIGRATE_PARAM_MIGRATE_DISKS
+  std::string migrate_uri;
+  int auto_converge_initial = 0;    // percent; 0 = not set
+  int auto_converge_increment = 0;  // percent; 0 = not set
+  std::uint32_t initial_downtime_ms = 0;
+  PolicyConfig policy;
+  std::vector<std::string> notes;  // adjustments made, for the log
+};
+
+// Ascending downtime steps ending at max_downtime_ms (explicit schedule wins).
+std::vector<std::uint32_t> DowntimeSchedule(const MigrationOptions& o);
+
+// Builds the live (or offline) plan. Bad combinations are errors, not silent fixes.
+StatusOr<MigrationPlan> BuildPlan(const MigrationOptions& o, const DomainFacts& facts);
+
+}  // namespace ferry::migration
