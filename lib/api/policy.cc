@@ -1,0 +1,89 @@
+#include "api/policy.h"
+
+namespace ferry::api {
+
+Status Decode(const Json& j, const std::string& path, MigrationPolicySpec* out) {
+  FieldReader r(j, path);
+  r.OptObject("namespaceSelector", &out->namespace_selector);
+  r.OptObject("vmSelector", &out->vm_selector);
+  r.OptBool("allowPostCopy", &out->allow_post_copy);
+  r.OptBool("allowAutoConverge", &out->allow_auto_converge);
+  r.OptQty("bandwidth", &out->bandwidth);
+  r.Duration("maxDowntime", &out->max_downtime);
+  std::vector<std::string> schedule;
+  r.StrList("downtimeSchedule", &schedule);
+  out->downtime_schedule.clear();
+  for (size_t i = 0; i < schedule.size() && r.status().ok(); ++i) {
+    auto d = ParseDuration(schedule[i]);
+    if (!d.ok()) {
+      r.Fail("downtimeSchedule[" + std::to_string(i) + "]", d.status().message());
+    } else {
+      out->downtime_schedule.push_back(*d);
+    }
+  }
+  r.Duration("completionTimeoutPerGiB", &out->completion_timeout_per_gib);
+  r.Duration("progressTimeout", &out->progress_timeout);
+  out->raw = j;
+  return r.status();
+}
+
+Json Encode(const MigrationPolicySpec& v) {
+  Json j = Base(v.raw);
+  PutOptObject(j, "namespaceSelector", v.namespace_selector);
+  PutOptObject(j, "vmSelector", v.vm_selector);
+  PutOptBool(j, "allowPostCopy", v.allow_post_copy);
+  PutOptBool(j, "allowAutoConverge", v.allow_auto_converge);
+  PutOptQty(j, "bandwidth", v.bandwidth);
+  PutDuration(j, "maxDowntime", v.max_downtime);
+  std::vector<std::string> schedule;
+  for (const auto& d : v.downtime_schedule) schedule.push_back(FormatDuration(d));
+  PutStrList(j, "downtimeSchedule", schedule);
+  PutDuration(j, "completionTimeoutPerGiB", v.completion_timeout_per_gib);
+  PutDuration(j, "progressTimeout", v.progress_timeout);
+  return j;
+}
+
+Status Decode(const Json& j, const std::string& path, MigrationPolicyStatus* out) {
+  FieldReader r(j, path);
+  r.Int("observedGeneration", &out->observed_generation);
+  r.List("conditions", &out->conditions);
+  out->raw = j;
+  return r.status();
+}
+
+Json Encode(const MigrationPolicyStatus& v) {
+  Json j = Base(v.raw);
+  PutInt(j, "observedGeneration", v.observed_generation);
+  PutList(j, "conditions", v.conditions);
+  return j;
+}
+
+StatusOr<MigrationPolicy> MigrationPolicy::FromJson(const Json& j) {
+  FERRY_RETURN_IF_ERROR(CheckTypeMeta(j, kApiVersion, kKind));
+  MigrationPolicy p;
+  FieldReader r(j, "");
+  r.Object("metadata", &p.metadata);
+  r.Object("spec", &p.spec);
+  r.Object("status", &p.status);
+  if (!r.status().ok()) return r.status().WithContext("MigrationPolicy " + p.metadata.Key());
+  p.raw = j;
+  return p;
+}
+
+Json MigrationPolicy::ToJson() const {
+  Json j = Base(raw);
+  j["apiVersion"] = kApiVersion;
+  j["kind"] = kKind;
+  j["metadata"] = Encode(metadata);
+  PutObject(j, "spec", spec);
+  PutObject(j, "status", status);
+  return j;
+}
+
+bool MigrationPolicy::Selects(const StringMap& namespace_labels, const StringMap& vm_labels) const {
+  if (spec.namespace_selector && !spec.namespace_selector->Matches(namespace_labels)) return false;
+  if (spec.vm_selector && !spec.vm_selector->Matches(vm_labels)) return false;
+  return true;
+}
+
+}  // namespace ferry::api
