@@ -135,7 +135,7 @@ void Controller::HandleResult(const std::string& key, const ReconcileResult& res
       queue_.AddAfter(key, result.requeue_after());
       return;
     case ReconcileResult::Kind::kError:
-      queue_.AddRateLimited(key);
+      queue_.AddRateLimited(key, result.status().retry_after().value_or(std::chrono::seconds(0)));
       if (on_error_) on_error_(key, result.status());
       return;
     case ReconcileResult::Kind::kTerminalError:

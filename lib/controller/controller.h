@@ -5,7 +5,8 @@
 //   Success          -> Forget                     (clear the key's backoff)
 //   Requeue          -> AddRateLimited             (try again soon, with backoff, no error)
 //   RequeueAfter(d)  -> Forget + AddAfter(d)        ("not ready yet" — not an error)
-//   Error(status)    -> AddRateLimited             (transient: retried with backoff)
+//   Error(status)    -> AddRateLimited             (transient: retried with backoff, never
+//                                                    sooner than the status's Retry-After)
 //   TerminalError(s) -> Forget, no retry, on_terminal_error hook (Event + condition)
 //
 // A key is never reconciled by two workers at once (the queue's dirty/processing sets), and
@@ -45,7 +46,8 @@ class ReconcileResult {
     r.requeue_after_ = delay;
     return r;
   }
-  // A transient failure (API unavailable, conflict, ...): retried with per-key backoff.
+  // A transient failure (API unavailable, conflict, ...): retried with per-key backoff, and
+  // not before status.retry_after() (429/503 Retry-After) when set.
   // An OK status is turned into kInternal: an error result must carry an error.
   static ReconcileResult Error(Status status) { return WithStatus(Kind::kError, std::move(status)); }
   // A failure that retrying cannot fix (invalid spec, impossible request): not retried
@@ -112,7 +114,8 @@ class Controller {
   // Starts the worker threads. A second call, or a call after Stop, does nothing.
   void Start();
   // Shuts the queue down, lets the workers finish what is queued and in flight (client-go's
-  // ShutDownWithDrain), and joins them. Delayed keys are dropped. Idempotent.
+  // ShutDownWithDrain), and joins them. Delayed keys are dropped. Idempotent. Must not be
+  // called from a reconciler (it joins the worker threads).
   void Stop();
 
   // Takes one key (blocking until one is ready or the queue shuts down), reconciles it and

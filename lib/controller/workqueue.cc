@@ -63,7 +63,9 @@ void WorkQueue::AddAfter(const std::string& key, Duration delay) {
   if (earliest) waiter_cond_.notify_one();
 }
 
-void WorkQueue::AddRateLimited(const std::string& key) { AddAfter(key, limiter_->When(key)); }
+void WorkQueue::AddRateLimited(const std::string& key, Duration at_least) {
+  AddAfter(key, std::max(limiter_->When(key), at_least));
+}
 
 void WorkQueue::Forget(const std::string& key) { limiter_->Forget(key); }
 

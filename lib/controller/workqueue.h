@@ -72,8 +72,9 @@ class WorkQueue {
   void Add(const std::string& key);
   // Adds `key` once the clock has advanced by `delay` (immediately when delay <= 0).
   void AddAfter(const std::string& key, Duration delay);
-  // Adds `key` after the rate limiter's delay for it (one more requeue of `key`).
-  void AddRateLimited(const std::string& key);
+  // Adds `key` after the rate limiter's delay for it (one more requeue of `key`), or after
+  // `at_least` when that is longer (a server's Retry-After).
+  void AddRateLimited(const std::string& key, Duration at_least = Duration::zero());
   // Clears the rate limiter's failure history of `key` (call on success or when giving up).
   void Forget(const std::string& key);
   // Rate-limited requeues of `key` since its last Forget.

@@ -211,6 +211,23 @@ TEST_F(ControllerTest, TransientErrorBacksOffExponentiallyAndCallsTheErrorHook) 
   EXPECT_TRUE(terminal_.empty());
 }
 
+TEST_F(ControllerTest, TransientErrorWaitsAtLeastTheServersRetryAfter) {
+  ScriptedReconciler rec;
+  Status throttled(StatusCode::kTooManyRequests, "429 from apiserver");
+  throttled.set_retry_after(seconds(3));
+  rec.Script("ns/a", {ReconcileResult::Error(throttled)});
+  auto ctl = Make(rec);
+  ctl->Enqueue("ns/a");
+  ASSERT_TRUE(ctl->ProcessNextItem());
+  clock_.Advance(seconds(3) - Clock::Duration(1));  // the limiter alone would say 5 ms
+  ctl->queue().ProcessDue();
+  EXPECT_EQ(ctl->queue().Len(), 0u);
+  clock_.Advance(Clock::Duration(1));
+  ctl->queue().ProcessDue();
+  EXPECT_EQ(ctl->queue().Len(), 1u);
+  EXPECT_EQ(ctl->queue().NumRequeues("ns/a"), 1);
+}
+
 TEST_F(ControllerTest, ThrowingReconcilerIsATransientErrorNotACrash) {
   ScriptedReconciler rec;
   rec.ThrowOn("ns/bad");

@@ -292,6 +292,29 @@ TEST(WorkQueueTest, AddRateLimitedBacksOffPerKeyUntilForget) {
   EXPECT_EQ(q.GetFor(milliseconds(1)), "a");
 }
 
+TEST(WorkQueueTest, AddRateLimitedWaitsAtLeastTheGivenDelay) {
+  const struct {
+    const char* name;
+    Clock::Duration at_least;
+    Clock::Duration want;  // limiter says 1 s
+  } cases[] = {{"limiter longer", milliseconds(500), seconds(1)},
+               {"at_least longer", seconds(4), seconds(4)},
+               {"zero", Clock::Duration::zero(), seconds(1)}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeClock clock;
+    WorkQueueOptions o = FakeClockOptions(clock);
+    o.rate_limiter = std::make_unique<ItemExponentialFailureRateLimiter>(seconds(1), seconds(60));
+    WorkQueue q(std::move(o));
+    q.AddRateLimited("a", c.at_least);
+    clock.Advance(c.want - Clock::Duration(1));
+    EXPECT_EQ(q.GetFor(milliseconds(0)), std::nullopt);
+    clock.Advance(Clock::Duration(1));
+    EXPECT_EQ(q.GetFor(milliseconds(0)), "a");
+    EXPECT_EQ(q.NumRequeues("a"), 1);
+  }
+}
+
 TEST(WorkQueueTest, MetricsTrackDepthEffectiveAddsAndRetries) {
   prometheus::Registry registry;
   auto families = WorkQueueMetricFamilies::Register(registry);
