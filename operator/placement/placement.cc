@@ -79,13 +79,14 @@ std::string LargerThanAnyNode(const ClusterIndex& index, const Demand& d) {
 std::string UnschedulableReason(const ClusterIndex& index, const VmContext& ctx,
                                 NodeId requested, const Pass& pass) {
   const Vm& vm = index.vm(ctx.vm);
-  if (requested != kNoId && !pass.verdicts.empty()) {
-    return "requested node " + index.node(requested).name + ": " +
-           DescribeRejection(index, ctx.vm, requested, pass.verdicts.front().rejection);
-  }
   if (requested != kNoId) {
-    return "requested node " + index.node(requested).name + " rejected: " +
-           DescribeTally(index, ctx.vm, pass.tally);
+    // Only the requested node was considered: its one rejection is the reason.
+    for (int f = 1; f < kFilterCount; ++f) {
+      if (pass.tally.count[static_cast<size_t>(f)] > 0) {
+        return "requested node " + index.node(requested).name + ": " +
+               DescribeRejection(index, ctx.vm, requested, pass.tally.example[static_cast<size_t>(f)]);
+      }
+    }
   }
   // Strict affinity: the other members sit on this VM's node only, so it cannot go alone.
   if (ctx.enforce_group && ctx.source != kNoId &&
