@@ -243,6 +243,7 @@ export KUBE_CLIENT_KEY_FILE='$PKI/admin.key'
 export KUBE_TOKEN='$TOKEN'
 export KUBE_ETCD_ENDPOINT='http://127.0.0.1:$ETCD_PORT'
 EOF
+chmod 600 "$DIR/env.tmp"
 mv "$DIR/env.tmp" "$DIR/env"
 printf 'etcd %s (peer %s)\nkube-apiserver %s\n' "$ETCD_PORT" "$ETCD_PEER_PORT" "$API_PORT" >"$DIR/ports"
 
