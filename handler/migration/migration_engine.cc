@@ -253,7 +253,8 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
     if (!s.ok()) {
       if (attach && s.status().code() == StatusCode::kNotFound) break;  // gone from the source: ended
       // Gone from the source after the job ran: the migrate call is about to return.
-      if (!(job_seen && s.status().code() == StatusCode::kNotFound)) Log("job stats: " + s.status().ToString());
+      const bool gone = s.status().code() == StatusCode::kNotFound || s.status().code() == StatusCode::kFailedPrecondition;
+      if (!(job_seen && gone)) Log("job stats: " + s.status().ToString());
       continue;
     }
     if (!s->active) {

@@ -1,0 +1,228 @@
+// Table-driven tests of the pure convergence policy on synthetic job-stat sequences. A small
+// model of QEMU's pre-copy produces the samples: pass 1 sends the guest's RAM at the link
+// rate, every later pass sends what the guest dirtied during the previous one (at most its
+// working set), and the migration completes when a pass's dirty set fits into max downtime.
+// The model reacts to the policy's decisions (raised downtime, post-copy switch, abort).
+#include "migration/convergence_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace ferry::migration {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+struct Guest {
+  double ram_mib = 256;
+  double ws_mib = 128;
+  double dirty_mib_s = 0;
+  double bw_mib_s = 32;
+  double link_down_at_s = -1;  // link stops carrying bytes from then on
+  int throttle_from_pass = 0;  // QEMU's auto-converge starts biting at this pass (0 = never)
+};
+
+struct SimRun {
+  std::string end;  // "completed", "postcopy", "aborted", "running"
+  double end_s = 0;
+  std::vector<Decision> actions;  // everything but kContinue
+  std::uint32_t final_downtime_ms = 0;
+};
+
+SimRun Simulate(const Guest& g, const PolicyConfig& cfg, double max_s = 200) {
+  ConvergencePolicy policy(cfg);
+  SimRun run;
+  const double dt = 0.3;
+  double t = 0, processed = 0, pass_left = g.ram_mib, pass_time = 0;
+  int pass = 1;
+  while (t < max_s) {
+    t += dt;
+    const bool link_up = g.link_down_at_s < 0 || t < g.link_down_at_s;
+    const double sent = link_up ? std::min(pass_left, g.bw_mib_s * dt) : 0;
+    processed += sent;
+    pass_left -= sent;
+    pass_time += dt;
+    if (pass_left <= 1e-9) {  // sync: the next pass starts with what was dirtied meanwhile
+      const double next = std::min(g.ws_mib, g.dirty_mib_s * pass_time);
+      if (next / g.bw_mib_s * 1000.0 <= policy.current_downtime_ms()) {
+        run.end = "completed";
+        run.end_s = t;
+        break;
+      }
+      ++pass;
+      pass_left = next;
+      pass_time = 0;
+    }
+    JobSample s;
+    s.active = true;
+    s.is_migration_out = true;
+    s.elapsed = Millis(static_cast<long>(t * 1000));
+    s.memory_total = s.data_total = static_cast<std::uint64_t>(g.ram_mib * kMiB);
+    s.memory_processed = s.data_processed = static_cast<std::uint64_t>(processed * kMiB);
+    s.memory_remaining = s.data_remaining = static_cast<std::uint64_t>(pass_left * kMiB);
+    s.iteration = static_cast<std::uint64_t>(pass);
+    s.dirty_rate_bytes_per_s = pass >= 2 ? static_cast<std::uint64_t>(g.dirty_mib_s * kMiB) : 0;
+    s.transfer_rate_bytes_per_s = link_up ? static_cast<std::uint64_t>(g.bw_mib_s * kMiB) : 0;
+    s.throttle_percent = g.throttle_from_pass > 0 && pass >= g.throttle_from_pass ? 20 : 0;
+    const Decision d = policy.Observe(s);
+    if (d.kind != DecisionKind::kContinue) run.actions.push_back(d);
+    if (d.kind == DecisionKind::kSwitchToPostCopy) {
+      run.end = "postcopy";
+      run.end_s = t;
+      break;
+    }
+    if (d.kind == DecisionKind::kAbort) {
+      run.end = "aborted";
+      run.end_s = t;
+      break;
+    }
+  }
+  if (run.end.empty()) run.end = "running";
+  run.final_downtime_ms = policy.current_downtime_ms();
+  return run;
+}
+
+PolicyConfig Auto(double timeout_s = 38.4) {
+  PolicyConfig c;
+  c.allow_postcopy = true;
+  c.auto_converge_armed = true;
+  c.downtime_schedule_ms = {75, 150, 300};
+  c.completion_timeout = Millis(static_cast<long>(timeout_s * 1000));
+  return c;
+}
+PolicyConfig NoPostCopy(double timeout_s = 38.4) {
+  PolicyConfig c = Auto(timeout_s);
+  c.allow_postcopy = false;
+  return c;
+}
+PolicyConfig NoRemedy(double timeout_s) {
+  PolicyConfig c = NoPostCopy(timeout_s);
+  c.auto_converge_armed = false;
+  return c;
+}
+PolicyConfig FixedPostCopy() {
+  PolicyConfig c = Auto();
+  c.switch_after_first_pass = true;
+  return c;
+}
+
+int Count(const SimRun& r, DecisionKind k) {
+  return static_cast<int>(std::count_if(r.actions.begin(), r.actions.end(), [k](const Decision& d) { return d.kind == k; }));
+}
+
+struct Case {
+  std::string name;
+  Guest guest;
+  PolicyConfig config;
+  std::string want_end;
+  double end_after_s;   // the end must come after this time...
+  double end_before_s;  // ...and before this one
+  int want_downtime_raises;  // -1 = don't care
+  std::string reason_contains;  // in the last action's reason
+};
+
+class ConvergencePolicyTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ConvergencePolicyTest, Sequence) {
+  const Case& c = GetParam();
+  const SimRun r = Simulate(c.guest, c.config);
+  EXPECT_EQ(r.end, c.want_end);
+  EXPECT_GT(r.end_s, c.end_after_s);
+  EXPECT_LT(r.end_s, c.end_before_s);
+  if (c.want_downtime_raises >= 0) {
+    EXPECT_EQ(Count(r, DecisionKind::kRaiseMaxDowntime), c.want_downtime_raises);
+  }
+  if (!c.reason_contains.empty()) {
+    ASSERT_FALSE(r.actions.empty());
+    EXPECT_NE(r.actions.back().reason.find(c.reason_contains), std::string::npos) << r.actions.back().reason;
+  }
+}
+
+// First pass of a 256 MiB guest at 32 MiB/s: 8 s.
+INSTANTIATE_TEST_SUITE_P(
+    Sequences, ConvergencePolicyTest,
+    ::testing::Values(
+        // Quiet guest: done in the second pass, nothing to do.
+        Case{"quiet", {256, 128, 0, 32}, Auto(), "completed", 7.9, 8.5, 0, ""},
+        // 25 % of the link: pre-copy converges geometrically; the policy leaves it alone.
+        Case{"converging", {256, 128, 8, 32}, Auto(), "completed", 8, 14, 0, ""},
+        // Dirtying as fast as the link: remaining never shrinks. Auto sees it in the second
+        // pass and switches instead of waiting out a stall window or the timeout.
+        Case{"stalled_switches_early", {256, 64, 32, 32}, Auto(), "postcopy", 8, 9.5, 0, "pre-copy cannot win"},
+        // Twice the link: diverging; same early switch.
+        Case{"diverging_switches_early", {256, 128, 64, 32}, Auto(), "postcopy", 8, 9.5, 0, "pre-copy cannot win"},
+        // Post-copy forbidden: stall, nothing helps (downtime would need 4 s), abort at the
+        // timeout and not a moment before.
+        Case{"postcopy_not_allowed_aborts_at_timeout", {256, 128, 64, 32}, NoPostCopy(20), "aborted", 19.9, 20.5, 0,
+             "post-copy not allowed"},
+        // Stalled at a small dirty set: raising max downtime along the schedule lets it finish.
+        Case{"stalled_small_set_raises_downtime", {256, 6, 32, 32}, NoPostCopy(60), "completed", 8, 30, 2, ""},
+        // Timeout reached while post-copy is allowed but never projected as better (a guest
+        // on the edge): switch rather than abort.
+        Case{"timeout_switches_when_allowed", {1024, 900, 10, 32}, Auto(30), "postcopy", 29.9, 30.5, -1,
+             "completion timeout"},
+        // Link down mid-way: never switch to post-copy over a dead link; abort at the timeout.
+        Case{"link_down_never_switches", {256, 128, 64, 32, 5}, Auto(20), "aborted", 19.9, 20.5, 0, "link unhealthy"},
+        // Fixed post-copy: switch as soon as the first pass is done.
+        Case{"fixed_postcopy_after_first_pass", {256, 128, 8, 32}, FixedPostCopy(), "postcopy", 8, 8.7, 0,
+             "first pass done"},
+        // No post-copy, no auto-converge, nothing helps: abort at the timeout.
+        Case{"no_remedy_aborts", {256, 128, 64, 32}, NoRemedy(15), "aborted", 14.9, 15.5, 0, "timeout"}),
+    [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
+
+TEST(ConvergencePolicy, ReportsAutoConvergeOnceWhenThrottleAppears) {
+  Guest g{256, 128, 64, 32};
+  g.throttle_from_pass = 3;
+  const SimRun r = Simulate(g, NoPostCopy(40));
+  EXPECT_EQ(Count(r, DecisionKind::kAutoConvergeEngaged), 1);
+  EXPECT_EQ(r.end, "aborted");
+}
+
+TEST(ConvergencePolicy, AutoConvergeNotReportedWhenNotArmed) {
+  Guest g{256, 128, 64, 32};
+  g.throttle_from_pass = 3;
+  const SimRun r = Simulate(g, NoRemedy(40));
+  EXPECT_EQ(Count(r, DecisionKind::kAutoConvergeEngaged), 0);
+}
+
+TEST(ConvergencePolicy, PostCopyPhaseOnlyContinues) {
+  ConvergencePolicy p(Auto(1));
+  JobSample s;
+  s.active = true;
+  s.postcopy = true;
+  s.elapsed = Millis(5000);  // past the timeout: still no abort once in post-copy
+  EXPECT_EQ(p.Observe(s).kind, DecisionKind::kContinue);
+  EXPECT_TRUE(p.switched());
+}
+
+TEST(ConvergencePolicy, InactiveJobIsIgnored) {
+  ConvergencePolicy p(Auto(1));
+  JobSample s;
+  s.elapsed = Millis(5000);
+  EXPECT_EQ(p.Observe(s).kind, DecisionKind::kContinue);
+}
+
+TEST(ConvergencePolicy, EmptyScheduleFallsBackToQemuDefault) {
+  PolicyConfig c;
+  c.downtime_schedule_ms = {};
+  ConvergencePolicy p(c);
+  EXPECT_EQ(p.current_downtime_ms(), 300u);
+}
+
+TEST(ConvergencePolicy, AbortIsDecidedOnce) {
+  ConvergencePolicy p(NoRemedy(1));
+  JobSample s;
+  s.active = true;
+  s.iteration = 3;
+  s.elapsed = Millis(2000);
+  s.data_processed = 1;
+  EXPECT_EQ(p.Observe(s).kind, DecisionKind::kAbort);
+  s.elapsed = Millis(2300);
+  EXPECT_EQ(p.Observe(s).kind, DecisionKind::kContinue);
+}
+
+}  // namespace
+}  // namespace ferry::migration

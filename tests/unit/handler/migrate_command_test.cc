@@ -1,0 +1,104 @@
+#include "cli/migrate_command.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace ferry::cli {
+namespace {
+
+const std::vector<std::string> kBase{"vm1", "--from", "qemu:///system", "--to", "qemu+tcp://10.0.0.2/system"};
+
+std::vector<std::string> With(std::vector<std::string> extra) {
+  auto v = kBase;
+  v.insert(v.end(), extra.begin(), extra.end());
+  return v;
+}
+
+TEST(ParseMigrateArgs, Defaults) {
+  auto c = ParseMigrateArgs(kBase);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->options.domain, "vm1");
+  EXPECT_EQ(c->options.mode, migration::Mode::kAuto);
+  EXPECT_EQ(c->options.destination_client_uri, "qemu+tcp://10.0.0.2/system");
+  EXPECT_TRUE(c->options.allow_postcopy);
+  EXPECT_EQ(c->options.max_downtime_ms, 300u);
+}
+
+TEST(ParseMigrateArgs, AllOptions) {
+  auto c = ParseMigrateArgs(With({"--mode", "precopy", "--bandwidth", "32", "--max-downtime", "500", "--downtime-schedule",
+                                  "100,250,500", "--timeout-per-gib", "60", "--parallel", "4", "--no-postcopy",
+                                  "--no-auto-converge", "--copy-storage", "--migrate-uri", "tcp://10.0.0.2:49152", "--poll-ms",
+                                  "200", "--to-client", "qemu+unix:///system?socket=/x", "--quiet"}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto& o = c->options;
+  EXPECT_EQ(o.mode, migration::Mode::kPreCopy);
+  EXPECT_EQ(o.bandwidth_mib_per_s, 32u);
+  EXPECT_EQ(o.max_downtime_ms, 500u);
+  EXPECT_EQ(o.downtime_schedule_ms, (std::vector<std::uint32_t>{100, 250, 500}));
+  EXPECT_DOUBLE_EQ(o.completion_timeout_per_gib_s, 60);
+  EXPECT_EQ(o.parallel_connections, 4u);
+  EXPECT_FALSE(o.allow_postcopy);
+  EXPECT_FALSE(o.allow_auto_converge);
+  EXPECT_TRUE(o.copy_storage);
+  EXPECT_EQ(o.migrate_uri, "tcp://10.0.0.2:49152");
+  EXPECT_EQ(o.poll_interval, migration::Millis(200));
+  EXPECT_EQ(o.destination_client_uri, "qemu+unix:///system?socket=/x");
+  EXPECT_TRUE(c->quiet);
+}
+
+TEST(ParseMigrateArgs, Offline) {
+  auto c = ParseMigrateArgs(With({"--offline", "--shutdown"}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->options.offline);
+  EXPECT_TRUE(c->options.stop_running);
+}
+
+struct Bad {
+  std::vector<std::string> args;
+  std::string contains;
+};
+
+TEST(ParseMigrateArgs, BadInputIsAClearError) {
+  for (const Bad& b : {Bad{{}, "missing DOMAIN"}, Bad{{"vm1", "--to", "x"}, "--from"}, Bad{{"vm1", "--from", "x"}, "--to"},
+                       Bad{With({"--mode", "warp"}), "--mode"}, Bad{With({"--bandwidth", "-3"}), "--bandwidth"},
+                       Bad{With({"--bandwidth", "12abc"}), "--bandwidth"}, Bad{With({"--bandwidth"}), "needs a value"},
+                       Bad{With({"--max-downtime", "0"}), "--max-downtime"}, Bad{With({"--timeout-per-gib", "0"}), "positive"},
+                       Bad{With({"--frobnicate"}), "unknown option"}, Bad{With({"vm2"}), "unexpected argument"},
+                       Bad{With({"--downtime-schedule", "100,,300"}), "--downtime-schedule"},
+                       Bad{With({"--mode", "postcopy", "--no-postcopy"}), "contradicts"},
+                       Bad{With({"--poll-ms", "1"}), "--poll-ms"}}) {
+    auto c = ParseMigrateArgs(b.args);
+    ASSERT_FALSE(c.ok()) << b.contains;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalid);
+    EXPECT_NE(c.status().message().find(b.contains), std::string::npos) << c.status();
+  }
+}
+
+TEST(ResultJson, Fields) {
+  migration::MigrationResult r;
+  r.outcome = migration::Outcome::kSucceeded;
+  r.mode_used = "postcopy";
+  r.total_time = migration::Millis(7532);
+  r.downtime = migration::Millis(11);
+  r.bytes_sent = 323u << 20;
+  r.memory_bytes = 256u << 20;
+  r.iterations = 4;
+  r.guest_location = migration::GuestLocation::kDestination;
+  r.actions.push_back({migration::ActionKind::kSwitchToPostCopy, migration::Millis(2100), "pre-copy cannot win"});
+  const auto j = nlohmann::json::parse(ResultJson(r));
+  EXPECT_EQ(j["outcome"], "Succeeded");
+  EXPECT_EQ(j["mode"], "postcopy");
+  EXPECT_EQ(j["total_ms"], 7532);
+  EXPECT_EQ(j["downtime_ms"], 11);
+  EXPECT_EQ(j["guest"], "destination");
+  EXPECT_EQ(j["actions"][0]["kind"], "SwitchToPostCopy");
+  EXPECT_EQ(j["actions"][0]["at_ms"], 2100);
+  r.downtime.reset();
+  r.status = CancelledError("cancelled: x");
+  const auto k = nlohmann::json::parse(ResultJson(r));
+  EXPECT_TRUE(k["downtime_ms"].is_null());
+  EXPECT_EQ(k["reason"], "cancelled: x");
+}
+
+}  // namespace
+}  // namespace ferry::cli
