@@ -1,0 +1,175 @@
+#include "placement/drain.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "test_builders.h"
+
+namespace ferry::placement {
+namespace {
+
+using ::ferry::placement::testing::MakeGroup;
+using ::ferry::placement::testing::MakeNode;
+using ::ferry::placement::testing::MakeVm;
+using ::ferry::placement::testing::MustBuild;
+using ::testing::HasSubstr;
+
+DrainPlan MustPlan(const ClusterIndex& index, const char* node, const DrainOptions& options = {}) {
+  StatusOr<DrainPlan> plan = PlanDrain(index, node, options);
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  return plan.ok() ? *plan : DrainPlan{};
+}
+
+std::string Targets(const DrainPlan& plan) {
+  std::string out;
+  for (const DrainStep& s : plan.steps) {
+    if (!out.empty()) out += " ";
+    out += s.vm + ">" + (s.action == DrainAction::kShutdown ? "shutdown" : s.target);
+  }
+  return out;
+}
+
+// n1 is drained; n2 and n3 each have room for one 8Gi VM, not two.
+ClusterSnapshot RoomForOneEach() {
+  ClusterSnapshot s;
+  s.nodes = {MakeNode("n1"), MakeNode("n2", 16, 10), MakeNode("n3", 16, 10)};
+  s.vms = {MakeVm("v1", 2, 8, "n1"), MakeVm("v2", 2, 8, "n1")};
+  return s;
+}
+
+TEST(DrainTest, EarlierMovesAreCounted) {
+  ClusterIndex index = MustBuild(RoomForOneEach());
+  const DrainPlan plan = MustPlan(index, "n1");
+  EXPECT_TRUE(plan.complete());
+  EXPECT_EQ(Targets(plan), "v1>n2 v2>n3");
+}
+
+TEST(DrainTest, TwoVmsAreNeverPlannedOntoRoomForOne) {
+  ClusterSnapshot s = RoomForOneEach();
+  s.nodes[2].memory_bytes = 4 * kGi;
+  ClusterIndex index = MustBuild(s);
+  const DrainPlan plan = MustPlan(index, "n1");
+  EXPECT_EQ(Targets(plan), "v1>n2");
+  ASSERT_EQ(plan.blockers.size(), 1u);
+  EXPECT_EQ(plan.blockers[0].vm, "v2");
+  EXPECT_EQ(plan.blockers[0].kind, BlockerKind::kNoCapacity);
+  EXPECT_EQ(plan.blockers[0].reason,
+            "no node fits vm v2: 1 node excluded (n1: excluded: node is being drained or was "
+            "excluded by the caller); 2 nodes memory (n2: memory: needs 8Gi, free 2Gi)");
+}
+
+TEST(DrainTest, StrictAntiAffinityMembersSpreadOverDistinctNodes) {
+  ClusterSnapshot s;
+  s.nodes = {MakeNode("n1"), MakeNode("n2"), MakeNode("n3"), MakeNode("n4")};
+  s.groups = {MakeGroup("db", GroupPolicy::kAntiAffinity, false)};
+  // Two members on n1 is already a violation; the plan must not repeat it elsewhere.
+  s.vms = {MakeVm("db-1", 2, 4, "n1", "db"), MakeVm("db-2", 2, 4, "n1", "db"),
+           MakeVm("db-3", 2, 4, "n4", "db"), MakeVm("plain", 2, 8, "n1")};
+  ClusterIndex index = MustBuild(s);
+  const DrainPlan plan = MustPlan(index, "n1");
+  EXPECT_TRUE(plan.complete());
+  // Hardest first: the strict anti-affinity members, then the rest by memory.
+  EXPECT_EQ(Targets(plan), "db-1>n2 db-2>n3 plain>n4");
+}
+
+TEST(DrainTest, NoCompliantNodeWhenOnlyTheRuleSaysNo) {
+  ClusterSnapshot s;
+  s.nodes = {MakeNode("n1"), MakeNode("n2"), MakeNode("n3")};
+  s.groups = {MakeGroup("db", GroupPolicy::kAntiAffinity, false)};
+  s.vms = {MakeVm("db-1", 2, 4, "n1", "db"), MakeVm("db-2", 2, 4, "n2", "db"),
+           MakeVm("db-3", 2, 4, "n3", "db")};
+  ClusterIndex index = MustBuild(s);
+  const DrainPlan plan = MustPlan(index, "n1");
+  ASSERT_EQ(plan.blockers.size(), 1u);
+  EXPECT_EQ(plan.blockers[0].kind, BlockerKind::kNoCompliantNode);
+  EXPECT_THAT(plan.blockers[0].reason, HasSubstr("2 nodes anti-affinity"));
+}
+
+TEST(DrainTest, StrictAffinityGroupBlocksUnlessGroupMovesAreAllowed) {
+  ClusterSnapshot s;
+  s.nodes = {MakeNode("n1"), MakeNode("n2", 16, 8), MakeNode("n3")};
+  s.groups = {MakeGroup("web", GroupPolicy::kAffinity, false)};
+  s.vms = {MakeVm("web-1", 2, 4, "n1", "web"), MakeVm("web-2", 2, 4, "n1", "web")};
+  ClusterIndex index = MustBuild(s);
+  DrainPlan plan = MustPlan(index, "n1");
+  ASSERT_EQ(plan.blockers.size(), 2u);
+  EXPECT_EQ(plan.blockers[0].kind, BlockerKind::kStrictAffinity);
+  EXPECT_EQ(plan.blockers[0].reason,
+            "vm web-1 is in strict affinity group web (2 members); a member may not migrate "
+            "alone and group moves are not allowed");
+  DrainOptions options;
+  options.allow_group_moves = true;
+  plan = MustPlan(index, "n1", options);
+  EXPECT_TRUE(plan.complete());
+  EXPECT_EQ(Targets(plan), "web-1>n3 web-2>n3");
+  EXPECT_EQ(plan.steps[0].group_move, "web");
+}
+
+TEST(DrainTest, GroupMoveThatDoesNotFitBlocksEveryMemberOnTheNode) {
+  ClusterSnapshot s;
+  s.nodes = {MakeNode("n1"), MakeNode("n2", 16, 6)};
+  s.groups = {MakeGroup("web", GroupPolicy::kAffinity, false)};
+  s.vms = {MakeVm("web-1", 2, 4, "n1", "web"), MakeVm("web-2", 2, 4, "n1", "web")};
+  ClusterIndex index = MustBuild(s);
+  DrainOptions options;
+  options.allow_group_moves = true;
+  const DrainPlan plan = MustPlan(index, "n1", options);
+  ASSERT_EQ(plan.blockers.size(), 2u);
+  EXPECT_EQ(plan.blockers[1].kind, BlockerKind::kNoCapacity);
+  EXPECT_THAT(plan.blockers[1].reason, HasSubstr("no node fits all 2 members of group web"));
+}
+
+TEST(DrainTest, EvictionStrategies) {
+  ClusterSnapshot s;
+  s.nodes = {MakeNode("n1"), MakeNode("n2", 16, 8)};
+  s.vms = {MakeVm("keep", 1, 1, "n1"), MakeVm("stop", 1, 1, "n1"), MakeVm("maybe", 1, 16, "n1"),
+           MakeVm("live", 1, 16, "n1")};
+  s.vms[0].eviction_strategy = EvictionStrategy::kNone;
+  s.vms[1].eviction_strategy = EvictionStrategy::kShutdown;
+  s.vms[2].eviction_strategy = EvictionStrategy::kLiveMigrateIfPossible;
+  ClusterIndex index = MustBuild(s);
+  const DrainPlan plan = MustPlan(index, "n1");
+  EXPECT_EQ(Targets(plan), "stop>shutdown maybe>shutdown");
+  EXPECT_THAT(plan.steps[1].note, HasSubstr("LiveMigrateIfPossible and no target"));
+  ASSERT_EQ(plan.blockers.size(), 2u);
+  EXPECT_EQ(plan.blockers[0].kind, BlockerKind::kEvictionNone);
+  EXPECT_EQ(plan.blockers[0].vm, "keep");
+  EXPECT_EQ(plan.blockers[1].kind, BlockerKind::kNoCapacity);
+  EXPECT_EQ(plan.blockers[1].vm, "live");
+}
+
+TEST(DrainTest, InFlightMigrationsAndBadInput) {
+  ClusterSnapshot s;
+  s.nodes = {MakeNode("n1"), MakeNode("n2")};
+  s.vms = {MakeVm("leaving", 1, 1, "n1"), MakeVm("arriving", 1, 1, "n2"),
+           MakeVm("orphan", 1, 1, "n1", "nosuch")};
+  s.migrations = {{"leaving", "n1", "n2"}, {"arriving", "n2", "n1"}};
+  ClusterIndex index = MustBuild(s);
+  const DrainPlan plan = MustPlan(index, "n1");
+  ASSERT_EQ(plan.steps.size(), 1u);
+  EXPECT_EQ(plan.steps[0].action, DrainAction::kAlreadyLeaving);
+  EXPECT_EQ(plan.steps[0].target, "n2");
+  ASSERT_EQ(plan.blockers.size(), 2u);
+  EXPECT_EQ(plan.blockers[0].kind, BlockerKind::kInboundMigration);
+  EXPECT_EQ(plan.blockers[1].kind, BlockerKind::kInvalid);
+  EXPECT_EQ(PlanDrain(index, "n9").status().code(), StatusCode::kNotFound);
+  EXPECT_STREQ(BlockerKindName(BlockerKind::kNoCompliantNode), "NoCompliantNode");
+}
+
+TEST(DrainTest, RelaxedPinningWhenAsked) {
+  ClusterSnapshot s;
+  s.nodes = {MakeNode("n1"), MakeNode("n2")};
+  s.nodes[0].dedicated_cpus = 8;
+  s.vms = {MakeVm("pinned", 4, 4, "n1")};
+  s.vms[0].dedicated_cpus = true;
+  ClusterIndex index = MustBuild(s);
+  EXPECT_EQ(MustPlan(index, "n1").blockers.size(), 1u);
+  DrainOptions options;
+  options.placement.relax_pinning = true;
+  const DrainPlan plan = MustPlan(index, "n1", options);
+  ASSERT_TRUE(plan.complete());
+  EXPECT_EQ(plan.steps[0].relaxed, std::vector<std::string>{"dedicated cpus"});
+}
+
+}  // namespace
+}  // namespace ferry::placement
