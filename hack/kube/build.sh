@@ -52,15 +52,18 @@ CACHE=${KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-1.20.2}
 T0=$(date +%s)
 STEP="" STEP_LOG=""
 log() { printf '[build.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'build.sh: ERROR: %s\n' "$*" >&2; STEP=""; exit 1; }
+log_tail() {
+  if [ -n "$STEP_LOG" ] && [ -s "$STEP_LOG" ]; then
+    printf 'build.sh: last lines of %s:\n' "$STEP_LOG" >&2
+    tail -n 25 "$STEP_LOG" | sed 's/^/    /' >&2
+  fi
+}
+die() { printf 'build.sh: ERROR: %s\n' "$*" >&2; [ -z "$STEP" ] || log_tail; STEP=""; exit 1; }
 on_exit() {
   local rc=$?
   if [ "$rc" -ne 0 ] && [ -n "$STEP" ]; then
     printf 'build.sh: ERROR: step "%s" failed (exit code %s).\n' "$STEP" "$rc" >&2
-    if [ -n "$STEP_LOG" ] && [ -s "$STEP_LOG" ]; then
-      printf 'build.sh: last lines of %s:\n' "$STEP_LOG" >&2
-      tail -n 25 "$STEP_LOG" | sed 's/^/    /' >&2
-    fi
+    log_tail
   fi
 }
 trap on_exit EXIT
