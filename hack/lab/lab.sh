@@ -9,6 +9,7 @@
 #   hack/lab/lab.sh run NODE CMD...         run CMD inside node's network namespace
 #   hack/lab/lab.sh kill-daemon NODE | start-daemon NODE
 #   hack/lab/lab.sh down [--purge]          stop everything; leaves no processes, netns or routes
+#   hack/lab/lab.sh check-clean             exit 1 (and say what) if anything of the lab is left
 #
 # Layout (recipe: /work/shared/lab/README.md):
 #   $FERRY_LAB_CACHE (/var/cache/ferry-lab)  downloaded .debs only (kernel, QEMU from backports)
@@ -165,7 +166,10 @@ EOF
 }
 
 daemon_pid() { local f; f="$(ndir "$1")/run/libvirtd.pid"; [ -s "$f" ] && cat "$f"; }
-daemon_alive() { local p; p=$(daemon_pid "$1" 2>/dev/null) || return 1; [ -n "$p" ] && [ -d "/proc/$p" ] && grep -q libvirtd "/proc/$p/comm"; }
+alive() {  # pid: running and not a zombie (a killed daemon may linger unreaped)
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+daemon_alive() { local p; p=$(daemon_pid "$1" 2>/dev/null) || return 1; alive "$p" && grep -q libvirtd "/proc/$p/comm"; }
 
 start_daemon() {
   local n=$1 d i; d=$(ndir "$n")
@@ -173,7 +177,10 @@ start_daemon() {
   rm -f "$d/run/libvirtd.pid"
   setsid ip netns exec "$(ns "$n")" unshare --mount --propagation private "$d/daemon.sh" </dev/null >>"$d/daemon.out" 2>&1 &
   for i in $(seq 1 150); do
-    [ -S "$d/run/libvirt/libvirt-sock" ] && V "$n" version >/dev/null 2>&1 && { log "node $n: libvirtd pid $(daemon_pid "$n")"; return 0; }
+    if [ -S "$d/run/libvirt/libvirt-sock" ] && V "$n" version >/dev/null 2>&1; then
+      echo "$(daemon_pid "$n")" >> "$LAB/daemon-pids"   # for check-clean
+      log "node $n: libvirtd pid $(daemon_pid "$n")"; return 0
+    fi
     sleep 0.2
   done
   tail -5 "$d/daemon.out" >&2 || true
@@ -182,7 +189,7 @@ start_daemon() {
 
 kill_daemon() {  # SIGKILL, as a crash would: guests keep running
   local n=$1 p; p=$(daemon_pid "$n" 2>/dev/null || true)
-  [ -n "$p" ] && [ -d "/proc/$p" ] && kill -9 "$p" && log "node $n: libvirtd pid $p killed"
+  alive "$p" && kill -9 "$p" && log "node $n: libvirtd pid $p killed"
   return 0
 }
 
@@ -299,10 +306,10 @@ cmd_status() {
 kill_pids() {  # TERM, then KILL what is left
   [ $# -gt 0 ] || return 0
   kill "$@" 2>/dev/null || true
-  local i p alive
+  local i p left
   for i in $(seq 1 30); do
-    alive=0; for p in "$@"; do [ -d "/proc/$p" ] && alive=1; done
-    [ $alive = 0 ] && return 0; sleep 0.1
+    left=0; for p in "$@"; do alive "$p" && left=1; done
+    [ $left = 0 ] && return 0; sleep 0.1
   done
   kill -9 "$@" 2>/dev/null || true
 }
@@ -329,8 +336,23 @@ cmd_down() {
   return 0
 }
 
+cmd_check_clean() {  # exit 1 if anything of the lab is left
+  local left=0 p
+  for n in $NS_A $NS_B; do ip netns list | grep -qw "$n" && { echo "left: netns $n"; left=1; }; done
+  ip route show type blackhole | grep -q "^blackhole $SUBNET" && { echo "left: blackhole route $SUBNET"; left=1; }
+  p=$(pgrep -f "$QBPO/usr/bin/qemu-system-x86_64" || true); [ -n "$p" ] && { echo "left: QEMU $p"; left=1; }
+  if [ -f "$LAB/daemon-pids" ]; then
+    for p in $(sort -u "$LAB/daemon-pids"); do
+      alive "$p" && grep -q libvirtd "/proc/$p/comm" && { echo "left: libvirtd $p"; left=1; }
+    done
+  fi
+  [ $left = 0 ] && log "clean: no lab namespaces, routes or processes left"
+  return $left
+}
+
 case "${1:-}" in
   up) cmd_up ;;
+  check-clean) cmd_check_clean ;;
   down) shift; cmd_down "$@" ;;
   boot) shift; cmd_boot "$@" ;;
   define) shift; cmd_define "$@" ;;

@@ -86,7 +86,10 @@ Status LibvirtConnection::Failed(const std::string& call) {
     Status st = ToStatus(e, call);
     return UnavailableError(st.message() + " [connection to " + uri_ + " lost; will reconnect]");
   }
-  if (IsConnectionLost(e)) e.code = VIR_ERR_OPERATION_FAILED;  // a peer's link, not ours
+  if (IsConnectionLost(e)) {  // relayed by our daemon: its link to the peer (peer-to-peer migration)
+    e.code = VIR_ERR_OPERATION_FAILED;
+    e.message = "the source libvirtd lost its connection to the destination libvirtd (daemon down or link broken): " + e.message;
+  }
   return ToStatus(e, call);
 }
 

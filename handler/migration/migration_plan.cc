@@ -128,7 +128,8 @@ StatusOr<MigrationPlan> BuildPlan(const MigrationOptions& o, const DomainFacts& 
   }
   if (o.parallel_connections > 1) {
     if (postcopy) {
-      // libvirt 9.0 rejects VIR_MIGRATE_PARALLEL together with VIR_MIGRATE_POSTCOPY.
+      // Multifd together with post-copy needs QEMU/libvirt newer than the ones Ferry targets
+      // (libvirt 9.0); keep them apart rather than fail at start.
       p.notes.push_back("parallel connections ignored: not supported together with post-copy");
     } else {
       p.flags.parallel = true;
