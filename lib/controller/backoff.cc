@@ -43,7 +43,7 @@ Backoff::Duration Backoff::Next() {
   // Grow in floating point so a huge factor saturates at max_ instead of overflowing.
   const double grown = static_cast<double>(current_.count()) * factor_;
   current_ = grown < static_cast<double>(max_.count()) ? Duration(static_cast<Duration::rep>(grown))
-                                                      : max_;
+                                                       : max_;
 
   if (jitter_ == 0.0) return d;
   // A uniform double in [0, 1) from the top 53 bits: the same on every standard library,

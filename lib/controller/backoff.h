@@ -32,8 +32,8 @@ class Backoff {
   // Out-of-range arguments are normalized, never rejected: initial <= 0 becomes 1 ms,
   // max < initial becomes initial, factor < 1 (or not finite) becomes 1, jitter is clamped
   // to [0, 1], reset_after <= 0 means 4 * max.
-  Backoff(Duration initial, Duration max, double factor, double jitter, Clock& clock,
-          uint64_t seed, Duration reset_after = Duration::zero());
+  Backoff(Duration initial, Duration max, double factor, double jitter, Clock& clock, uint64_t seed,
+          Duration reset_after = Duration::zero());
 
   // The delay before the next attempt; advances the sequence.
   Duration Next();

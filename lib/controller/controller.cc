@@ -124,12 +124,8 @@ ReconcileResult Controller::RunReconciler(const std::string& key) {
 
 void Controller::HandleResult(const std::string& key, const ReconcileResult& result) {
   switch (result.kind()) {
-    case ReconcileResult::Kind::kSuccess:
-      queue_.Forget(key);
-      return;
-    case ReconcileResult::Kind::kRequeue:
-      queue_.AddRateLimited(key);
-      return;
+    case ReconcileResult::Kind::kSuccess: queue_.Forget(key); return;
+    case ReconcileResult::Kind::kRequeue: queue_.AddRateLimited(key); return;
     case ReconcileResult::Kind::kRequeueAfter:
       queue_.Forget(key);
       queue_.AddAfter(key, result.requeue_after());

@@ -49,7 +49,9 @@ class ReconcileResult {
   // A transient failure (API unavailable, conflict, ...): retried with per-key backoff, and
   // not before status.retry_after() (429/503 Retry-After) when set.
   // An OK status is turned into kInternal: an error result must carry an error.
-  static ReconcileResult Error(Status status) { return WithStatus(Kind::kError, std::move(status)); }
+  static ReconcileResult Error(Status status) {
+    return WithStatus(Kind::kError, std::move(status));
+  }
   // A failure that retrying cannot fix (invalid spec, impossible request): not retried
   // until the key is added again (e.g. the object changes).
   static ReconcileResult TerminalError(Status status) {

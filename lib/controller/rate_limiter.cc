@@ -8,7 +8,8 @@ namespace ferry::controller {
 
 using Duration = RateLimiter::Duration;
 
-ItemExponentialFailureRateLimiter::ItemExponentialFailureRateLimiter(Duration base, Duration max_delay)
+ItemExponentialFailureRateLimiter::ItemExponentialFailureRateLimiter(Duration base,
+                                                                     Duration max_delay)
     : base_(base > Duration::zero() ? base : Duration(1)), max_(std::max(max_delay, base_)) {}
 
 Duration ItemExponentialFailureRateLimiter::When(const std::string& item) {

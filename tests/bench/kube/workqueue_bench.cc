@@ -15,7 +15,8 @@ namespace {
 std::vector<std::string> Keys(int n) {
   std::vector<std::string> keys;
   keys.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) keys.push_back("namespace-" + std::to_string(i % 50) + "/vm-" + std::to_string(i));
+  for (int i = 0; i < n; ++i)
+    keys.push_back("namespace-" + std::to_string(i % 50) + "/vm-" + std::to_string(i));
   return keys;
 }
 
@@ -81,7 +82,8 @@ void BM_AddAfterProcessDue(benchmark::State& state) {
   o.clock = &clock;
   WorkQueue q(std::move(o));
   for (auto _ : state) {
-    for (size_t i = 0; i < keys.size(); ++i) q.AddAfter(keys[i], std::chrono::milliseconds(1 + static_cast<int>(i % 1000)));
+    for (size_t i = 0; i < keys.size(); ++i)
+      q.AddAfter(keys[i], std::chrono::milliseconds(1 + static_cast<int>(i % 1000)));
     clock.Advance(std::chrono::seconds(1));
     q.ProcessDue();
     for (size_t i = 0; i < keys.size(); ++i) q.Done(*q.Get());

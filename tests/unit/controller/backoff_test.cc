@@ -23,20 +23,41 @@ struct NoJitterCase {
 
 TEST(BackoffTest, SequencesWithoutJitter) {
   const std::vector<NoJitterCase> cases = {
-      {"doubles to the cap", milliseconds(100), milliseconds(1000), 2.0,
+      {"doubles to the cap",
+       milliseconds(100),
+       milliseconds(1000),
+       2.0,
        {milliseconds(100), milliseconds(200), milliseconds(400), milliseconds(800),
         milliseconds(1000), milliseconds(1000)}},
-      {"factor 1.5", milliseconds(100), seconds(10), 1.5,
+      {"factor 1.5",
+       milliseconds(100),
+       seconds(10),
+       1.5,
        {milliseconds(100), milliseconds(150), milliseconds(225)}},
-      {"factor below 1 becomes constant", milliseconds(100), seconds(1), 0.5,
+      {"factor below 1 becomes constant",
+       milliseconds(100),
+       seconds(1),
+       0.5,
        {milliseconds(100), milliseconds(100)}},
-      {"non-finite factor becomes constant", milliseconds(7), seconds(1),
-       std::numeric_limits<double>::quiet_NaN(), {milliseconds(7), milliseconds(7)}},
-      {"non-positive initial becomes 1 ms", Duration::zero(), milliseconds(3), 2.0,
+      {"non-finite factor becomes constant",
+       milliseconds(7),
+       seconds(1),
+       std::numeric_limits<double>::quiet_NaN(),
+       {milliseconds(7), milliseconds(7)}},
+      {"non-positive initial becomes 1 ms",
+       Duration::zero(),
+       milliseconds(3),
+       2.0,
        {milliseconds(1), milliseconds(2), milliseconds(3)}},
-      {"max below initial is raised to initial", seconds(2), seconds(1), 2.0,
+      {"max below initial is raised to initial",
+       seconds(2),
+       seconds(1),
+       2.0,
        {seconds(2), seconds(2)}},
-      {"huge factor saturates at max", milliseconds(1), seconds(30), 1e300,
+      {"huge factor saturates at max",
+       milliseconds(1),
+       seconds(30),
+       1e300,
        {milliseconds(1), seconds(30), seconds(30)}},
   };
   for (const auto& c : cases) {
@@ -52,8 +73,11 @@ TEST(BackoffTest, JitterStaysWithinBandAndUnderTheCap) {
     const char* name;
     double jitter;
     double low;  // fraction of the un-jittered delay
-  } cases[] = {{"quarter", 0.25, 0.75}, {"half", 0.5, 0.5}, {"full", 1.0, 0.0},
-               {"above 1 clamps to 1", 7.0, 0.0}, {"negative clamps to 0", -1.0, 1.0}};
+  } cases[] = {{"quarter", 0.25, 0.75},
+               {"half", 0.5, 0.5},
+               {"full", 1.0, 0.0},
+               {"above 1 clamps to 1", 7.0, 0.0},
+               {"negative clamps to 0", -1.0, 1.0}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     FakeClock clock;
@@ -68,7 +92,8 @@ TEST(BackoffTest, JitterStaysWithinBandAndUnderTheCap) {
       const Duration d = b.Next();
       EXPECT_LE(d, base);
       EXPECT_LE(d, seconds(2));
-      EXPECT_GE(d.count(), static_cast<Duration::rep>(static_cast<double>(base.count()) * c.low) - 1);
+      EXPECT_GE(d.count(),
+                static_cast<Duration::rep>(static_cast<double>(base.count()) * c.low) - 1);
       if (d != base) varied = true;
     }
     EXPECT_EQ(varied, c.low < 1.0);  // jitter 0 never varies; any other jitter does
@@ -109,7 +134,8 @@ TEST(BackoffTest, QuietPeriodLongerThanResetAfterStartsOver) {
     Duration want;
   } cases[] = {
       {"default: just under 4*max keeps growing", Duration::zero(), seconds(4), milliseconds(400)},
-      {"default: past 4*max resets", Duration::zero(), seconds(4) + milliseconds(1), milliseconds(100)},
+      {"default: past 4*max resets", Duration::zero(), seconds(4) + milliseconds(1),
+       milliseconds(100)},
       {"explicit: past reset_after resets", seconds(2), seconds(3), milliseconds(100)},
       {"explicit: within reset_after keeps growing", seconds(2), seconds(1), milliseconds(400)},
   };

@@ -92,9 +92,12 @@ class ControllerTest : public ::testing::Test {
   }
 
   double Total(const std::string& result) {
-    return Value(registry_, "ferry_controller_reconcile_total", {{"controller", "vmm"}, {"result", result}});
+    return Value(registry_, "ferry_controller_reconcile_total",
+                 {{"controller", "vmm"}, {"result", result}});
   }
-  double Errors() { return Value(registry_, "ferry_controller_reconcile_errors_total", {{"controller", "vmm"}}); }
+  double Errors() {
+    return Value(registry_, "ferry_controller_reconcile_errors_total", {{"controller", "vmm"}});
+  }
 
   FakeClock clock_;
   prometheus::Registry registry_;
@@ -118,15 +121,20 @@ TEST_F(ControllerTest, EveryResultBranch) {
     size_t want_terminal_hooks;
   } cases[] = {
       {"success forgets", ReconcileResult::Success(), 0, 0, {}, "success", 1, 0},
-      {"error requeues rate-limited", ReconcileResult::Error(UnavailableError("apiserver down")), 2, 1,
-       milliseconds(10), "error", 2, 0},
-      {"requeue is rate-limited without an error", ReconcileResult::Requeue(), 2, 1, milliseconds(10),
-       "requeue", 1, 0},
+      {"error requeues rate-limited", ReconcileResult::Error(UnavailableError("apiserver down")), 2,
+       1, milliseconds(10), "error", 2, 0},
+      {"requeue is rate-limited without an error", ReconcileResult::Requeue(), 2, 1,
+       milliseconds(10), "requeue", 1, 0},
       {"requeue_after forgets and adds after", ReconcileResult::RequeueAfter(seconds(30)), 0, 1,
        seconds(30), "requeue_after", 1, 0},
       {"terminal error forgets and does not retry",
-       ReconcileResult::TerminalError(InvalidError("spec.targetNode is the source node")), 0, 0, {},
-       "terminal_error", 2, 1},
+       ReconcileResult::TerminalError(InvalidError("spec.targetNode is the source node")),
+       0,
+       0,
+       {},
+       "terminal_error",
+       2,
+       1},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -141,7 +149,9 @@ TEST_F(ControllerTest, EveryResultBranch) {
     o.name = "vmm";
     o.clock = &clock;
     o.metrics = &*f;
-    o.on_terminal_error = [&](const std::string& key, const Status& s) { terminal.push_back({key, s}); };
+    o.on_terminal_error = [&](const std::string& key, const Status& s) {
+      terminal.push_back({key, s});
+    };
     Controller ctl(std::move(o), rec);
 
     ctl.Enqueue("ns/a");
@@ -190,14 +200,16 @@ TEST_F(ControllerTest, EverySeriesExistsBeforeTheFirstReconcile) {
 
 TEST_F(ControllerTest, TransientErrorBacksOffExponentiallyAndCallsTheErrorHook) {
   ScriptedReconciler rec;
-  rec.Script("ns/a", {ReconcileResult::Error(UnavailableError("1")), ReconcileResult::Error(UnavailableError("2")),
+  rec.Script("ns/a", {ReconcileResult::Error(UnavailableError("1")),
+                      ReconcileResult::Error(UnavailableError("2")),
                       ReconcileResult::Error(UnavailableError("3"))});
   auto ctl = Make(rec);
   ctl->Enqueue("ns/a");
   for (auto backoff : {milliseconds(5), milliseconds(10), milliseconds(20)}) {
     ASSERT_TRUE(ctl->ProcessNextItem());
     clock_.Advance(backoff - Clock::Duration(1));
-    EXPECT_EQ(ctl->queue().GetFor(milliseconds(0)), std::nullopt) << "retried before " << backoff.count() << "ms";
+    EXPECT_EQ(ctl->queue().GetFor(milliseconds(0)), std::nullopt)
+        << "retried before " << backoff.count() << "ms";
     clock_.Advance(Clock::Duration(1));
     ctl->queue().ProcessDue();
     ASSERT_EQ(ctl->queue().Len(), 1u);
@@ -255,7 +267,8 @@ TEST_F(ControllerTest, DurationHistogramUsesTheInjectedClock) {
   ctl->Enqueue("ns/b");
   ASSERT_TRUE(ctl->ProcessNextItem());
   ASSERT_TRUE(ctl->ProcessNextItem());
-  auto m = testing::FindMetric(registry_, "ferry_controller_reconcile_duration_seconds", {{"controller", "vmm"}});
+  auto m = testing::FindMetric(registry_, "ferry_controller_reconcile_duration_seconds",
+                               {{"controller", "vmm"}});
   ASSERT_TRUE(m.has_value());
   const auto& h = m->metric.histogram;
   EXPECT_EQ(h.sample_count, 2u);
@@ -344,7 +357,8 @@ TEST_F(ControllerTest, WorkersNeverReconcileOneKeyConcurrentlyAndStopDrains) {
   ctl->Stop();
   std::lock_guard<std::mutex> l(rec.mu);
   EXPECT_EQ(rec.overlaps, 0);
-  EXPECT_EQ(rec.reconciles.size(), static_cast<size_t>(kKeys + 1));  // every key, incl. the last add
+  EXPECT_EQ(rec.reconciles.size(),
+            static_cast<size_t>(kKeys + 1));  // every key, incl. the last add
   EXPECT_EQ(rec.reconciles["ns/last"], 1);
   EXPECT_EQ(ctl->queue().Len(), 0u);
   double total = Total("success");

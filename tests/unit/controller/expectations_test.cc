@@ -30,7 +30,9 @@ TEST(ExpectationsTest, Scripts) {
   };
   auto created = [&](Expectations& e, FakeClock&) { e.CreationObserved(k); };
   auto deleted = [&](Expectations& e, FakeClock&) { e.DeletionObserved(k); };
-  auto advance = [](Clock::Duration d) { return [=](Expectations&, FakeClock& c) { c.Advance(d); }; };
+  auto advance = [](Clock::Duration d) {
+    return [=](Expectations&, FakeClock& c) { c.Advance(d); };
+  };
 
   const struct {
     const char* name;
@@ -61,7 +63,8 @@ TEST(ExpectationsTest, Scripts) {
         {"raise by 1", [&](Expectations& e, FakeClock&) { e.RaiseExpectations(k, 1, 0); }, false}}},
       {"raise adds to pending",
        {{"expect 1", expect_creations(1), false},
-        {"raise 1 add, 1 delete", [&](Expectations& e, FakeClock&) { e.RaiseExpectations(k, 1, 1); }, false},
+        {"raise 1 add, 1 delete",
+         [&](Expectations& e, FakeClock&) { e.RaiseExpectations(k, 1, 1); }, false},
         {"create", created, false},
         {"create", created, false},
         {"delete", deleted, true}}},

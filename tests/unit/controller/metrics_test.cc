@@ -32,10 +32,11 @@ TEST(MetricsTest, RegistersEveryFamilyWithHelpText) {
     EXPECT_FALSE(family.help.empty()) << family.name;
     names.insert(family.name);
   }
-  EXPECT_EQ(names, (std::set<std::string>{
-                       "ferry_controller_reconcile_total", "ferry_controller_reconcile_errors_total",
-                       "ferry_controller_reconcile_duration_seconds", "ferry_workqueue_depth",
-                       "ferry_workqueue_adds_total", "ferry_workqueue_retries_total"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{
+                "ferry_controller_reconcile_total", "ferry_controller_reconcile_errors_total",
+                "ferry_controller_reconcile_duration_seconds", "ferry_workqueue_depth",
+                "ferry_workqueue_adds_total", "ferry_workqueue_retries_total"}));
 }
 
 TEST(MetricsTest, RegisteringTwiceReusesTheFamilies) {

@@ -18,7 +18,8 @@ struct FoundMetric {
 };
 
 // The metric of family `name` whose labels include all of `labels`, if any.
-inline std::optional<FoundMetric> FindMetric(prometheus::Registry& registry, const std::string& name,
+inline std::optional<FoundMetric> FindMetric(prometheus::Registry& registry,
+                                             const std::string& name,
                                              const std::map<std::string, std::string>& labels) {
   for (const auto& family : registry.Collect()) {
     if (family.name != name) continue;

@@ -92,14 +92,23 @@ struct BucketCase {
 TEST(BucketRateLimiterTest, Sequences) {
   const std::vector<BucketCase> cases = {
       {"burst then 1/qps per reservation",
-       10, 2,
-       {{{}, {}}, {{}, {}}, {{}, milliseconds(100)}, {{}, milliseconds(200)}, {{}, milliseconds(300)}}},
+       10,
+       2,
+       {{{}, {}},
+        {{}, {}},
+        {{}, milliseconds(100)},
+        {{}, milliseconds(200)},
+        {{}, milliseconds(300)}}},
       {"refill after the deficit is paid back",
-       10, 1,
-       {{{}, {}}, {{}, milliseconds(100)}, {milliseconds(100), milliseconds(100)},
+       10,
+       1,
+       {{{}, {}},
+        {{}, milliseconds(100)},
+        {milliseconds(100), milliseconds(100)},
         {milliseconds(200), {}}}},
       {"refill never exceeds burst",
-       10, 2,
+       10,
+       2,
        {{{}, {}}, {{}, {}}, {seconds(100), {}}, {{}, {}}, {{}, milliseconds(100)}}},
       {"qps <= 0 means no limit", 0, 1, {{{}, {}}, {{}, {}}, {{}, {}}}},
       {"burst < 1 becomes 1", 1, 0, {{{}, {}}, {{}, seconds(1)}}},
@@ -120,7 +129,8 @@ TEST(BucketRateLimiterTest, Sequences) {
 TEST(BucketRateLimiterTest, DefaultsAllowBurstOfHundredThenTenPerSecond) {
   FakeClock clock;
   BucketRateLimiter limiter(clock);
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(limiter.When("k" + std::to_string(i)), Duration::zero()) << i;
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(limiter.When("k" + std::to_string(i)), Duration::zero()) << i;
   EXPECT_EQ(std::chrono::duration_cast<milliseconds>(limiter.When("a")), milliseconds(100));
   EXPECT_EQ(std::chrono::duration_cast<milliseconds>(limiter.When("b")), milliseconds(200));
   // The bucket is global: Forget and NumRequeues are per-item no-ops.
@@ -131,7 +141,8 @@ TEST(BucketRateLimiterTest, DefaultsAllowBurstOfHundredThenTenPerSecond) {
 
 class FixedLimiter final : public RateLimiter {
  public:
-  FixedLimiter(Duration d, int requeues, int* forgets) : d_(d), requeues_(requeues), forgets_(forgets) {}
+  FixedLimiter(Duration d, int requeues, int* forgets)
+      : d_(d), requeues_(requeues), forgets_(forgets) {}
   Duration When(const std::string&) override { return d_; }
   void Forget(const std::string&) override { ++*forgets_; }
   int NumRequeues(const std::string&) override { return requeues_; }
@@ -152,13 +163,17 @@ TEST(MaxOfRateLimiterTest, TakesTheWorstAndForgetsEverywhere) {
   const std::vector<Case> cases = {
       {"none", {}, Duration::zero(), 0},
       {"one", {{milliseconds(3), 2}}, milliseconds(3), 2},
-      {"max of three", {{milliseconds(3), 7}, {milliseconds(9), 1}, {milliseconds(1), 0}}, milliseconds(9), 7},
+      {"max of three",
+       {{milliseconds(3), 7}, {milliseconds(9), 1}, {milliseconds(1), 0}},
+       milliseconds(9),
+       7},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     int forgets = 0;
     std::vector<std::unique_ptr<RateLimiter>> limiters;
-    for (auto [d, n] : c.limiters) limiters.push_back(std::make_unique<FixedLimiter>(d, n, &forgets));
+    for (auto [d, n] : c.limiters)
+      limiters.push_back(std::make_unique<FixedLimiter>(d, n, &forgets));
     limiters.push_back(nullptr);  // ignored, not dereferenced
     MaxOfRateLimiter limiter(std::move(limiters));
     EXPECT_EQ(limiter.When("x"), c.want_when);

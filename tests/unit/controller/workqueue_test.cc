@@ -176,11 +176,16 @@ TEST(WorkQueueTest, AddAfterBecomesReadyWhenTheClockReachesTheDueTime) {
       {"non-positive delay is an immediate add",
        {{{}, "a", Clock::Duration::zero(), {"a"}}, {{}, "b", -seconds(1), {"b"}}}},
       {"due keys come out in due order",
-       {{{}, "late", seconds(3), {}}, {{}, "early", seconds(1), {}}, {{}, "mid", seconds(2), {}},
+       {{{}, "late", seconds(3), {}},
+        {{}, "early", seconds(1), {}},
+        {{}, "mid", seconds(2), {}},
         {seconds(5), "", {}, {"early", "mid", "late"}}}},
       {"a second AddAfter keeps the earlier time",
-       {{{}, "a", seconds(10), {}}, {{}, "a", seconds(5), {}}, {{}, "a", seconds(20), {}},
-        {seconds(5), "", {}, {"a"}}, {seconds(20), "", {}, {}}}},
+       {{{}, "a", seconds(10), {}},
+        {{}, "a", seconds(5), {}},
+        {{}, "a", seconds(20), {}},
+        {seconds(5), "", {}, {"a"}},
+        {seconds(20), "", {}, {}}}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
