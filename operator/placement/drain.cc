@@ -132,7 +132,7 @@ StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
       continue;
     }
     for (VmId m : members) {
-      if (index.location(m) == d.node_id) continue;
+      if (index.location(m) == d.node_id || index.location(m) == kNoId) continue;
       index.StartMigration(usage, m, d.node_id);
       plan.steps.push_back({index.vm(m).name, DrainAction::kMigrate, d.node, d.group, true, {},
                             d.reason});

@@ -130,9 +130,13 @@ std::string DescribeTally(const ClusterIndex& index, VmId vm, const RejectionTal
     const auto i = static_cast<size_t>(f);
     if (tally.count[i] == 0) continue;
     if (!out.empty()) out += "; ";
+    const auto filter = static_cast<Filter>(f);
     out += std::to_string(tally.count[i]) + (tally.count[i] == 1 ? " node " : " nodes ") +
-           FilterName(static_cast<Filter>(f)) + " (" + index.node(tally.example_node[i]).name +
-           ": " + DescribeRejection(index, vm, tally.example_node[i], tally.example[i]) + ")";
+           FilterName(filter);
+    // Excluded and current nodes need no example; every other filter shows its numbers.
+    if (filter == Filter::kExcluded || filter == Filter::kCurrentNode) continue;
+    out += " (" + index.node(tally.example_node[i]).name + ": " +
+           DescribeRejection(index, vm, tally.example_node[i], tally.example[i]) + ")";
   }
   return out;
 }

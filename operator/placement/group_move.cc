@@ -104,7 +104,8 @@ GroupMoveDecision PlanGroupMoveWithUsage(const ClusterIndex& index, const UsageT
     int movers = 0;
     for (size_t i = 0; why.empty() && i < members.size(); ++i) {
       const VmId m = members[i];
-      if (index.location(m) == n) continue;  // already there
+      // Already there, or not running anywhere (a pending member is placed with the group).
+      if (index.location(m) == n || index.location(m) == kNoId) continue;
       ++movers;
       VmContext ctx = MakeVmContext(index, usage, m, DemandOf(index.vm(m)), false);
       ctx.enforce_group = false;  // the whole group lands together
@@ -168,7 +169,9 @@ GroupMoveDecision PlanGroupMoveWithUsage(const ClusterIndex& index, const UsageT
   d.feasible = true;
   d.node = index.node(d.node_id).name;
   for (VmId m : members) {
-    if (index.location(m) != d.node_id) d.moves.push_back(index.vm(m).name);
+    if (index.location(m) != d.node_id && index.location(m) != kNoId) {
+      d.moves.push_back(index.vm(m).name);
+    }
   }
   d.reason = "group " + g.name + " moves to " + d.node + " (" + std::to_string(d.moves.size()) +
              " member(s) migrate; " + std::to_string(feasible) + " node(s) fit the group; " +

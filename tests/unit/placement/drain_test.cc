@@ -54,8 +54,7 @@ TEST(DrainTest, TwoVmsAreNeverPlannedOntoRoomForOne) {
   EXPECT_EQ(plan.blockers[0].vm, "v2");
   EXPECT_EQ(plan.blockers[0].kind, BlockerKind::kNoCapacity);
   EXPECT_EQ(plan.blockers[0].reason,
-            "no node fits vm v2: 1 node excluded (n1: excluded: node is being drained or was "
-            "excluded by the caller); 2 nodes memory (n2: memory: needs 8Gi, free 2Gi)");
+            "no node fits vm v2: 1 node excluded; 2 nodes memory (n2: memory: needs 8Gi, free 2Gi)");
 }
 
 TEST(DrainTest, StrictAntiAffinityMembersSpreadOverDistinctNodes) {
