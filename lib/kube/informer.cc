@@ -1,0 +1,204 @@
+#include "kube/informer.h"
+
+#include "controller/backoff.h"
+
+namespace ferry::kube {
+
+void InformerOptions::DropManagedFields(Json& obj) {
+  auto m = obj.find("metadata");
+  if (m != obj.end() && m->is_object()) m->erase("managedFields");
+}
+
+Informer::Informer(ApiClient& api, ResourceType rt, InformerOptions options, Clock& clock)
+    : api_(api), rt_(std::move(rt)), options_(std::move(options)), clock_(clock) {}
+
+void Informer::AddEventHandler(EventHandler handler) { handlers_.push_back(std::move(handler)); }
+
+std::string Informer::LastResourceVersion() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return resource_version_;
+}
+
+InformerStats Informer::stats() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return stats_;
+}
+
+bool Informer::WaitForSync(std::stop_token stop, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, stop, timeout, [this] { return synced_.load(); });
+  return synced_.load();
+}
+
+void Informer::SleepFor(std::chrono::nanoseconds d, std::stop_token stop) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, stop, d, [] { return false; });
+}
+
+void Informer::SetResourceVersion(const Json& obj) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return;
+  std::string rv = m->value("resourceVersion", "");
+  if (rv.empty()) return;
+  std::lock_guard<std::mutex> l(mu_);
+  resource_version_ = std::move(rv);
+}
+
+Status Informer::ListAndReplace(std::stop_token stop) {
+  std::vector<ObjectPtr> objs;
+  ListOptions lo;
+  lo.label_selector = options_.label_selector;
+  lo.field_selector = options_.field_selector;
+  lo.limit = options_.page_size;
+  std::string list_rv;
+  for (;;) {
+    if (stop.stop_requested()) return CancelledError("informer stopped");
+    auto page = api_.List(rt_, options_.ns, lo);
+    if (!page.ok()) {
+      if (page.status().code() == StatusCode::kGone && !lo.continue_token.empty()) {
+        // The continue token expired between pages: start the list over.
+        objs.clear();
+        lo.continue_token.clear();
+        continue;
+      }
+      return page.status();
+    }
+    for (auto& item : page->items) {
+      if (options_.transform) options_.transform(item);
+      objs.push_back(std::make_shared<const Json>(std::move(item)));
+    }
+    list_rv = page->resource_version;
+    if (page->continue_token.empty()) break;
+    lo.continue_token = page->continue_token;
+  }
+
+  // Index the new content by key to diff it against the old one for the handlers.
+  std::unordered_map<std::string, ObjectPtr> fresh;
+  fresh.reserve(objs.size());
+  for (const auto& o : objs) fresh.emplace(ObjectKey(*o), o);
+  auto old = store_.Replace(std::move(objs));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    resource_version_ = list_rv;
+    ++stats_.lists;
+  }
+  for (const auto& h : handlers_) {
+    for (const auto& [key, obj] : fresh) {
+      auto it = old.find(key);
+      if (it == old.end()) {
+        if (h.on_add) h.on_add(obj);
+      } else if (h.on_update) {
+        h.on_update(it->second, obj);
+      }
+    }
+    for (const auto& [key, obj] : old) {
+      if (!fresh.count(key) && h.on_delete) h.on_delete(obj);
+    }
+  }
+  if (!synced_.exchange(true)) {
+    std::lock_guard<std::mutex> l(mu_);
+    cv_.notify_all();
+  }
+  return OkStatus();
+}
+
+bool Informer::Apply(const WatchEvent& ev, Status* watch_error) {
+  switch (ev.type) {
+    case WatchEvent::Type::kBookmark: {
+      SetResourceVersion(ev.object);
+      std::lock_guard<std::mutex> l(mu_);
+      ++stats_.bookmarks;
+      return true;
+    }
+    case WatchEvent::Type::kError: {
+      const int code = ev.object.value("code", 0);
+      const std::string msg = ev.object.value("message", "watch error event");
+      *watch_error = Status(code == 410 ? StatusCode::kGone : StatusCode::kUnavailable, msg).set_http_status(code);
+      return false;
+    }
+    case WatchEvent::Type::kAdded:
+    case WatchEvent::Type::kModified:
+    case WatchEvent::Type::kDeleted:
+      break;
+  }
+  Json obj = ev.object;
+  if (options_.transform) options_.transform(obj);
+  auto ptr = std::make_shared<const Json>(std::move(obj));
+  SetResourceVersion(*ptr);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++stats_.events;
+  }
+  if (ev.type == WatchEvent::Type::kDeleted) {
+    store_.Remove(ObjectKey(*ptr));
+    for (const auto& h : handlers_) {
+      if (h.on_delete) h.on_delete(ptr);
+    }
+    return true;
+  }
+  ObjectPtr old = store_.Upsert(ptr);
+  for (const auto& h : handlers_) {
+    if (old) {
+      if (h.on_update) h.on_update(old, ptr);
+    } else if (h.on_add) {
+      h.on_add(ptr);
+    }
+  }
+  return true;
+}
+
+void Informer::Run(std::stop_token stop) {
+  controller::Backoff backoff(options_.backoff_initial, options_.backoff_max, 2.0, 0.5, clock_,
+                              std::hash<std::string>{}(rt_.resource));
+  bool need_list = true;
+  while (!stop.stop_requested()) {
+    if (need_list) {
+      Status st = ListAndReplace(stop);
+      if (!st.ok()) {
+        if (st.code() == StatusCode::kCancelled) break;
+        SleepFor(backoff.Next(), stop);
+        continue;
+      }
+      need_list = false;
+    }
+    WatchOptions wo;
+    wo.resource_version = LastResourceVersion();
+    wo.label_selector = options_.label_selector;
+    wo.field_selector = options_.field_selector;
+    wo.allow_bookmarks = true;
+    wo.timeout_seconds = options_.watch_timeout_seconds;
+    Status event_error;
+    uint64_t applied = 0;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++stats_.watches;
+    }
+    Status st = api_.Watch(
+        rt_, options_.ns, wo,
+        [&](const WatchEvent& ev) {
+          ++applied;
+          return Apply(ev, &event_error);
+        },
+        stop);
+    if (stop.stop_requested()) break;
+    if (!event_error.ok()) st = event_error;
+    if (st.ok()) {
+      // The server ended the watch (timeoutSeconds): continue from the last version.
+      if (applied > 0) backoff.Reset();
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++stats_.watch_errors;
+      if (st.code() == StatusCode::kGone) ++stats_.relists_on_gone;
+    }
+    if (st.code() == StatusCode::kGone) {
+      // Our version was compacted away: only a fresh list can resynchronise.
+      need_list = true;
+      continue;
+    }
+    SleepFor(backoff.Next(), stop);
+  }
+}
+
+}  // namespace ferry::kube
