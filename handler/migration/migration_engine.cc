@@ -98,6 +98,7 @@ Status Migration::Cancel() {
         "cannot go back; the migration will complete (or be recovered)");
   }
   if (offline_) return FailedPreconditionError("cancel refused: an offline migration is not abortable once started");
+  if (finished_) return FailedPreconditionError("cancel refused: the migration has already finished");
   cancel_requested_ = true;
   if (!running_) return OkStatus();  // Run() will see the flag before starting, or has ended
   Status st = hv_.AbortJob(options_.domain);
@@ -378,6 +379,7 @@ void Migration::Finish(MigrationResult& r, const std::optional<JobSample>& last)
   {
     std::lock_guard<std::mutex> l(mu_);
     r.actions = actions_;
+    finished_ = true;
   }
   if (metrics_ != nullptr) metrics_->OnFinish(metrics_key_, r);
 }

@@ -72,6 +72,7 @@ class Migration {
   std::mutex mu_;  // guards the switch/cancel/abort decisions and actions_
   bool running_ = false;
   bool offline_ = false;
+  bool finished_ = false;
   bool cancel_requested_ = false;
   bool abort_sent_ = false;
   bool aborted_by_policy_ = false;

@@ -232,6 +232,7 @@ TEST(MigrationEngine, CancelBeforeSwitchAbortsJob) {
   EXPECT_NE(r.status.message().find("still running on the source"), std::string::npos) << r.status;
   EXPECT_EQ(hv.postcopy_calls, 0);
   EXPECT_GE(hv.abort_calls, 1);
+  EXPECT_EQ(m.Cancel().code(), StatusCode::kFailedPrecondition);  // nothing left to cancel
 }
 
 TEST(MigrationEngine, CancelAfterSwitchIsRefused) {
