@@ -59,8 +59,15 @@ bool FitNumaCells(const Node& node, const int64_t* cell_cpu_used, const int64_t*
   auto free_mem = [&](int c) {
     return node.numa_cells[static_cast<size_t>(c)].memory_bytes - cell_mem_used[c];
   };
-  std::stable_sort(order.begin(), order.begin() + cells,
-                   [&](int a, int b) { return free_mem(a) > free_mem(b); });
+  // Insertion sort (stable, no allocation): cells are few.
+  for (int i = 1; i < cells; ++i) {
+    const int c = order[static_cast<size_t>(i)];
+    int j = i;
+    for (; j > 0 && free_mem(order[static_cast<size_t>(j - 1)]) < free_mem(c); --j) {
+      order[static_cast<size_t>(j)] = order[static_cast<size_t>(j - 1)];
+    }
+    order[static_cast<size_t>(j)] = c;
+  }
   int found = 0;
   for (int i = 0; i < cells && found < k; ++i) {
     const int c = order[static_cast<size_t>(i)];
@@ -83,6 +90,24 @@ StatusOr<ClusterIndex> ClusterIndex::Build(ClusterSnapshot snapshot) {
   FERRY_RETURN_IF_ERROR(index.Validate());
   for (size_t i = 0; i < index.nodes_.size(); ++i) {
     index.node_by_name_.emplace(index.nodes_[i].name, static_cast<NodeId>(i));
+  }
+  index.facts_.reserve(index.nodes_.size());
+  for (const Node& n : index.nodes_) {
+    NodeFacts f;
+    f.cpu_millis = n.cpu_millis;
+    f.memory_bytes = n.memory_bytes;
+    f.dedicated_cpus = n.dedicated_cpus;
+    f.libvirt_version = n.version.libvirt;
+    f.qemu_version = n.version.qemu;
+    f.cpu_model_id = index.cpu_model_ids_
+                         .emplace(n.cpu_model, static_cast<int32_t>(index.cpu_model_ids_.size()))
+                         .first->second;
+    f.ready = n.ready;
+    f.unschedulable = n.unschedulable;
+    f.has_hard_taints = std::any_of(n.taints.begin(), n.taints.end(), [](const Taint& t) {
+      return t.effect != TaintEffect::kPreferNoSchedule;
+    });
+    index.facts_.push_back(f);
   }
   for (size_t i = 0; i < index.vms_.size(); ++i) {
     index.vm_by_name_.emplace(index.vms_[i].name, static_cast<VmId>(i));
@@ -157,6 +182,11 @@ VmId ClusterIndex::FindVm(std::string_view name) const {
 GroupId ClusterIndex::FindGroup(std::string_view name) const {
   auto it = group_by_name_.find(name);
   return it == group_by_name_.end() ? kNoId : it->second;
+}
+
+int32_t ClusterIndex::CpuModelId(std::string_view model) const {
+  auto it = cpu_model_ids_.find(model);
+  return it == cpu_model_ids_.end() ? -1 : it->second;
 }
 
 int ClusterIndex::PoolIndex(NodeId n, int64_t page_size) const {

@@ -89,6 +89,10 @@ VmContext MakeVmContext(const ClusterIndex& index, const UsageTable& usage, VmId
   };
   const HypervisorVersion src =
       ctx.source == kNoId ? HypervisorVersion{} : index.node(ctx.source).version;
+  ctx.named_cpu_model = !spec.cpu_model.empty() && spec.cpu_model != kHostPassthrough;
+  if (spec.cpu_model == kHostPassthrough && ctx.source != kNoId) {
+    ctx.passthrough_model = index.facts(ctx.source).cpu_model_id;
+  }
   ctx.libvirt_floor = floor(src.libvirt, spec.boot_version.libvirt);
   ctx.qemu_floor = floor(src.qemu, spec.boot_version.qemu);
   return ctx;
@@ -117,41 +121,48 @@ bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint) {
 }
 
 Rejection CheckStatic(const ClusterIndex& index, const VmContext& ctx, NodeId node_id) {
-  const Node& node = index.node(node_id);
-  const Vm& vm = index.vm(ctx.vm);
+  const NodeFacts& facts = index.facts(node_id);
   if (ctx.excluded != nullptr && (*ctx.excluded)[static_cast<size_t>(node_id)] != 0) {
     return {Filter::kExcluded};
   }
   if (node_id == ctx.source) return {Filter::kCurrentNode};
-  if (!node.ready) return {Filter::kNotReady};
-  if (node.unschedulable) return {Filter::kCordoned};
-  for (size_t i = 0; i < node.taints.size(); ++i) {
-    const Taint& t = node.taints[i];
-    if (t.effect == TaintEffect::kPreferNoSchedule) continue;
-    if (!Tolerates(vm.tolerations, t)) return {Filter::kTaint, 0, 0, static_cast<int64_t>(i)};
+  if (!facts.ready) return {Filter::kNotReady};
+  if (facts.unschedulable) return {Filter::kCordoned};
+  const Vm& vm = index.vm(ctx.vm);
+  if (facts.has_hard_taints) {
+    const Node& node = index.node(node_id);
+    for (size_t i = 0; i < node.taints.size(); ++i) {
+      const Taint& t = node.taints[i];
+      if (t.effect == TaintEffect::kPreferNoSchedule) continue;
+      if (!Tolerates(vm.tolerations, t)) return {Filter::kTaint, 0, 0, static_cast<int64_t>(i)};
+    }
   }
-  int64_t entry = 0;
-  for (const auto& [key, value] : vm.node_selector) {
-    auto it = node.labels.find(key);
-    if (it == node.labels.end() || it->second != value) return {Filter::kNodeSelector, 0, 0, entry};
-    ++entry;
-  }
-  if (!vm.cpu_model.empty()) {
-    if (vm.cpu_model == kHostPassthrough) {
-      if (ctx.source != kNoId && node.cpu_model != index.node(ctx.source).cpu_model) {
-        return {Filter::kCpuModel, 0, 0, 0};
+  if (!vm.node_selector.empty()) {
+    const Node& node = index.node(node_id);
+    int64_t entry = 0;
+    for (const auto& [key, value] : vm.node_selector) {
+      auto it = node.labels.find(key);
+      if (it == node.labels.end() || it->second != value) {
+        return {Filter::kNodeSelector, 0, 0, entry};
       }
-    } else if (node.cpu_model != vm.cpu_model &&
-               std::find(node.cpu_models.begin(), node.cpu_models.end(), vm.cpu_model) ==
-                   node.cpu_models.end()) {
+      ++entry;
+    }
+  }
+  if (ctx.passthrough_model != -2) {
+    if (facts.cpu_model_id != ctx.passthrough_model) return {Filter::kCpuModel, 0, 0, 0};
+  } else if (ctx.named_cpu_model) {
+    const Node& node = index.node(node_id);
+    if (node.cpu_model != vm.cpu_model &&
+        std::find(node.cpu_models.begin(), node.cpu_models.end(), vm.cpu_model) ==
+            node.cpu_models.end()) {
       return {Filter::kCpuModel, 0, 0, 1};
     }
   }
-  if (ctx.libvirt_floor > 0 && node.version.libvirt < ctx.libvirt_floor) {
-    return {Filter::kVersion, ctx.libvirt_floor, node.version.libvirt, 0};
+  if (ctx.libvirt_floor > 0 && facts.libvirt_version < ctx.libvirt_floor) {
+    return {Filter::kVersion, ctx.libvirt_floor, facts.libvirt_version, 0};
   }
-  if (ctx.qemu_floor > 0 && node.version.qemu < ctx.qemu_floor) {
-    return {Filter::kVersion, ctx.qemu_floor, node.version.qemu, 1};
+  if (ctx.qemu_floor > 0 && facts.qemu_version < ctx.qemu_floor) {
+    return {Filter::kVersion, ctx.qemu_floor, facts.qemu_version, 1};
   }
   return {};
 }
@@ -218,8 +229,19 @@ Rejection CheckNode(const ClusterIndex& index, const UsageTable& usage, const Vm
                     NodeId node) {
   Rejection r = CheckStatic(index, ctx, node);
   if (r.rejected()) return r;
-  r = CheckCapacity(index.node(node), LedgerOf(index, usage, node), ctx.demand);
-  if (r.rejected()) return r;
+  // Fast path for the common demand (no pinning, NUMA or hugepages): the packed facts only.
+  const Demand& d = ctx.demand;
+  if (d.dedicated_cpus == 0 && d.numa_nodes == 0 && d.hugepage_size == 0) {
+    const NodeFacts& f = index.facts(node);
+    const auto n = static_cast<size_t>(node);
+    const int64_t cpu_free = f.cpu_millis - usage.cpu_millis[n];
+    if (d.cpu_millis > cpu_free) return {Filter::kCpu, d.cpu_millis, cpu_free};
+    const int64_t mem_free = f.memory_bytes - usage.memory_bytes[n];
+    if (d.memory_bytes > mem_free) return {Filter::kMemory, d.memory_bytes, mem_free};
+  } else {
+    r = CheckCapacity(index.node(node), LedgerOf(index, usage, node), d);
+    if (r.rejected()) return r;
+  }
   return CheckGroup(index, ctx, node);
 }
 

@@ -75,6 +75,9 @@ struct VmContext {
   // Enforce the group's rule as a filter: strict groups always, best-effort ones when the
   // caller asks for a compliant node only (rebalance).
   bool enforce_group = false;
+  // host-passthrough migration: the source's interned host model; -2 = no constraint.
+  int32_t passthrough_model = -2;
+  bool named_cpu_model = false;  // a named guest model the node must support
   int64_t libvirt_floor = 0;  // minimum target versions (0 = none)
   int64_t qemu_floor = 0;
   const std::vector<char>* excluded = nullptr;  // per node, non-zero = excluded

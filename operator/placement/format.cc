@@ -19,7 +19,9 @@ std::string FormatBytes(int64_t bytes) {
   if (bytes < 0) {
     // -INT64_MIN overflows; clamp it, no real quantity gets there.
     if (bytes == INT64_MIN) bytes = INT64_MIN + 1;
-    return "-" + FormatBytes(-bytes);
+    std::string positive = FormatBytes(-bytes);
+    positive.insert(positive.begin(), '-');
+    return positive;
   }
   if (bytes == 0) return "0";
   for (const Unit& u : kUnits) {
