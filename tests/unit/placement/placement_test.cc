@@ -131,6 +131,13 @@ const GroupCase kGroupCases[] = {
        Migrating(s, "m1", "a", "c");
      },
      "", "b", true, {kOk, kOk, kOk}, "b chosen"},
+    {"anti_best_effort_counts_outbound", GroupPolicy::kAntiAffinity, true, 1,
+     [](ClusterSnapshot& s) {
+       Member(s, "m1", "a");
+       Member(s, "m2", "b");
+       Migrating(s, "m2", "b", "a");  // leaving b, still counted there until it ends
+     },
+     "", "c", true, {kOk, kOk, kOk}, "c chosen"},
     {"aff_strict_joins_group", GroupPolicy::kAffinity, false, 1,
      [](ClusterSnapshot& s) { Member(s, "m1", "b"); }, "", "b", true, {kAff, kOk, kAff},
      "b chosen"},
@@ -168,6 +175,13 @@ const GroupCase kGroupCases[] = {
      },
      "", "a", false, {kOk, Filter::kMemory, kOk},
      "non-compliant: best-effort affinity: group g is on b, not here"},
+    {"aff_best_effort_member_migrating_in", GroupPolicy::kAffinity, true, 1,
+     [](ClusterSnapshot& s) {
+       Member(s, "m1", "c");
+       Member(s, "m2", "b");
+       Migrating(s, "m2", "b", "c");  // c holds two (one arriving), b one (leaving)
+     },
+     "", "c", true, {kOk, kOk, kOk}, "c chosen"},
     {"aff_best_effort_member_migrates_out", GroupPolicy::kAffinity, true, 1,
      [](ClusterSnapshot& s) { Member(s, "m1", "a"); }, "a", "b", false, {kHere, kOk, kOk},
      "group g is on a, not here"},
