@@ -42,7 +42,7 @@ jq -r '"outcome:   \(.outcome)  (guest on the \(.guest))",
   echo "why:       $(jq -r '.actions[] | select(.kind=="SwitchToPostCopy") | .reason' <<<"$R")"
 state_b=$("$L" virsh B domstate "$VM" 2>/dev/null | head -1 || true)
 if [ "$rc" = 0 ] && [ "$state_b" = running ] && [ -n "$after" ] && [ "$after" -gt "$before" ] && [ "$errs" = 0 ]; then
-  echo "heartbeat: #$before last seen on A -> #$after now on B: the guest kept running (memory check errs=0)"
+  echo "heartbeat: #$before on A before the migration -> #$after now on B: the guest kept running (memory check errs=0)"
   echo "======================================================"
   exit 0
 fi

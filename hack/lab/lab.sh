@@ -5,6 +5,7 @@
 #   hack/lab/lab.sh up                      guest image, QEMU 10 (bookworm-backports), netns, daemons
 #   hack/lab/lab.sh boot RAM WS RATE [HB]   start the guest on node A (MiB, MiB, MiB/s, ms)
 #   hack/lab/lab.sh define RAM WS RATE      define the guest on node A without starting it
+#     (FERRY_LAB_DISK_MIB=N gives the guest a local raw disk; disk-path NODE prints its file)
 #   hack/lab/lab.sh status | where | hb NODE | uri NODE | peer-uri NODE | netns NODE
 #   hack/lab/lab.sh run NODE CMD...         run CMD inside node's network namespace
 #   hack/lab/lab.sh kill-daemon NODE | start-daemon NODE
@@ -243,10 +244,33 @@ domxml() {  # ram ws rate hb
       <source path='/var/log/libvirt/qemu/$VM-serial.log' append='on'/>
       <target port='0'/>
     </serial>
+$(disk_xml)
     <memballoon model='none'/>
   </devices>
 </domain>
 EOF
+}
+
+# Optional local disk (FERRY_LAB_DISK_MIB=N): a raw file under each node's own /var, so a
+# live migration must copy it (VIR_MIGRATE_NON_SHARED_DISK). The target file is pre-created
+# with the same size, as Ferry's target handler prepares disk paths (DESIGN section 4).
+DISK_MIB=${FERRY_LAB_DISK_MIB:-0}
+disk_path() { echo "$(ndir "$1")/var/lib/libvirt/images/$VM.img"; }
+disk_xml() {
+  [ "$DISK_MIB" -gt 0 ] || return 0
+  cat <<EOF
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/var/lib/libvirt/images/$VM.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+EOF
+}
+make_disks() {
+  local n
+  for n in A B; do rm -f "$(disk_path "$n")"; done
+  [ "$DISK_MIB" -gt 0 ] || return 0
+  for n in A B; do truncate -s "${DISK_MIB}M" "$(disk_path "$n")"; done
 }
 
 clean_guest() {  # remove the guest from both nodes, truncate serial logs
@@ -263,6 +287,7 @@ cmd_define() {
   local ram=${1:-256} ws=${2:-64} rate=${3:-16} hb=${4:-200}
   daemon_alive A && daemon_alive B || die "lab is not up (hack/lab/lab.sh up)"
   clean_guest
+  make_disks
   domxml "$ram" "$ws" "$rate" "$hb" > "$LAB/$VM.xml"
   V A define "$LAB/$VM.xml" >/dev/null
   log "guest $VM defined on A (ram=${ram}MiB ws=${ws}MiB dirty=${rate}MiB/s)"
@@ -360,6 +385,7 @@ case "${1:-}" in
   where) cmd_where ;;
   hb) cmd_hb "${2:?node}" ;;
   serial) serial "${2:?node}" ;;
+  disk-path) disk_path "${2:?node}" ;;
   status) cmd_status ;;
   uri) uri "${2:?node}" ;;
   peer-uri) peer_uri "${2:?node}" ;;

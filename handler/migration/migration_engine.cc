@@ -9,7 +9,11 @@
 namespace ferry::migration {
 namespace {
 
-double Secs(Millis m) { return static_cast<double>(m.count()) / 1000.0; }
+std::string SecsStr(Millis m) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f s", static_cast<double>(m.count()) / 1000.0);
+  return b;
+}
 
 // Post-copy recovery: attempts and the pause between them (the link may need a moment).
 constexpr int kRecoveryAttempts = 3;
@@ -93,8 +97,8 @@ Status Migration::Cancel() {
   std::lock_guard<std::mutex> l(mu_);
   if (switched_.load()) {
     return FailedPreconditionError(
-        "cancel refused: the migration switched to post-copy at " + std::to_string(Secs(switched_at_)) +
-        " s; the guest now runs on the destination with part of its memory still on the source, so it "
+        "cancel refused: the migration switched to post-copy at " + SecsStr(switched_at_) +
+        "; the guest now runs on the destination with part of its memory still on the source, so it "
         "cannot go back; the migration will complete (or be recovered)");
   }
   if (offline_) return FailedPreconditionError("cancel refused: an offline migration is not abortable once started");
@@ -230,8 +234,8 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
       switched_at_ = existing_job.elapsed;
     }
     Report({ActionKind::kAttach, existing_job.elapsed,
-            "an outgoing migration job is already running (" + std::to_string(Secs(existing_job.elapsed)) +
-                " s old" + (existing_job.postcopy ? ", in post-copy" : "") + "): attached to it instead of starting another"});
+            "an outgoing migration job is already running (" + SecsStr(existing_job.elapsed) +
+                " old" + (existing_job.postcopy ? ", in post-copy" : "") + "): attached to it instead of starting another"});
   } else {
     Action a{ActionKind::kSetMaxDowntime, Millis(0),
              "initial max downtime (schedule " + std::to_string(plan->policy.downtime_schedule_ms.size()) + " steps)"};
@@ -246,39 +250,24 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
   }
 
   std::optional<JobSample> last;
-  bool job_seen = attach;
-  for (;;) {
-    if (!attach && migrate_done.wait_for(options_.poll_interval) == std::future_status::ready) break;
-    if (attach) std::this_thread::sleep_for(options_.poll_interval);
-    auto s = hv_.GetJobStats(options_.domain);
-    if (!s.ok()) {
-      if (attach && s.status().code() == StatusCode::kNotFound) break;  // gone from the source: ended
-      // Gone from the source after the job ran: the migrate call is about to return.
-      const bool gone = s.status().code() == StatusCode::kNotFound || s.status().code() == StatusCode::kFailedPrecondition;
-      if (!(job_seen && gone)) Log("job stats: " + s.status().ToString());
-      continue;
-    }
-    if (!s->active) {
-      if (attach) break;  // the adopted job ended
-      continue;           // not started yet, or finished: the migrate call returns soon
-    }
-    job_seen = true;
-    if (s->postcopy && !switched_.load()) {
-      switched_ = true;
-      switched_at_ = s->elapsed;
-    }
-    last = *s;
-    MaybeProgress(*s);
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      if (cancel_requested_ && !abort_sent_ && !switched_.load()) abort_sent_ = hv_.AbortJob(options_.domain).ok();
-    }
-    Apply(policy_->Observe(*s), *s);
-  }
+  bool following = attach;  // judging by the job and the domain's location, not by our call
+  Follow(attach ? nullptr : &migrate_done, last);
   Status migrate_status = OkStatus();
   if (!attach) {
     migrate_status = migrate_done.get();
     migrate_thread.join();
+    // Our connection carrying the migrate call was lost: libvirtd runs a peer-to-peer job on
+    // its own, so if it is still going, follow it instead of declaring a failure.
+    if (migrate_status.code() == StatusCode::kUnavailable) {
+      auto again = hv_.GetJobStats(options_.domain);
+      const bool running = again.ok() && again->active && again->is_migration_out;
+      following = true;
+      r.attached = true;
+      Report({ActionKind::kAttach, running ? again->elapsed : Millis(0),
+              "lost the connection carrying the migrate call (" + migrate_status.message() + "); " +
+                  (running ? "the job continues in libvirtd: following it" : "judging by where the domain is")});
+      if (running) Follow(nullptr, last);
+    }
   }
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -286,14 +275,14 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
   }
   if (switched_.load()) r.mode_used = "postcopy";
 
-  if (attach) {
-    // We did not own the migrate call: judge by where the domain is now.
+  if (following) {
+    // We did not own (or lost) the migrate call: judge by where the domain is now.
     auto dst = hv_.DestinationState(options_.domain);
     auto src = hv_.SourceState(options_.domain);
     const bool on_dst = dst.ok() && *dst == DomainRunState::kRunning;
     const bool on_src = src.ok() && *src == DomainRunState::kRunning;
     if (on_dst && !on_src) {
-      r.outcome = Outcome::kSucceeded;
+      migrate_status = OkStatus();
     } else {
       migrate_status = UnavailableError(std::string("adopted migration job ended without the guest running on the destination (source: ") +
                                         (src.ok() ? DomainRunStateName(*src) : src.status().message()) + ")");
@@ -335,6 +324,38 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
   }
   Finish(r, last);
   return r;
+}
+
+void Migration::Follow(std::future<Status>* call, std::optional<JobSample>& last) {
+  bool job_seen = call == nullptr;
+  for (;;) {
+    if (call != nullptr && call->wait_for(options_.poll_interval) == std::future_status::ready) return;
+    if (call == nullptr) std::this_thread::sleep_for(options_.poll_interval);
+    auto s = hv_.GetJobStats(options_.domain);
+    if (!s.ok()) {
+      if (call == nullptr && s.status().code() == StatusCode::kNotFound) return;  // gone from the source
+      // Gone from the source after the job ran: the migrate call is about to return.
+      const bool gone = s.status().code() == StatusCode::kNotFound || s.status().code() == StatusCode::kFailedPrecondition;
+      if (!(job_seen && gone)) Log("job stats: " + s.status().ToString());
+      continue;
+    }
+    if (!s->active) {
+      if (call == nullptr) return;  // the followed job ended
+      continue;                     // not started yet, or finished: the migrate call returns soon
+    }
+    job_seen = true;
+    if (s->postcopy && !switched_.load()) {
+      switched_ = true;
+      switched_at_ = s->elapsed;
+    }
+    last = *s;
+    MaybeProgress(*s);
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      if (cancel_requested_ && !abort_sent_ && !switched_.load()) abort_sent_ = hv_.AbortJob(options_.domain).ok();
+    }
+    Apply(policy_->Observe(*s), *s);
+  }
 }
 
 Status Migration::TryPostCopyRecovery(const MigrationPlan& plan) {

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -52,6 +53,9 @@ class Migration {
  private:
   MigrationResult RunLive(const DomainFacts& facts, const JobSample& existing_job);
   MigrationResult RunOffline(DomainFacts facts);
+  // Polls the job, feeding the policy, until `call` (our migrate call) returns or, when
+  // `call` is null, until the job ends.
+  void Follow(std::future<Status>* call, std::optional<JobSample>& last);
   void Apply(const Decision& d, const JobSample& s);
   void Report(Action a);
   void Log(const std::string& line);

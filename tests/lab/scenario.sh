@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One real-migration scenario in the lab (hack/lab/lab.sh; the ctest fixture brings it up).
 #   tests/lab/scenario.sh NAME PATH/TO/ferry-handler
-# NAME: precopy_quiet auto_postcopy_hot postcopy_forbidden_timeout cancel dest_killed cold
+# NAME: precopy_quiet auto_postcopy_hot postcopy_forbidden_timeout cancel dest_killed cold attach
+#       storage_copy
 # ferry-handler runs inside node A's network namespace (as it would on node A) and reaches
 # B's libvirtd over the lab link; this script only talks to the daemons through lab.sh.
 set -euo pipefail
@@ -134,6 +135,35 @@ case "$NAME" in
     for i in $(seq 1 150); do [ -n "$(hb B)" ] && break; sleep 0.2; done
     [ -n "$(hb B)" ] || fail "guest booted on B printed no heartbeat"
     pass "stopped guest moved and started on B (downtime $(field .downtime_ms) ms, heartbeat $(hb B))"
+    ;;
+  attach)
+    # A migration job is already running (started elsewhere, e.g. by a handler that then
+    # restarted): ferry-handler must adopt it, not start a second one.
+    $L boot 256 64 0
+    sleep 1; before=$(hb A)
+    $L run A virsh -q -c "$SRC" migrate --live --p2p --persistent --undefinesource --bandwidth 8 "$VM" "$DST" &
+    vpid=$!
+    for i in $(seq 1 100); do grep -q 'Unbounded' <<<"$($L virsh A domjobinfo "$VM" 2>/dev/null)" && break; sleep 0.2; done
+    migrate
+    wait "$vpid" || fail "the adopted virsh migration failed"
+    [ "$RC" = 0 ] || fail "exit code $RC"
+    [ "$(field .attached)" = true ] || fail "did not attach"
+    [ "$(field '.actions[0].kind')" = Attach ] || fail "first action is not Attach"
+    pass "attached: $(field '.actions[0].reason')"
+    expect_on_b "$before"
+    ;;
+  storage_copy)
+    # A local disk copied during live migration (VIR_MIGRATE_NON_SHARED_DISK, NBD).
+    export FERRY_LAB_DISK_MIB=32
+    $L boot 256 32 2
+    marker="ferry-disk-marker-$RANDOM$RANDOM"
+    printf '%s' "$marker" | dd of="$($L disk-path A)" bs=1 seek=1048576 conv=notrunc status=none
+    sleep 1; before=$(hb A)
+    migrate --copy-storage
+    [ "$RC" = 0 ] || fail "exit code $RC"
+    grep -qa "$marker" "$($L disk-path B)" || fail "the disk's data did not reach B"
+    pass "disk copied: marker found in B's image"
+    expect_on_b "$before"
     ;;
   *) echo "unknown scenario $NAME" >&2; exit 2 ;;
 esac

@@ -21,6 +21,7 @@ class FakeHypervisor : public MigrationHypervisor {
   std::vector<JobSample> script;
   bool pre_existing_job = false;  // a migration job is already running (attach)
   Status migrate_error;           // returned by Migrate when set (after the script ran)
+  bool drop_migrate_connection = false;  // Migrate returns Unavailable at once; the job goes on
   bool active = true;
   bool persistent = true;
 
@@ -57,6 +58,10 @@ class FakeHypervisor : public MigrationHypervisor {
       return OkStatus();
     }
     job_running_ = true;
+    if (drop_migrate_connection) {
+      pre_existing_job = true;  // libvirtd keeps running the job without us
+      return UnavailableError("virDomainMigrateToURI3: connection to libvirtd lost");
+    }
     cv_.wait(l, [&] { return job_done_; });
     job_running_ = false;
     if (aborted_) return Status(StatusCode::kCancelled, "virDomainMigrateToURI3: operation aborted: migration out job: canceled by client");
@@ -269,6 +274,20 @@ TEST(MigrationEngine, AttachesToRunningJobInsteadOfStartingAnother) {
   EXPECT_EQ(r.outcome, Outcome::kSucceeded) << r.status;
   ASSERT_FALSE(r.actions.empty());
   EXPECT_EQ(r.actions.front().kind, ActionKind::kAttach);
+}
+
+TEST(MigrationEngine, LostMigrateConnectionFollowsTheJobItStarted) {
+  FakeHypervisor hv;
+  hv.script = HotScript(5);
+  hv.drop_migrate_connection = true;
+  Migration m(Opts(), hv, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kSucceeded) << r.status;
+  EXPECT_TRUE(r.attached);
+  EXPECT_EQ(hv.migrate_calls, 1);
+  ASSERT_GE(r.actions.size(), 2u);
+  EXPECT_EQ(r.actions[1].kind, ActionKind::kAttach);
+  EXPECT_NE(r.actions[1].reason.find("connection"), std::string::npos);
 }
 
 TEST(MigrationEngine, FailureReportsLibvirtReasonAndSourceLocation) {
