@@ -41,8 +41,7 @@ ConvergencePolicy::ConvergencePolicy(PolicyConfig config) : config_(std::move(co
   if (config_.projection_samples < 1) config_.projection_samples = 1;
 }
 
-Decision ConvergencePolicy::Switch(const JobSample& s, std::string why) {
-  (void)s;
+Decision ConvergencePolicy::Switch(std::string why) {
   switched_ = true;
   return {DecisionKind::kSwitchToPostCopy, 0, std::move(why)};
 }
@@ -83,7 +82,7 @@ Decision ConvergencePolicy::Observe(const JobSample& s) {
   // 1. Completion timeout.
   if (s.elapsed >= config_.completion_timeout) {
     if (config_.allow_postcopy && link_healthy_) {
-      return Switch(s, Format("completion timeout %.0f s reached with %.1f MiB remaining "
+      return Switch(Format("completion timeout %.0f s reached with %.1f MiB remaining "
                               "(dirty %.1f MiB/s, transfer %.1f MiB/s): switching to post-copy",
                               Secs(config_.completion_timeout), MiB(remaining), MiB(dirty), MiB(bps)));
     }
@@ -112,7 +111,7 @@ Decision ConvergencePolicy::Observe(const JobSample& s) {
   // 2. Fixed post-copy: switch once the first pass is done.
   if (config_.switch_after_first_pass && config_.allow_postcopy) {
     if (!link_healthy_) return {DecisionKind::kContinue, 0, "waiting for a healthy link to switch"};
-    return Switch(s, Format("first pass done (iteration %llu, %.1f MiB remaining): switching to post-copy",
+    return Switch(Format("first pass done (iteration %llu, %.1f MiB remaining): switching to post-copy",
                             static_cast<unsigned long long>(s.iteration), MiB(remaining)));
   }
 
@@ -131,7 +130,7 @@ Decision ConvergencePolicy::Observe(const JobSample& s) {
       const double t_post = pending / b + Secs(config_.postcopy_switch_cost);
       const double t_pre = d >= b ? std::numeric_limits<double>::infinity() : pending / (b - d);
       if (t_pre > config_.postcopy_time_advantage * t_post) {
-        return Switch(s, Format("pre-copy cannot win: dirty %.1f MiB/s vs transfer %.1f MiB/s, "
+        return Switch(Format("pre-copy cannot win: dirty %.1f MiB/s vs transfer %.1f MiB/s, "
                                 "%.1f MiB pending; projected pre-copy %.1f s vs post-copy %.1f s",
                                 d / 1048576.0, b / 1048576.0, pending / 1048576.0,
                                 t_pre > 1e9 ? -1.0 : t_pre, t_post));
@@ -155,7 +154,7 @@ Decision ConvergencePolicy::Observe(const JobSample& s) {
                    sched[step_])};
   }
   if (config_.allow_postcopy && link_healthy_) {
-    return Switch(s, Format("stalled at %.1f MiB per pass (dirty %.1f MiB/s, transfer %.1f MiB/s); "
+    return Switch(Format("stalled at %.1f MiB per pass (dirty %.1f MiB/s, transfer %.1f MiB/s); "
                             "max downtime %u ms would need %.0f ms: switching to post-copy",
                             MiB(floor_), MiB(dirty), MiB(bps), sched[step_], needed_ms));
   }

@@ -77,7 +77,7 @@ class ConvergencePolicy {
   const PolicyConfig& config() const { return config_; }
 
  private:
-  Decision Switch(const JobSample& s, std::string why);
+  Decision Switch(std::string why);
 
   PolicyConfig config_;
   std::size_t step_ = 0;
