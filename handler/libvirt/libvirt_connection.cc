@@ -20,6 +20,7 @@ void QuietErrors(void*, virErrorPtr) {}
 void EnsureEventLoop() {
   static std::once_flag once;
   std::call_once(once, [] {
+    EnsureLibvirtInitialized();
     virSetErrorFunc(nullptr, QuietErrors);
     if (virEventRegisterDefaultImpl() < 0) return;
     std::thread([] {

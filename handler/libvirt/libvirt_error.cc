@@ -1,10 +1,21 @@
 #include "libvirt/libvirt_error.h"
 
+#include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+
+#include <mutex>
 
 namespace ferry::libvirt {
 
+void EnsureLibvirtInitialized() {
+  // The error functions use a thread-local slot set up by virInitialize; connection opens
+  // call it implicitly, virGetLastError does not.
+  static std::once_flag once;
+  std::call_once(once, [] { (void)virInitialize(); });
+}
+
 LibvirtError CaptureLastError() {
+  EnsureLibvirtInitialized();
   LibvirtError e;
   virErrorPtr err = virGetLastError();
   if (err == nullptr) {

@@ -14,6 +14,10 @@ struct LibvirtError {
   std::string message;
 };
 
+// virInitialize, once per process (thread-safe). Called by everything below and by the
+// connection code before any other libvirt call.
+void EnsureLibvirtInitialized();
+
 // The calling thread's last libvirt error (resets it). Call immediately after a failure.
 LibvirtError CaptureLastError();
 
