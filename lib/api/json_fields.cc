@@ -168,9 +168,18 @@ Status Decode(const Json& j, const std::string& path, std::string* out) {
 
 Json Base(const Json& raw) { return raw.is_object() ? raw : Json::object(); }
 
+namespace {
+// Removes `key` for an unset value; an explicit null the object came with is kept as it was
+// (the API server writes e.g. "eventTime": null), which means the same thing.
+void Unset(Json& j, std::string_view key) {
+  auto it = j.find(key);
+  if (it != j.end() && !it->is_null()) j.erase(it);
+}
+}  // namespace
+
 void PutString(Json& j, std::string_view key, const std::string& v) {
   if (v.empty()) {
-    j.erase(std::string(key));
+    Unset(j, key);
   } else {
     j[std::string(key)] = v;
   }
@@ -184,7 +193,7 @@ void PutOptBool(Json& j, std::string_view key, const std::optional<bool>& v) {
   if (v) {
     j[std::string(key)] = *v;
   } else {
-    j.erase(std::string(key));
+    Unset(j, key);
   }
 }
 
@@ -196,47 +205,76 @@ void PutOptInt(Json& j, std::string_view key, const std::optional<int64_t>& v) {
   if (v) {
     j[std::string(key)] = *v;
   } else {
-    j.erase(std::string(key));
+    Unset(j, key);
   }
 }
 
-void PutQty(Json& j, std::string_view key, const Quantity& v) { j[std::string(key)] = v.String(); }
+namespace {
+// True when `j[key]` already holds text that decodes to the value being written: the text is
+// kept, so an untouched field round-trips byte for byte ("1024Mi" stays "1024Mi", "150s"
+// stays "150s") and comparing old and new JSON shows no spurious change.
+template <typename T, typename ParseFn>
+bool SameValuePresent(const Json& j, std::string_view key, const T& v, ParseFn parse) {
+  auto it = j.find(key);
+  if (it == j.end() || !(it->is_string() || it->is_number())) return false;
+  auto parsed = parse(*it);
+  return parsed.ok() && *parsed == v;
+}
+
+StatusOr<WallTime> TimeFromJson(const Json& j) {
+  if (!j.is_string()) return InvalidError("not a string");
+  return ParseTime(j.get_ref<const std::string&>());
+}
+
+StatusOr<std::chrono::nanoseconds> DurationFromJson(const Json& j) {
+  if (!j.is_string()) return InvalidError("not a string");
+  return ParseDuration(j.get_ref<const std::string&>());
+}
+}  // namespace
+
+void PutQty(Json& j, std::string_view key, const Quantity& v) {
+  if (SameValuePresent(j, key, v, QuantityFromJson)) return;
+  j[std::string(key)] = v.String();
+}
 
 void PutOptQty(Json& j, std::string_view key, const std::optional<Quantity>& v) {
   if (v) {
     PutQty(j, key, *v);
   } else {
-    j.erase(std::string(key));
+    Unset(j, key);
   }
 }
 
 void PutTime(Json& j, std::string_view key, const std::optional<WallTime>& v) {
   if (v) {
+    if (SameValuePresent(j, key, *v, TimeFromJson)) return;
     j[std::string(key)] = FormatTime(*v);
   } else {
-    j.erase(std::string(key));
+    Unset(j, key);
   }
 }
 
 void PutMicroTime(Json& j, std::string_view key, const std::optional<WallTime>& v) {
   if (v) {
+    if (SameValuePresent(j, key, *v, TimeFromJson)) return;
     j[std::string(key)] = FormatMicroTime(*v);
   } else {
-    j.erase(std::string(key));
+    Unset(j, key);
   }
 }
 
 void PutDuration(Json& j, std::string_view key, const std::optional<std::chrono::nanoseconds>& v) {
   if (v) {
+    if (SameValuePresent(j, key, *v, DurationFromJson)) return;
     j[std::string(key)] = FormatDuration(*v);
   } else {
-    j.erase(std::string(key));
+    Unset(j, key);
   }
 }
 
 void PutStrMap(Json& j, std::string_view key, const StringMap& v) {
   if (v.empty()) {
-    j.erase(std::string(key));
+    Unset(j, key);
     return;
   }
   j[std::string(key)] = v;
@@ -244,7 +282,7 @@ void PutStrMap(Json& j, std::string_view key, const StringMap& v) {
 
 void PutQtyMap(Json& j, std::string_view key, const std::map<std::string, Quantity>& v) {
   if (v.empty()) {
-    j.erase(std::string(key));
+    Unset(j, key);
     return;
   }
   Json m = Json::object();
@@ -254,7 +292,7 @@ void PutQtyMap(Json& j, std::string_view key, const std::map<std::string, Quanti
 
 void PutStrList(Json& j, std::string_view key, const std::vector<std::string>& v) {
   if (v.empty()) {
-    j.erase(std::string(key));
+    Unset(j, key);
     return;
   }
   j[std::string(key)] = v;

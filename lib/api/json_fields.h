@@ -72,7 +72,9 @@ Status Decode(const Json& j, const std::string& path, std::string* out);
 class FieldReader {
  public:
   // `path` is the dotted path of `obj` itself ("" at the top level).
+  // Keeps a reference to `obj`: it must outlive the reader (temporaries are refused).
   FieldReader(const Json& obj, std::string path);
+  FieldReader(Json&& obj, std::string path) = delete;
 
   // The first error met, or OK. Also an error when `obj` is not an object (or null).
   const Status& status() const { return status_; }
@@ -169,6 +171,12 @@ template <typename E>
 void PutEnum(Json& j, std::string_view key, E v) {
   PutString(j, key, std::string(ToString(v)));
 }
+// For enums with a CRD default: the default is not added when the key is absent.
+template <typename E>
+void PutEnum(Json& j, std::string_view key, E v, E default_value) {
+  if (v == default_value && !j.contains(key)) return;
+  PutEnum(j, key, v);
+}
 // A nested object encoded by `Json Encode(const T&)`; an encoded {} removes the key unless
 // it was present.
 template <typename T>
@@ -180,7 +188,7 @@ void PutObject(Json& j, std::string_view key, const T& v) {
 template <typename T>
 void PutOptObject(Json& j, std::string_view key, const std::optional<T>& v) {
   if (!v) {
-    j.erase(std::string(key));
+    if (j.contains(key) && !j[std::string(key)].is_null()) j.erase(std::string(key));
     return;
   }
   j[std::string(key)] = Encode(*v);
@@ -188,7 +196,7 @@ void PutOptObject(Json& j, std::string_view key, const std::optional<T>& v) {
 template <typename T>
 void PutList(Json& j, std::string_view key, const std::vector<T>& v) {
   if (v.empty()) {
-    j.erase(std::string(key));
+    if (j.contains(key) && !j[std::string(key)].is_null()) j.erase(std::string(key));
     return;
   }
   Json arr = Json::array();

@@ -28,14 +28,14 @@ Json Encode(const VirtualMachineMigrationSpec& v) {
   Json j = Base(v.raw);
   PutString(j, "vmName", v.vm_name);
   PutString(j, "targetNode", v.target_node);
-  PutEnum(j, "mode", v.mode);
+  PutEnum(j, "mode", v.mode, MigrationMode::kAuto);
   PutBool(j, "offline", v.offline);
-  PutEnum(j, "storage", v.storage);
+  PutEnum(j, "storage", v.storage, StorageMode::kShared);
   PutOptQty(j, "bandwidth", v.bandwidth);
   PutDuration(j, "maxDowntime", v.max_downtime);
   PutDuration(j, "completionTimeoutPerGiB", v.completion_timeout_per_gib);
   PutInt(j, "priority", v.priority);
-  PutEnum(j, "trigger", v.trigger);
+  PutEnum(j, "trigger", v.trigger, MigrationTrigger::kUser);
   return j;
 }
 
@@ -159,9 +159,7 @@ Json Encode(const VirtualMachineMigrationStatus& v) {
   PutOptObject(j, "progress", v.progress);
   PutList(j, "convergenceActions", v.convergence_actions);
   // Auto is the "not decided yet" value: written only once a mode was chosen or present.
-  if (v.effective_mode != MigrationMode::kAuto || j.contains("effectiveMode")) {
-    PutEnum(j, "effectiveMode", v.effective_mode);
-  }
+  PutEnum(j, "effectiveMode", v.effective_mode, MigrationMode::kAuto);
   PutDuration(j, "downtime", v.downtime);
   PutTime(j, "startTime", v.start_time);
   PutTime(j, "completionTime", v.completion_time);

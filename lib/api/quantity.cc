@@ -257,8 +257,9 @@ StatusOr<Quantity> Quantity::Parse(std::string_view text) {
     }
     exponent = kNanoExponent;
   }
+  // Trailing zeros move into the exponent, unless the last kept digit is about to be rounded up.
   const size_t last = digits.find_last_not_of('0');
-  if (last != std::string::npos) {
+  if (last != std::string::npos && !round_up) {
     exponent += static_cast<int64_t>(digits.size() - last - 1);
     digits.resize(last + 1);
   }

@@ -49,10 +49,10 @@ Status Decode(const Json& j, const std::string& path, Disk* out) {
 Json Encode(const Disk& v) {
   Json j = Base(v.raw);
   PutString(j, "name", v.name);
-  PutEnum(j, "type", v.type);
+  PutEnum(j, "type", v.type, DiskType::kShared);
   PutString(j, "path", v.path);
   PutOptObject(j, "network", v.network);
-  PutEnum(j, "format", v.format);
+  PutEnum(j, "format", v.format, DiskFormat::kRaw);
   PutOptQty(j, "size", v.size);
   PutOptInt(j, "bootOrder", v.boot_order);
   PutBool(j, "readOnly", v.read_only);
@@ -108,7 +108,7 @@ Status Decode(const Json& j, const std::string& path, Toleration* out) {
 Json Encode(const Toleration& v) {
   Json j = Base(v.raw);
   PutString(j, "key", v.key);
-  PutEnum(j, "operator", v.op);
+  PutEnum(j, "operator", v.op, TolerationOperator::kEqual);
   PutString(j, "value", v.value);
   if (v.effect) {
     PutEnum(j, "effect", *v.effect);
@@ -153,7 +153,7 @@ Json Encode(const VirtualMachineSpec& v) {
   PutOptObject(j, "kernelBoot", v.kernel_boot);
   PutList(j, "disks", v.disks);
   PutString(j, "serverGroup", v.server_group);
-  PutEnum(j, "evictionStrategy", v.eviction_strategy);
+  PutEnum(j, "evictionStrategy", v.eviction_strategy, EvictionStrategy::kLiveMigrate);
   PutStrMap(j, "nodeSelector", v.node_selector);
   PutList(j, "tolerations", v.tolerations);
   return j;
