@@ -107,6 +107,20 @@ StatusOr<ClusterIndex> ClusterIndex::Build(ClusterSnapshot snapshot) {
     f.has_hard_taints = std::any_of(n.taints.begin(), n.taints.end(), [](const Taint& t) {
       return t.effect != TaintEffect::kPreferNoSchedule;
     });
+    f.cells = static_cast<int32_t>(n.numa_cells.size());
+    f.pools = static_cast<int32_t>(n.hugepages.size());
+    for (const NumaCell& c : n.numa_cells) {
+      index.cell_cpu_cap_.push_back(c.cpu_millis);
+      index.cell_mem_cap_.push_back(c.memory_bytes);
+    }
+    for (const HugepagePool& p : n.hugepages) {
+      index.pool_page_size_.push_back(p.page_size_bytes);
+      index.pool_total_.push_back(p.total_bytes);
+    }
+    const auto id = static_cast<NodeId>(index.facts_.size());
+    for (const auto& [key, value] : n.labels) {
+      index.label_index_[key + '\0' + value].push_back(id);
+    }
     index.facts_.push_back(f);
   }
   for (size_t i = 0; i < index.vms_.size(); ++i) {
@@ -182,6 +196,28 @@ VmId ClusterIndex::FindVm(std::string_view name) const {
 GroupId ClusterIndex::FindGroup(std::string_view name) const {
   auto it = group_by_name_.find(name);
   return it == group_by_name_.end() ? kNoId : it->second;
+}
+
+NodeCapacity ClusterIndex::capacity(NodeId id) const {
+  const NodeFacts& f = facts(id);
+  NodeCapacity c;
+  c.cpu_millis = f.cpu_millis;
+  c.memory_bytes = f.memory_bytes;
+  c.dedicated_cpus = f.dedicated_cpus;
+  c.cells = f.cells;
+  c.cell_cpu = cell_cpu_cap_.data() + cell_offset(id);
+  c.cell_mem = cell_mem_cap_.data() + cell_offset(id);
+  c.pools = f.pools;
+  c.pool_page_size = pool_page_size_.data() + pool_offset(id);
+  c.pool_total = pool_total_.data() + pool_offset(id);
+  return c;
+}
+
+const std::vector<NodeId>& ClusterIndex::NodesWithLabel(const std::string& key,
+                                                        const std::string& value) const {
+  static const std::vector<NodeId> kNone;
+  auto it = label_index_.find(key + '\0' + value);
+  return it == label_index_.end() ? kNone : it->second;
 }
 
 int32_t ClusterIndex::CpuModelId(std::string_view model) const {

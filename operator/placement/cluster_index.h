@@ -65,6 +65,21 @@ struct NodeFacts {
   bool ready = false;
   bool unschedulable = false;
   bool has_hard_taints = false;  // any NoSchedule/NoExecute taint
+  int32_t cells = 0;             // NUMA cells (capacities in ClusterIndex flat arrays)
+  int32_t pools = 0;             // hugepage pools (same)
+};
+
+// Capacity of one node as flat data (no pointer chasing into Node's vectors).
+struct NodeCapacity {
+  int64_t cpu_millis = 0;
+  int64_t memory_bytes = 0;
+  int64_t dedicated_cpus = 0;
+  int cells = 0;
+  const int64_t* cell_cpu = nullptr;
+  const int64_t* cell_mem = nullptr;
+  int pools = 0;
+  const int64_t* pool_page_size = nullptr;
+  const int64_t* pool_total = nullptr;
 };
 
 // Constraints dropped by relaxed pinning (oVirt's second phase).
@@ -100,6 +115,9 @@ class ClusterIndex {
   int vm_count() const { return static_cast<int>(vms_.size()); }
 
   const NodeFacts& facts(NodeId id) const { return facts_[static_cast<size_t>(id)]; }
+  NodeCapacity capacity(NodeId id) const;
+  // Nodes carrying label key=value, ascending (empty when none).
+  const std::vector<NodeId>& NodesWithLabel(const std::string& key, const std::string& value) const;
   // Interned host CPU model name, -1 when no node has it.
   int32_t CpuModelId(std::string_view model) const;
 
@@ -149,6 +167,11 @@ class ClusterIndex {
   std::unordered_map<std::string_view, GroupId> group_by_name_;
   std::unordered_map<std::string_view, int32_t> cpu_model_ids_;
   std::vector<NodeFacts> facts_;
+  std::vector<int64_t> cell_cpu_cap_;  // flat per cell, at cell_offset
+  std::vector<int64_t> cell_mem_cap_;
+  std::vector<int64_t> pool_page_size_;  // flat per pool, at pool_offset
+  std::vector<int64_t> pool_total_;
+  std::unordered_map<std::string, std::vector<NodeId>> label_index_;  // "key\0value" -> nodes
   std::vector<NodeId> location_;
   std::vector<GroupId> group_of_;
   std::vector<std::vector<VmId>> members_;

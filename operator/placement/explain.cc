@@ -1,7 +1,5 @@
 #include "placement/explain.h"
 
-#include <iterator>
-
 #include "placement/format.h"
 
 namespace ferry::placement {
@@ -67,12 +65,13 @@ std::string DescribeRejection(const ClusterIndex& index, VmId vm_id, NodeId node
              EffectName(t.effect) + " not tolerated";
     }
     case Filter::kNodeSelector: {
-      auto it = vm.node_selector.begin();
-      std::advance(it, r.ref);
-      auto label = node.labels.find(it->first);
-      return prefix + "needs " + it->first + "=" + it->second + ", node has " +
-             (label == node.labels.end() ? "no " + it->first + " label"
-                                         : it->first + "=" + label->second);
+      for (const auto& [key, value] : vm.node_selector) {
+        auto label = node.labels.find(key);
+        if (label != node.labels.end() && label->second == value) continue;
+        return prefix + "needs " + key + "=" + value + ", node has " +
+               (label == node.labels.end() ? "no " + key + " label" : key + "=" + label->second);
+      }
+      return prefix + "node labels do not match";
     }
     case Filter::kCpuModel: {
       if (r.ref == 0) {
@@ -121,7 +120,8 @@ std::string DescribeScore(const ScoreBreakdown& s, const Weights& w) {
   return "score " + std::to_string(s.total) + " = " + term("group", w.group, s.group) + " + " +
          term("load", w.least_loaded, s.least_loaded) + " + " +
          term("pinned", w.least_pinned, s.least_pinned) + " + " +
-         term("in-flight", w.inflight, s.inflight);
+         term("in-flight", w.inflight, s.inflight) +
+         (s.compliant ? "" : " (breaks the best-effort group rule)");
 }
 
 std::string DescribeTally(const ClusterIndex& index, VmId vm, const RejectionTally& tally) {

@@ -89,6 +89,13 @@ VmContext MakeVmContext(const ClusterIndex& index, const UsageTable& usage, VmId
   };
   const HypervisorVersion src =
       ctx.source == kNoId ? HypervisorVersion{} : index.node(ctx.source).version;
+  if (!spec.node_selector.empty()) {
+    ctx.selector_entries = static_cast<uint16_t>(std::min<size_t>(spec.node_selector.size(), 65535));
+    ctx.selector_matches.assign(static_cast<size_t>(index.node_count()), 0);
+    for (const auto& [key, value] : spec.node_selector) {
+      for (NodeId n : index.NodesWithLabel(key, value)) ++ctx.selector_matches[static_cast<size_t>(n)];
+    }
+  }
   ctx.named_cpu_model = !spec.cpu_model.empty() && spec.cpu_model != kHostPassthrough;
   if (spec.cpu_model == kHostPassthrough && ctx.source != kNoId) {
     ctx.passthrough_model = index.facts(ctx.source).cpu_model_id;
@@ -137,16 +144,10 @@ Rejection CheckStatic(const ClusterIndex& index, const VmContext& ctx, NodeId no
       if (!Tolerates(vm.tolerations, t)) return {Filter::kTaint, 0, 0, static_cast<int64_t>(i)};
     }
   }
-  if (!vm.node_selector.empty()) {
-    const Node& node = index.node(node_id);
-    int64_t entry = 0;
-    for (const auto& [key, value] : vm.node_selector) {
-      auto it = node.labels.find(key);
-      if (it == node.labels.end() || it->second != value) {
-        return {Filter::kNodeSelector, 0, 0, entry};
-      }
-      ++entry;
-    }
+  if (ctx.selector_entries > 0 &&
+      ctx.selector_matches[static_cast<size_t>(node_id)] != ctx.selector_entries) {
+    // Which entry failed is worked out only when the rejection is described.
+    return {Filter::kNodeSelector};
   }
   if (ctx.passthrough_model != -2) {
     if (facts.cpu_model_id != ctx.passthrough_model) return {Filter::kCpuModel, 0, 0, 0};
@@ -167,20 +168,20 @@ Rejection CheckStatic(const ClusterIndex& index, const VmContext& ctx, NodeId no
   return {};
 }
 
-Rejection CheckCapacity(const Node& node, const Ledger& used, const Demand& d) {
-  const int64_t cpu_free = node.cpu_millis - used.cpu_millis;
+Rejection CheckCapacity(const NodeCapacity& cap, const Ledger& used, const Demand& d) {
+  const int64_t cpu_free = cap.cpu_millis - used.cpu_millis;
   if (d.cpu_millis > cpu_free) return {Filter::kCpu, d.cpu_millis, cpu_free};
-  const int64_t mem_free = node.memory_bytes - used.memory_bytes;
+  const int64_t mem_free = cap.memory_bytes - used.memory_bytes;
   if (d.memory_bytes > mem_free) return {Filter::kMemory, d.memory_bytes, mem_free};
   if (d.dedicated_cpus > 0) {
-    const int64_t ded_free = node.dedicated_cpus - used.dedicated_cpus;
+    const int64_t ded_free = cap.dedicated_cpus - used.dedicated_cpus;
     if (d.dedicated_cpus > ded_free) return {Filter::kDedicatedCpus, d.dedicated_cpus, ded_free};
   }
   if (d.hugepage_size > 0) {
     int64_t free_bytes = 0;
-    for (size_t i = 0; i < node.hugepages.size(); ++i) {
-      if (node.hugepages[i].page_size_bytes == d.hugepage_size) {
-        free_bytes = node.hugepages[i].total_bytes - used.pool_bytes[i];
+    for (int i = 0; i < cap.pools; ++i) {
+      if (cap.pool_page_size[i] == d.hugepage_size) {
+        free_bytes = cap.pool_total[i] - used.pool_bytes[i];
         break;
       }
     }
@@ -189,22 +190,19 @@ Rejection CheckCapacity(const Node& node, const Ledger& used, const Demand& d) {
     }
   }
   if (d.numa_nodes > 0) {
+    // FitNumaCells takes every cell that fits a share, so it succeeds exactly when at least
+    // k cells fit; counting them is the same test without choosing.
     const int k = d.numa_nodes;
-    std::array<int, kMaxNumaCells> chosen{};
-    if (!FitNumaCells(node, used.cell_cpu, used.cell_mem, k, CeilDiv(d.cpu_millis, k),
-                      CeilDiv(d.memory_bytes + d.hugepage_bytes, k), chosen.data())) {
-      // need = cells asked; have = cells that could take one share.
-      int fitting = 0;
-      const int64_t cpu_share = CeilDiv(d.cpu_millis, k);
-      const int64_t mem_share = CeilDiv(d.memory_bytes + d.hugepage_bytes, k);
-      for (size_t c = 0; c < node.numa_cells.size(); ++c) {
-        if (node.numa_cells[c].cpu_millis - used.cell_cpu[c] >= cpu_share &&
-            node.numa_cells[c].memory_bytes - used.cell_mem[c] >= mem_share) {
-          ++fitting;
-        }
+    const int64_t cpu_share = CeilDiv(d.cpu_millis, k);
+    const int64_t mem_share = CeilDiv(d.memory_bytes + d.hugepage_bytes, k);
+    int fitting = 0;
+    for (int c = 0; c < cap.cells; ++c) {
+      if (cap.cell_cpu[c] - used.cell_cpu[c] >= cpu_share &&
+          cap.cell_mem[c] - used.cell_mem[c] >= mem_share) {
+        ++fitting;
       }
-      return {Filter::kNuma, k, fitting, mem_share};
     }
+    if (fitting < k) return {Filter::kNuma, k, fitting, mem_share};
   }
   return {};
 }
@@ -239,7 +237,7 @@ Rejection CheckNode(const ClusterIndex& index, const UsageTable& usage, const Vm
     const int64_t mem_free = f.memory_bytes - usage.memory_bytes[n];
     if (d.memory_bytes > mem_free) return {Filter::kMemory, d.memory_bytes, mem_free};
   } else {
-    r = CheckCapacity(index.node(node), LedgerOf(index, usage, node), d);
+    r = CheckCapacity(index.capacity(node), LedgerOf(index, usage, node), d);
     if (r.rejected()) return r;
   }
   return CheckGroup(index, ctx, node);

@@ -41,9 +41,9 @@ inline bool IsCapacityFilter(Filter f) {
 }
 
 // Why a node was rejected. need/have are in the filter's unit (millicores, bytes, CPUs,
-// cells, members, versions); ref is filter-specific: the taint index on the node, the
-// selector entry of the VM, 0/1 for libvirt/QEMU version or passthrough/named model, the
-// hugepage page size, a conflicting member VM, the node holding an affinity group.
+// cells, members, versions); ref is filter-specific: the taint index on the node, 0/1 for libvirt/QEMU version or passthrough/named model, the
+// hugepage page size, a conflicting member VM, the node holding an affinity group. (The
+// failing node-selector entry is found when the rejection is described.)
 struct Rejection {
   Filter filter = Filter::kNone;
   int64_t need = 0;
@@ -78,6 +78,9 @@ struct VmContext {
   // host-passthrough migration: the source's interned host model; -2 = no constraint.
   int32_t passthrough_model = -2;
   bool named_cpu_model = false;  // a named guest model the node must support
+  // Node selector via the label index: per node, how many selector entries it matches.
+  uint16_t selector_entries = 0;
+  std::vector<uint16_t> selector_matches;
   int64_t libvirt_floor = 0;  // minimum target versions (0 = none)
   int64_t qemu_floor = 0;
   const std::vector<char>* excluded = nullptr;  // per node, non-zero = excluded
@@ -101,7 +104,7 @@ Ledger LedgerOf(const ClusterIndex& index, const UsageTable& usage, NodeId node)
 // model, version).
 Rejection CheckStatic(const ClusterIndex& index, const VmContext& ctx, NodeId node);
 // Free CPU, memory, dedicated CPUs, hugepages and NUMA cells for `demand`.
-Rejection CheckCapacity(const Node& node, const Ledger& used, const Demand& demand);
+Rejection CheckCapacity(const NodeCapacity& capacity, const Ledger& used, const Demand& demand);
 // The server-group rule (only when ctx.enforce_group).
 Rejection CheckGroup(const ClusterIndex& index, const VmContext& ctx, NodeId node);
 // All of the above, in Filter order.

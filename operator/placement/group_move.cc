@@ -91,6 +91,12 @@ GroupMoveDecision PlanGroupMoveWithUsage(const ClusterIndex& index, const UsageT
 
   const std::string group_needs = "group needs " + FormatMillicores(total_cpu) + " cpu, " +
                                   FormatBytes(total_mem) + " memory in all";
+  std::vector<VmContext> contexts;  // per member, computed once
+  contexts.reserve(members.size());
+  for (VmId m : members) {
+    contexts.push_back(MakeVmContext(index, usage, m, DemandOf(index.vm(m)), false));
+    contexts.back().enforce_group = false;  // the whole group lands together
+  }
   RejectionTally tally;  // example per filter for the summary
   std::vector<VmId> tally_vm(kFilterCount, kNoId);
   int32_t feasible = 0;
@@ -107,10 +113,9 @@ GroupMoveDecision PlanGroupMoveWithUsage(const ClusterIndex& index, const UsageT
       // Already there, or not running anywhere (a pending member is placed with the group).
       if (index.location(m) == n || index.location(m) == kNoId) continue;
       ++movers;
-      VmContext ctx = MakeVmContext(index, usage, m, DemandOf(index.vm(m)), false);
-      ctx.enforce_group = false;  // the whole group lands together
+      const VmContext& ctx = contexts[i];
       Rejection r = CheckStatic(index, ctx, n);
-      if (!r.rejected()) r = CheckCapacity(node, ledger.View(), ctx.demand);
+      if (!r.rejected()) r = CheckCapacity(index.capacity(n), ledger.View(), ctx.demand);
       if (r.rejected()) {
         if (tally.count[static_cast<size_t>(r.filter)] == 0) {
           tally_vm[static_cast<size_t>(r.filter)] = m;

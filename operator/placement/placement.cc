@@ -34,7 +34,7 @@ Pass RunPass(const ClusterIndex& index, const UsageTable& usage, const VmContext
     }
     ++pass.feasible;
     const ScoreBreakdown s = ScoreNode(index, usage, ctx, n, options.weights);
-    if (pass.best == kNoId || s.total > pass.best_score.total) {
+    if (pass.best == kNoId || s.BetterThan(pass.best_score)) {
       pass.best = n;
       pass.best_score = s;
     }

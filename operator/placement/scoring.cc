@@ -34,6 +34,14 @@ int32_t GroupScore(const ClusterIndex& index, const VmContext& ctx, NodeId node)
   return static_cast<int32_t>(kMax / (1 + here));
 }
 
+bool HonoursGroup(const ClusterIndex& index, const VmContext& ctx, NodeId node) {
+  if (ctx.group < 0) return true;
+  const ServerGroup& g = index.group(ctx.group);
+  const int32_t here = ctx.presence.CountOn(node);
+  if (g.policy == GroupPolicy::kAffinity) return ctx.presence.counts.empty() || here > 0;
+  return here < g.max_per_node;
+}
+
 ScoreBreakdown ScoreNode(const ClusterIndex& index, const UsageTable& usage, const VmContext& ctx,
                          NodeId node_id, const Weights& w) {
   const NodeFacts& node = index.facts(node_id);
@@ -48,6 +56,7 @@ ScoreBreakdown ScoreNode(const ClusterIndex& index, const UsageTable& usage, con
                                                           usage.dedicated_cpus[n], 0))
                        : static_cast<int32_t>(kMax);
   s.group = GroupScore(index, ctx, node_id);
+  s.compliant = HonoursGroup(index, ctx, node_id);
   s.inflight = static_cast<int32_t>(kMax / (1 + usage.inflight[n]));
   s.total = int64_t{w.least_loaded} * s.least_loaded + int64_t{w.least_pinned} * s.least_pinned +
             int64_t{w.group} * s.group + int64_t{w.inflight} * s.inflight;

@@ -15,8 +15,10 @@ namespace ferry::placement {
 //  * least_pinned (oVirt): keep the dedicated-CPU pools of nodes free for the VMs that need
 //    pinning; pinned VMs are also the hardest to evacuate, so do not pile them up.
 //  * group: the best-effort rules are preferences, so they are a score: prefer the node
-//    holding an affinity group, and the node with fewest anti-affinity members. It weighs
-//    the most so a preference is broken only when no node can honour it.
+//    holding an affinity group, and the node with fewest anti-affinity members. On top of
+//    the weights, a node that honours the best-effort rule always ranks above one that
+//    breaks it (ScoreBreakdown::compliant), so a rule is broken only when no node that
+//    passes the filters can honour it.
 //  * inflight: migrations in and out of a node share its network and CPU; a node already
 //    busy migrating converges slower and makes the next one slower.
 struct Weights {
@@ -32,6 +34,13 @@ struct ScoreBreakdown {
   int32_t group = 0;
   int32_t inflight = 0;
   int64_t total = 0;
+  bool compliant = true;  // honours the VM's best-effort group rule (always true for none)
+
+  // Ranking: compliant first, then the higher total. Ties go to the caller (lowest node id).
+  bool BetterThan(const ScoreBreakdown& other) const {
+    if (compliant != other.compliant) return compliant;
+    return total > other.total;
+  }
 };
 
 // Scores `node` for the VM of `ctx` (which passed the filters there).
@@ -40,5 +49,8 @@ ScoreBreakdown ScoreNode(const ClusterIndex& index, const UsageTable& usage, con
 
 // The group component alone: 100 when the node honours the group's preference fully.
 int32_t GroupScore(const ClusterIndex& index, const VmContext& ctx, NodeId node);
+// Whether `node` keeps the VM's group rule (affinity: holds a member, if any is placed;
+// anti-affinity: fewer than maxPerNode other members there).
+bool HonoursGroup(const ClusterIndex& index, const VmContext& ctx, NodeId node);
 
 }  // namespace ferry::placement

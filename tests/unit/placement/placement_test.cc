@@ -138,6 +138,17 @@ const GroupCase kGroupCases[] = {
        Migrating(s, "m2", "b", "a");  // leaving b, still counted there until it ends
      },
      "", "c", true, {kOk, kOk, kOk}, "c chosen"},
+    {"anti_best_effort_rule_outranks_the_weights", GroupPolicy::kAntiAffinity, true, 1,
+     [](ClusterSnapshot& s) {
+       Member(s, "m1", "a");
+       s.nodes[2].unschedulable = true;
+       Filler(s, "b", 12, 56);  // b: nearly full and busy migrating, but compliant
+       s.vms.push_back(MakeVm("busy-1", 1, 1, "b"));
+       s.vms.push_back(MakeVm("busy-2", 1, 1, "b"));
+       Migrating(s, "busy-1", "b", "c");
+       Migrating(s, "busy-2", "b", "c");
+     },
+     "", "b", true, {kOk, kOk, Filter::kCordoned}, "b chosen"},
     {"aff_strict_joins_group", GroupPolicy::kAffinity, false, 1,
      [](ClusterSnapshot& s) { Member(s, "m1", "b"); }, "", "b", true, {kAff, kOk, kAff},
      "b chosen"},
