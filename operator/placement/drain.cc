@@ -52,6 +52,9 @@ StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
   UsageTable usage = index.usage();  // planned moves are recorded here
   std::vector<char> excluded(static_cast<size_t>(index.node_count()), 0);
   excluded[static_cast<size_t>(drained)] = 1;
+  for (const std::string& name : options.placement.excluded_nodes) {
+    if (const NodeId n = index.FindNode(name); n != kNoId) excluded[static_cast<size_t>(n)] = 1;
+  }
   PlacementOptions placement = options.placement;
   placement.explain_nodes = false;
   placement.excluded_nodes.clear();

@@ -14,7 +14,9 @@
 namespace ferry::placement {
 
 struct DrainOptions {
-  PlacementOptions placement;  // weights, relax_pinning; explain_nodes is ignored (off)
+  // Weights, relax_pinning, excluded_nodes (never targets, e.g. nodes about to be drained
+  // next); explain_nodes is ignored (off).
+  PlacementOptions placement;
   // Move strict-affinity groups as a unit (all members to one node). Off: such a group on
   // the node blocks the drain (the operator sets NodeLockBlocked on the group).
   bool allow_group_moves = false;

@@ -163,14 +163,12 @@ TargetDecision ChooseTargetWithUsage(const ClusterIndex& index, const UsageTable
   d.node_id = pass.best;
   d.node = index.node(pass.best).name;
   d.score = pass.best_score;
-  if (ctx.group >= 0 && !ctx.enforce_group) {
-    VmContext strict = ctx;
-    strict.enforce_group = true;
-    const Rejection broken = CheckGroup(index, strict, pass.best);
-    if (broken.rejected()) {
-      d.compliant = false;
-      d.compliance = "best-effort " + DescribeRejection(index, vm, pass.best, broken);
-    }
+  if (!pass.best_score.compliant) {
+    // Describe the broken best-effort rule as the strict filter would have.
+    ctx.enforce_group = true;
+    const Rejection broken = CheckGroup(index, ctx, pass.best);
+    d.compliant = false;
+    d.compliance = "best-effort " + DescribeRejection(index, vm, pass.best, broken);
   }
   d.reason = d.node + " chosen (" + std::to_string(pass.feasible) + " of " +
              std::to_string(pass.considered) + " nodes fit, " +

@@ -42,6 +42,12 @@ TEST(DrainTest, EarlierMovesAreCounted) {
   const DrainPlan plan = MustPlan(index, "n1");
   EXPECT_TRUE(plan.complete());
   EXPECT_EQ(Targets(plan), "v1>n2 v2>n3");
+  DrainOptions options;
+  options.placement.excluded_nodes = {"n3"};  // e.g. the next node to drain
+  const DrainPlan narrower = MustPlan(index, "n1", options);
+  EXPECT_EQ(Targets(narrower), "v1>n2");
+  ASSERT_EQ(narrower.blockers.size(), 1u);
+  EXPECT_EQ(narrower.blockers[0].vm, "v2");
 }
 
 TEST(DrainTest, TwoVmsAreNeverPlannedOntoRoomForOne) {

@@ -22,9 +22,13 @@ TEST(NeedHaveTest, ShowsExactBytesWhenRoundingHidesTheGap) {
 }
 
 TEST(DescribeScoreTest, ShowsEveryWeightedTerm) {
-  ScoreBreakdown s{80, 100, 50, 100, 430};
+  ScoreBreakdown s{80, 100, 50, 100, 430, true};
   EXPECT_EQ(DescribeScore(s, Weights{}),
             "score 430 = group 3x50 + load 1x80 + pinned 1x100 + in-flight 1x100");
+  s.compliant = false;
+  EXPECT_EQ(DescribeScore(s, Weights{1, 1, 1, 1}),
+            "score 430 = group 1x50 + load 1x80 + pinned 1x100 + in-flight 1x100 (breaks the "
+            "best-effort group rule)");
 }
 
 TEST(DescribeTallyTest, CountsPerFilterWithTheFirstExample) {
