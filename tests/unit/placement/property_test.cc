@@ -19,8 +19,8 @@ namespace {
 
 using ::ferry::placement::testing::MustBuild;
 
-// ~2,000 seeds keep the whole unit binary under 20 s with ASan on two shared cores.
-constexpr uint64_t kSeeds = 2000;
+// 5,000 seeds keep the whole unit binary well under 20 s with ASan on two shared cores.
+constexpr uint64_t kSeeds = 5000;
 
 class Rng {
  public:
