@@ -79,15 +79,6 @@ std::string LargerThanAnyNode(const ClusterIndex& index, const Demand& d) {
 std::string UnschedulableReason(const ClusterIndex& index, const VmContext& ctx,
                                 NodeId requested, const Pass& pass) {
   const Vm& vm = index.vm(ctx.vm);
-  if (requested != kNoId) {
-    // Only the requested node was considered: its one rejection is the reason.
-    for (int f = 1; f < kFilterCount; ++f) {
-      if (pass.tally.count[static_cast<size_t>(f)] > 0) {
-        return "requested node " + index.node(requested).name + ": " +
-               DescribeRejection(index, ctx.vm, requested, pass.tally.example[static_cast<size_t>(f)]);
-      }
-    }
-  }
   // Strict affinity: the other members sit on this VM's node only, so it cannot go alone.
   if (ctx.enforce_group && ctx.source != kNoId &&
       index.group(ctx.group).policy == GroupPolicy::kAffinity && ctx.presence.counts.size() == 1 &&
@@ -96,6 +87,15 @@ std::string UnschedulableReason(const ClusterIndex& index, const VmContext& ctx,
            std::to_string(ctx.presence.counts.front().second) + " other member(s) on " +
            index.node(ctx.source).name + " with vm " + vm.name +
            "; a member may not migrate alone, move the group as a unit (PlanGroupMove)";
+  }
+  if (requested != kNoId) {
+    // Only the requested node was considered: its one rejection is the reason.
+    for (int f = 1; f < kFilterCount; ++f) {
+      if (pass.tally.count[static_cast<size_t>(f)] > 0) {
+        return "requested node " + index.node(requested).name + ": " +
+               DescribeRejection(index, ctx.vm, requested, pass.tally.example[static_cast<size_t>(f)]);
+      }
+    }
   }
   const std::string too_large = LargerThanAnyNode(index, ctx.demand);
   if (!too_large.empty()) return "vm " + vm.name + " is larger than any node: " + too_large;

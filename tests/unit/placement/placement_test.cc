@@ -258,6 +258,13 @@ TEST(ChooseTargetTest, RequestedNode) {
   d = ChooseTarget(index, {"db", "node-2"});
   EXPECT_FALSE(d.scheduled);
   EXPECT_EQ(d.reason, "requested node node-2: current node: vm db already runs here");
+  ClusterSnapshot grouped = ThreeNodes();
+  grouped.groups = {MakeGroup("g", GroupPolicy::kAffinity, false)};
+  grouped.vms[1].server_group = "g";
+  grouped.vms.push_back(MakeVm("db-peer", 1, 1, "node-2", "g"));
+  ClusterIndex grouped_index = MustBuild(grouped);
+  EXPECT_THAT(ChooseTarget(grouped_index, {"db", "node-3"}).reason,
+              HasSubstr("a member may not migrate alone"));
   d = ChooseTarget(index, {"web", "node-9"});
   EXPECT_FALSE(d.scheduled);
   EXPECT_EQ(d.reason, "requested node node-9 does not exist");
