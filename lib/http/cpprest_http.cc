@@ -75,19 +75,40 @@ void CopyHead(const wh::http_response& resp, Response* out) {
   for (const auto& [k, v] : resp.headers()) out->headers[Lower(k)] = v;
 }
 
+// Attempts of a request on the pooled client when the transport fails (stale keep-alive).
+constexpr int kStaleConnectionAttempts = 3;
+
 class CppRestHttpClient final : public HttpClient {
  public:
   explicit CppRestHttpClient(ClientConfig c) : config_(std::move(c)) {}
 
   StatusOr<Response> Send(const Request& req) override {
-    const auto timeout = req.timeout.count() > 0 ? req.timeout : config_.request_timeout;
     try {
-      whc::http_client client(config_.base_url, MakeConfig(config_, timeout));
-      wh::http_response resp = client.request(MakeRequest(req)).get();
-      Response out;
-      CopyHead(resp, &out);
-      out.body = resp.extract_utf8string(true).get();
-      return out;
+      // One client (and so one pool of kept-alive TLS connections) serves every request with
+      // the default timeout; a request with its own timeout gets a client of its own.
+      std::unique_ptr<whc::http_client> own;
+      whc::http_client* client = nullptr;
+      if (req.timeout.count() > 0 && req.timeout != config_.request_timeout) {
+        own = std::make_unique<whc::http_client>(config_.base_url, MakeConfig(config_, req.timeout));
+        client = own.get();
+      } else {
+        client = &DefaultClient();
+      }
+      // A kept-alive connection the server has since closed (e.g. it restarted) fails on
+      // first use; like Go's net/http, retry on a fresh connection. The pool may hold more
+      // than one stale connection, hence a few attempts.
+      const int attempts = own ? 1 : kStaleConnectionAttempts;
+      for (int attempt = 1;; ++attempt) {
+        try {
+          wh::http_response resp = client->request(MakeRequest(req)).get();
+          Response out;
+          CopyHead(resp, &out);
+          out.body = resp.extract_utf8string(true).get();
+          return out;
+        } catch (const std::exception&) {
+          if (attempt >= attempts) throw;
+        }
+      }
     } catch (const std::exception& e) {
       return TransportError(e.what(), config_.base_url);
     }
@@ -130,7 +151,17 @@ class CppRestHttpClient final : public HttpClient {
   }
 
  private:
+  whc::http_client& DefaultClient() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!default_client_) {
+      default_client_ = std::make_unique<whc::http_client>(config_.base_url, MakeConfig(config_, config_.request_timeout));
+    }
+    return *default_client_;
+  }
+
   ClientConfig config_;
+  std::mutex mu_;
+  std::unique_ptr<whc::http_client> default_client_;
 };
 
 // Picks a free loopback port by binding port 0 (http_listener cannot report its port).

@@ -43,9 +43,9 @@ class RestApiClient final : public ApiClient {
   StatusOr<Json> Update(const ResourceType& rt, const Json& obj) override;
   StatusOr<Json> UpdateStatus(const ResourceType& rt, const Json& obj) override;
   StatusOr<Json> Patch(const ResourceType& rt, const std::string& ns, const std::string& name, const Json& patch,
-                       PatchType type, bool status_subresource) override;
+                       PatchType type = PatchType::kMerge, bool status_subresource = false) override;
   Status Delete(const ResourceType& rt, const std::string& ns, const std::string& name,
-                const DeleteOptions& opts) override;
+                const DeleteOptions& opts = {}) override;
   Status Watch(const ResourceType& rt, const std::string& ns, const WatchOptions& opts,
                const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop) override;
 
