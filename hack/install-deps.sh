@@ -17,7 +17,7 @@ PKGS=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   busybox-static iproute2 gcc libc6-dev procps psmisc util-linux
   # scripts
-  jq python3
+  jq python3 bc
   # handler: domain XML parsing (libxml2, also a libvirt dependency)
   libxml2-dev
 )

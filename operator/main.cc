@@ -86,7 +86,9 @@ std::string DefaultIdentity() {
 }
 
 std::stop_source g_stop;
-extern "C" void OnSignal(int) { g_stop.request_stop(); }
+// The handler only sets a flag (async-signal-safe); a thread turns it into a stop request.
+volatile std::sig_atomic_t g_signalled = 0;
+extern "C" void OnSignal(int) { g_signalled = 1; }
 
 void Log(const std::string& msg) { std::fprintf(stderr, "ferry-operator: %s\n", msg.c_str()); }
 
@@ -146,6 +148,10 @@ int main(int argc, char** argv) {
 
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
+  std::jthread signal_watcher([](std::stop_token st) {
+    while (!st.stop_requested() && g_signalled == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    g_stop.request_stop();
+  });
 
   auto lead = [&](std::stop_token stop) {
     leading = true;
