@@ -99,9 +99,9 @@ StatusOr<ClusterIndex> ClusterIndex::Build(ClusterSnapshot snapshot) {
     f.dedicated_cpus = n.dedicated_cpus;
     f.libvirt_version = n.version.libvirt;
     f.qemu_version = n.version.qemu;
-    f.cpu_model_id = index.cpu_model_ids_
-                         .emplace(n.cpu_model, static_cast<int32_t>(index.cpu_model_ids_.size()))
-                         .first->second;
+    f.cpu_model_id =
+        index.cpu_model_ids_.emplace(n.cpu_model, static_cast<int32_t>(index.cpu_model_ids_.size()))
+            .first->second;
     f.ready = n.ready;
     f.unschedulable = n.unschedulable;
     f.has_hard_taints = std::any_of(n.taints.begin(), n.taints.end(), [](const Taint& t) {
@@ -156,7 +156,8 @@ Status ClusterIndex::Validate() const {
     for (size_t i = 0; i < n.hugepages.size(); ++i) {
       const HugepagePool& p = n.hugepages[i];
       if (p.page_size_bytes <= 0 || p.total_bytes < 0) {
-        return InvalidError("node " + n.name + ": hugepage pool with a non-positive page size "
+        return InvalidError("node " + n.name +
+                            ": hugepage pool with a non-positive page size "
                             "or negative total");
       }
       for (size_t j = 0; j < i; ++j) {
@@ -270,9 +271,9 @@ void ClusterIndex::IndexVmsAndGroups() {
         problems_.push_back("server group " + groups_[g].name + " lists member " + m +
                             ", which is not a VM in the snapshot; ignored");
       } else if (group_of_[static_cast<size_t>(v)] != static_cast<GroupId>(g)) {
-        problems_.push_back("server group " + groups_[g].name + " lists member " + m +
-                            ", whose serverGroup is \"" + vms_[static_cast<size_t>(v)].server_group +
-                            "\"; membership follows the VM");
+        problems_.push_back(
+            "server group " + groups_[g].name + " lists member " + m + ", whose serverGroup is \"" +
+            vms_[static_cast<size_t>(v)].server_group + "\"; membership follows the VM");
       }
     }
   }
@@ -314,9 +315,10 @@ void ClusterIndex::ComputeUsage(const std::vector<InFlightMigration>& migrations
       continue;
     }
     if (usage_.migrating_to[static_cast<size_t>(v)] != kNoId) {
-      problems_.push_back("vm " + m.vm + " has more than one in-flight migration; only the "
-                          "first (to " + node(usage_.migrating_to[static_cast<size_t>(v)]).name +
-                          ") is counted");
+      problems_.push_back("vm " + m.vm +
+                          " has more than one in-flight migration; only the "
+                          "first (to " +
+                          node(usage_.migrating_to[static_cast<size_t>(v)]).name + ") is counted");
       continue;
     }
     const NodeId source = location_[static_cast<size_t>(v)];
@@ -328,8 +330,9 @@ void ClusterIndex::ComputeUsage(const std::vector<InFlightMigration>& migrations
     if (!m.source_node.empty() && m.source_node != vms_[static_cast<size_t>(v)].node) {
       problems_.push_back("in-flight migration of vm " + m.vm + " names source " + m.source_node +
                           " but the vm is on " +
-                          (vms_[static_cast<size_t>(v)].node.empty() ? std::string("no node")
-                                                                     : vms_[static_cast<size_t>(v)].node) +
+                          (vms_[static_cast<size_t>(v)].node.empty()
+                               ? std::string("no node")
+                               : vms_[static_cast<size_t>(v)].node) +
                           "; the vm's node is used");
     }
     StartMigration(usage_, v, target);

@@ -46,9 +46,9 @@ struct UsageTable {
 // The resources a VM asks of a node, after any relaxation.
 struct Demand {
   int64_t cpu_millis = 0;
-  int64_t memory_bytes = 0;     // regular memory (0 when backed by hugepages)
-  int64_t dedicated_cpus = 0;   // whole CPUs from the pinnable pool
-  int64_t hugepage_size = 0;    // 0 = none
+  int64_t memory_bytes = 0;    // regular memory (0 when backed by hugepages)
+  int64_t dedicated_cpus = 0;  // whole CPUs from the pinnable pool
+  int64_t hugepage_size = 0;   // 0 = none
   int64_t hugepage_bytes = 0;
   int numa_nodes = 0;
 };

@@ -23,7 +23,8 @@ auto DifficultyKey(const ClusterIndex& index, VmId v) {
 
 BlockerKind Classify(const TargetDecision& d) {
   const auto& c = d.rejections.count;
-  if (c[static_cast<size_t>(Filter::kAffinity)] + c[static_cast<size_t>(Filter::kAntiAffinity)] > 0) {
+  if (c[static_cast<size_t>(Filter::kAffinity)] + c[static_cast<size_t>(Filter::kAntiAffinity)] >
+      0) {
     return BlockerKind::kNoCompliantNode;
   }
   return BlockerKind::kNoCapacity;
@@ -33,12 +34,18 @@ BlockerKind Classify(const TargetDecision& d) {
 
 const char* BlockerKindName(BlockerKind kind) {
   switch (kind) {
-    case BlockerKind::kStrictAffinity: return "StrictAffinity";
-    case BlockerKind::kEvictionNone: return "EvictionStrategyNone";
-    case BlockerKind::kNoCapacity: return "NoCapacity";
-    case BlockerKind::kNoCompliantNode: return "NoCompliantNode";
-    case BlockerKind::kInvalid: return "Invalid";
-    case BlockerKind::kInboundMigration: return "InboundMigration";
+    case BlockerKind::kStrictAffinity:
+      return "StrictAffinity";
+    case BlockerKind::kEvictionNone:
+      return "EvictionStrategyNone";
+    case BlockerKind::kNoCapacity:
+      return "NoCapacity";
+    case BlockerKind::kNoCompliantNode:
+      return "NoCompliantNode";
+    case BlockerKind::kInvalid:
+      return "Invalid";
+    case BlockerKind::kInboundMigration:
+      return "InboundMigration";
   }
   return "Unknown";
 }
@@ -46,7 +53,8 @@ const char* BlockerKindName(BlockerKind kind) {
 StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
                               const DrainOptions& options) {
   const NodeId drained = index.FindNode(node);
-  if (drained == kNoId) return NotFoundError("node " + std::string(node) + " is not in the snapshot");
+  if (drained == kNoId)
+    return NotFoundError("node " + std::string(node) + " is not in the snapshot");
   DrainPlan plan;
   plan.node = std::string(node);
   UsageTable usage = index.usage();  // planned moves are recorded here
@@ -73,20 +81,26 @@ StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
     const Vm& vm = index.vm(v);
     const GroupId g = index.group_of(v);
     if (const NodeId to = usage.migrating_to[static_cast<size_t>(v)]; to != kNoId) {
-      plan.steps.push_back({vm.name, DrainAction::kAlreadyLeaving, index.node(to).name, "", true,
-                            {}, "already migrating to " + index.node(to).name});
+      plan.steps.push_back({vm.name,
+                            DrainAction::kAlreadyLeaving,
+                            index.node(to).name,
+                            "",
+                            true,
+                            {},
+                            "already migrating to " + index.node(to).name});
       continue;
     }
     if (vm.eviction_strategy == EvictionStrategy::kNone) {
       plan.blockers.push_back({vm.name, BlockerKind::kEvictionNone,
-                               "vm " + vm.name + " has evictionStrategy None; stop or move it "
-                               "by hand"});
+                               "vm " + vm.name +
+                                   " has evictionStrategy None; stop or move it "
+                                   "by hand"});
       continue;
     }
     if (g == kMissingGroup) {
-      plan.blockers.push_back({vm.name, BlockerKind::kInvalid,
-                               "vm " + vm.name + " names server group " + vm.server_group +
-                                   ", which does not exist"});
+      plan.blockers.push_back(
+          {vm.name, BlockerKind::kInvalid,
+           "vm " + vm.name + " names server group " + vm.server_group + ", which does not exist"});
       continue;
     }
     if (IsStrict(index, g, GroupPolicy::kAffinity) && index.members(g).size() > 1) {
@@ -102,8 +116,8 @@ StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
       continue;
     }
     if (vm.eviction_strategy == EvictionStrategy::kShutdown) {
-      plan.steps.push_back({vm.name, DrainAction::kShutdown, "", "", true, {},
-                            "evictionStrategy Shutdown"});
+      plan.steps.push_back(
+          {vm.name, DrainAction::kShutdown, "", "", true, {}, "evictionStrategy Shutdown"});
       continue;
     }
     singles.push_back(v);
@@ -137,14 +151,13 @@ StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
     for (VmId m : members) {
       if (index.location(m) == d.node_id || index.location(m) == kNoId) continue;
       index.StartMigration(usage, m, d.node_id);
-      plan.steps.push_back({index.vm(m).name, DrainAction::kMigrate, d.node, d.group, true, {},
-                            d.reason});
+      plan.steps.push_back(
+          {index.vm(m).name, DrainAction::kMigrate, d.node, d.group, true, {}, d.reason});
     }
   }
 
-  std::sort(singles.begin(), singles.end(), [&](VmId a, VmId b) {
-    return DifficultyKey(index, a) < DifficultyKey(index, b);
-  });
+  std::sort(singles.begin(), singles.end(),
+            [&](VmId a, VmId b) { return DifficultyKey(index, a) < DifficultyKey(index, b); });
   for (VmId v : singles) {
     const Vm& vm = index.vm(v);
     TargetDecision d = ChooseTargetWithUsage(index, usage, v, kNoId, &excluded, placement);
@@ -153,7 +166,12 @@ StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
       plan.steps.push_back({vm.name, DrainAction::kMigrate, d.node, "", d.compliant,
                             std::move(d.relaxed), std::move(d.reason)});
     } else if (vm.eviction_strategy == EvictionStrategy::kLiveMigrateIfPossible) {
-      plan.steps.push_back({vm.name, DrainAction::kShutdown, "", "", true, {},
+      plan.steps.push_back({vm.name,
+                            DrainAction::kShutdown,
+                            "",
+                            "",
+                            true,
+                            {},
                             "LiveMigrateIfPossible and no target: " + d.reason});
     } else {
       plan.blockers.push_back({vm.name, Classify(d), std::move(d.reason)});

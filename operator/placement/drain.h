@@ -35,16 +35,16 @@ struct DrainStep {
   std::string group_move;  // set when the step is part of moving this strict-affinity group
   bool compliant = true;   // false: the target breaks a best-effort group rule
   std::vector<std::string> relaxed;  // constraints dropped by relaxed pinning
-  std::string note;        // the decision's one-line reason
+  std::string note;                  // the decision's one-line reason
 };
 
 enum class BlockerKind {
-  kStrictAffinity,     // a strict-affinity member; only a group move can take it off
-  kEvictionNone,       // evictionStrategy: None
-  kNoCapacity,         // no node has room (or passes the other filters)
-  kNoCompliantNode,    // nodes have room but every one breaks a strict group rule
-  kInvalid,            // e.g. the VM names a missing server group
-  kInboundMigration,   // a migration is on its way *to* the node being drained
+  kStrictAffinity,    // a strict-affinity member; only a group move can take it off
+  kEvictionNone,      // evictionStrategy: None
+  kNoCapacity,        // no node has room (or passes the other filters)
+  kNoCompliantNode,   // nodes have room but every one breaks a strict group rule
+  kInvalid,           // e.g. the VM names a missing server group
+  kInboundMigration,  // a migration is on its way *to* the node being drained
 };
 const char* BlockerKindName(BlockerKind kind);
 

@@ -7,18 +7,24 @@ namespace {
 
 std::string Quantity(Filter f, int64_t v) {
   switch (f) {
-    case Filter::kCpu: return FormatMillicores(v);
+    case Filter::kCpu:
+      return FormatMillicores(v);
     case Filter::kMemory:
-    case Filter::kHugepages: return FormatBytes(v);
-    default: return std::to_string(v);
+    case Filter::kHugepages:
+      return FormatBytes(v);
+    default:
+      return std::to_string(v);
   }
 }
 
 const char* EffectName(TaintEffect e) {
   switch (e) {
-    case TaintEffect::kNoSchedule: return "NoSchedule";
-    case TaintEffect::kPreferNoSchedule: return "PreferNoSchedule";
-    case TaintEffect::kNoExecute: return "NoExecute";
+    case TaintEffect::kNoSchedule:
+      return "NoSchedule";
+    case TaintEffect::kPreferNoSchedule:
+      return "PreferNoSchedule";
+    case TaintEffect::kNoExecute:
+      return "NoExecute";
   }
   return "?";
 }
@@ -54,15 +60,20 @@ std::string DescribeRejection(const ClusterIndex& index, VmId vm_id, NodeId node
   const Node& node = index.node(node_id);
   const std::string prefix = std::string(FilterName(r.filter)) + ": ";
   switch (r.filter) {
-    case Filter::kNone: return "passes";
-    case Filter::kExcluded: return prefix + "node is being drained or was excluded by the caller";
-    case Filter::kCurrentNode: return prefix + "vm " + vm.name + " already runs here";
-    case Filter::kNotReady: return prefix + "node is not Ready";
-    case Filter::kCordoned: return prefix + "node is unschedulable";
+    case Filter::kNone:
+      return "passes";
+    case Filter::kExcluded:
+      return prefix + "node is being drained or was excluded by the caller";
+    case Filter::kCurrentNode:
+      return prefix + "vm " + vm.name + " already runs here";
+    case Filter::kNotReady:
+      return prefix + "node is not Ready";
+    case Filter::kCordoned:
+      return prefix + "node is unschedulable";
     case Filter::kTaint: {
       const Taint& t = node.taints[static_cast<size_t>(r.ref)];
-      return prefix + t.key + (t.value.empty() ? "" : "=" + t.value) + ":" +
-             EffectName(t.effect) + " not tolerated";
+      return prefix + t.key + (t.value.empty() ? "" : "=" + t.value) + ":" + EffectName(t.effect) +
+             " not tolerated";
     }
     case Filter::kNodeSelector: {
       for (const auto& [key, value] : vm.node_selector) {
@@ -88,7 +99,8 @@ std::string DescribeRejection(const ClusterIndex& index, VmId vm_id, NodeId node
              " (the source's, or the one the guest first booted on)";
     case Filter::kCpu:
     case Filter::kMemory:
-    case Filter::kDedicatedCpus: return prefix + NeedHave(r.filter, r.need, r.have);
+    case Filter::kDedicatedCpus:
+      return prefix + NeedHave(r.filter, r.need, r.have);
     case Filter::kHugepages:
       return "hugepages-" + FormatBytes(r.ref) + ": " + NeedHave(r.filter, r.need, r.have);
     case Filter::kNuma:
@@ -105,8 +117,8 @@ std::string DescribeRejection(const ClusterIndex& index, VmId vm_id, NodeId node
       const GroupId g = index.group_of(vm_id);
       const std::string member =
           r.ref >= 0 && r.ref < index.vm_count() ? index.vm(static_cast<VmId>(r.ref)).name : "?";
-      return prefix + "group " + (g >= 0 ? index.group(g).name : "?") + " already on " +
-             node.name + " (" + member + "; " + std::to_string(r.have) + " of maxPerNode " +
+      return prefix + "group " + (g >= 0 ? index.group(g).name : "?") + " already on " + node.name +
+             " (" + member + "; " + std::to_string(r.have) + " of maxPerNode " +
              std::to_string(r.need) + ", members migrating to or from it counted)";
     }
   }

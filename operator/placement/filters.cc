@@ -7,22 +7,38 @@ namespace ferry::placement {
 
 const char* FilterName(Filter f) {
   switch (f) {
-    case Filter::kNone: return "none";
-    case Filter::kExcluded: return "excluded";
-    case Filter::kCurrentNode: return "current node";
-    case Filter::kNotReady: return "not ready";
-    case Filter::kCordoned: return "cordoned";
-    case Filter::kTaint: return "taint";
-    case Filter::kNodeSelector: return "node selector";
-    case Filter::kCpuModel: return "cpu model";
-    case Filter::kVersion: return "version";
-    case Filter::kCpu: return "cpu";
-    case Filter::kMemory: return "memory";
-    case Filter::kDedicatedCpus: return "dedicated cpus";
-    case Filter::kHugepages: return "hugepages";
-    case Filter::kNuma: return "numa";
-    case Filter::kAffinity: return "affinity";
-    case Filter::kAntiAffinity: return "anti-affinity";
+    case Filter::kNone:
+      return "none";
+    case Filter::kExcluded:
+      return "excluded";
+    case Filter::kCurrentNode:
+      return "current node";
+    case Filter::kNotReady:
+      return "not ready";
+    case Filter::kCordoned:
+      return "cordoned";
+    case Filter::kTaint:
+      return "taint";
+    case Filter::kNodeSelector:
+      return "node selector";
+    case Filter::kCpuModel:
+      return "cpu model";
+    case Filter::kVersion:
+      return "version";
+    case Filter::kCpu:
+      return "cpu";
+    case Filter::kMemory:
+      return "memory";
+    case Filter::kDedicatedCpus:
+      return "dedicated cpus";
+    case Filter::kHugepages:
+      return "hugepages";
+    case Filter::kNuma:
+      return "numa";
+    case Filter::kAffinity:
+      return "affinity";
+    case Filter::kAntiAffinity:
+      return "anti-affinity";
   }
   return "unknown";
 }
@@ -90,10 +106,12 @@ VmContext MakeVmContext(const ClusterIndex& index, const UsageTable& usage, VmId
   const HypervisorVersion src =
       ctx.source == kNoId ? HypervisorVersion{} : index.node(ctx.source).version;
   if (!spec.node_selector.empty()) {
-    ctx.selector_entries = static_cast<uint16_t>(std::min<size_t>(spec.node_selector.size(), 65535));
+    ctx.selector_entries =
+        static_cast<uint16_t>(std::min<size_t>(spec.node_selector.size(), 65535));
     ctx.selector_matches.assign(static_cast<size_t>(index.node_count()), 0);
     for (const auto& [key, value] : spec.node_selector) {
-      for (NodeId n : index.NodesWithLabel(key, value)) ++ctx.selector_matches[static_cast<size_t>(n)];
+      for (NodeId n : index.NodesWithLabel(key, value))
+        ++ctx.selector_matches[static_cast<size_t>(n)];
     }
   }
   ctx.named_cpu_model = !spec.cpu_model.empty() && spec.cpu_model != kHostPassthrough;
@@ -153,9 +171,8 @@ Rejection CheckStatic(const ClusterIndex& index, const VmContext& ctx, NodeId no
     if (facts.cpu_model_id != ctx.passthrough_model) return {Filter::kCpuModel, 0, 0, 0};
   } else if (ctx.named_cpu_model) {
     const Node& node = index.node(node_id);
-    if (node.cpu_model != vm.cpu_model &&
-        std::find(node.cpu_models.begin(), node.cpu_models.end(), vm.cpu_model) ==
-            node.cpu_models.end()) {
+    if (node.cpu_model != vm.cpu_model && std::find(node.cpu_models.begin(), node.cpu_models.end(),
+                                                    vm.cpu_model) == node.cpu_models.end()) {
       return {Filter::kCpuModel, 0, 0, 1};
     }
   }

@@ -15,9 +15,9 @@ namespace ferry::placement {
 // Capacity comes before the server-group rules so that "no compliant node" means there was
 // room, only the rules said no.
 enum class Filter : uint8_t {
-  kNone = 0,       // passed every filter
-  kExcluded,       // excluded by the caller (the node being drained, not the requested one)
-  kCurrentNode,    // the VM already runs there
+  kNone = 0,     // passed every filter
+  kExcluded,     // excluded by the caller (the node being drained, not the requested one)
+  kCurrentNode,  // the VM already runs there
   kNotReady,
   kCordoned,
   kTaint,
@@ -41,9 +41,10 @@ inline bool IsCapacityFilter(Filter f) {
 }
 
 // Why a node was rejected. need/have are in the filter's unit (millicores, bytes, CPUs,
-// cells, members, versions); ref is filter-specific: the taint index on the node, 0/1 for libvirt/QEMU version or passthrough/named model, the
-// hugepage page size, a conflicting member VM, the node holding an affinity group. (The
-// failing node-selector entry is found when the rejection is described.)
+// cells, members, versions); ref is filter-specific: the taint index on the node, 0/1 for
+// libvirt/QEMU version or passthrough/named model, the hugepage page size, a conflicting member VM,
+// the node holding an affinity group. (The failing node-selector entry is found when the rejection
+// is described.)
 struct Rejection {
   Filter filter = Filter::kNone;
   int64_t need = 0;
@@ -56,8 +57,8 @@ struct Rejection {
 // node, and a migrating member also on its target (StarlingX counts both until it ends).
 struct GroupPresence {
   std::vector<std::pair<NodeId, int32_t>> counts;  // sorted by node, count > 0
-  std::vector<VmId> example;                        // one member per entry of counts
-  int32_t members = 0;                              // other members, placed or not
+  std::vector<VmId> example;                       // one member per entry of counts
+  int32_t members = 0;                             // other members, placed or not
   NodeId main_node = kNoId;  // the node with most members (ties: lowest id), or kNoId
   int32_t CountOn(NodeId node) const;
   VmId ExampleOn(NodeId node) const;
@@ -94,7 +95,7 @@ struct Ledger {
   int64_t cpu_millis = 0;
   int64_t memory_bytes = 0;
   int64_t dedicated_cpus = 0;
-  const int64_t* cell_cpu = nullptr;   // per cell of the node
+  const int64_t* cell_cpu = nullptr;  // per cell of the node
   const int64_t* cell_mem = nullptr;
   const int64_t* pool_bytes = nullptr;  // per hugepage pool of the node
 };

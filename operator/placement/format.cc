@@ -10,8 +10,8 @@ struct Unit {
   const char* suffix;
   int shift;
 };
-constexpr std::array<Unit, 6> kUnits = {{
-    {"Ei", 60}, {"Pi", 50}, {"Ti", 40}, {"Gi", 30}, {"Mi", 20}, {"Ki", 10}}};
+constexpr std::array<Unit, 6> kUnits = {
+    {{"Ei", 60}, {"Pi", 50}, {"Ti", 40}, {"Gi", 30}, {"Mi", 20}, {"Ki", 10}}};
 
 }  // namespace
 

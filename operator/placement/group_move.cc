@@ -32,9 +32,7 @@ struct ScratchLedger {
     }
     for (size_t p = 0; p < n.hugepages.size(); ++p) pools[p] = l.pool_bytes[p];
   }
-  Ledger View() const {
-    return {cpu, mem, ded, cell_cpu.data(), cell_mem.data(), pools.data()};
-  }
+  Ledger View() const { return {cpu, mem, ded, cell_cpu.data(), cell_mem.data(), pools.data()}; }
   void Add(const Node& node, const Demand& d) {
     cpu += d.cpu_millis;
     mem += d.memory_bytes;
@@ -142,8 +140,8 @@ GroupMoveDecision PlanGroupMoveWithUsage(const ClusterIndex& index, const UsageT
     s.least_loaded = static_cast<int32_t>(
         (free_pct(node.cpu_millis, ledger.cpu) + free_pct(node.memory_bytes, ledger.mem)) / 2);
     s.least_pinned = node.dedicated_cpus > 0
-                         ? static_cast<int32_t>(free_pct(node.dedicated_cpus,
-                                                         usage.dedicated_cpus[static_cast<size_t>(n)]))
+                         ? static_cast<int32_t>(free_pct(
+                               node.dedicated_cpus, usage.dedicated_cpus[static_cast<size_t>(n)]))
                          : 100;
     s.group = 100;
     s.inflight = 100 / (1 + usage.inflight[static_cast<size_t>(n)]);
@@ -161,11 +159,11 @@ GroupMoveDecision PlanGroupMoveWithUsage(const ClusterIndex& index, const UsageT
     for (int f = 1; f < kFilterCount; ++f) {
       const auto i = static_cast<size_t>(f);
       if (tally.count[i] == 0) continue;
-      summary += (summary.empty() ? "" : "; ") + std::to_string(tally.count[i]) + " node(s) " +
-                 FilterName(static_cast<Filter>(f)) + " (" +
-                 index.node(tally.example_node[i]).name + ", vm " + index.vm(tally_vm[i]).name +
-                 ": " + DescribeRejection(index, tally_vm[i], tally.example_node[i], tally.example[i]) +
-                 ")";
+      summary +=
+          (summary.empty() ? "" : "; ") + std::to_string(tally.count[i]) + " node(s) " +
+          FilterName(static_cast<Filter>(f)) + " (" + index.node(tally.example_node[i]).name +
+          ", vm " + index.vm(tally_vm[i]).name + ": " +
+          DescribeRejection(index, tally_vm[i], tally.example_node[i], tally.example[i]) + ")";
     }
     return Infeasible(std::move(d), "no node fits all " + std::to_string(members.size()) +
                                         " members of group " + g.name + " (" + group_needs + ")" +

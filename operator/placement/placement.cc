@@ -66,8 +66,8 @@ std::string LargerThanAnyNode(const ClusterIndex& index, const Demand& d) {
            FormatBytes(max_mem);
   }
   if (d.dedicated_cpus > max_ded) {
-    return "needs " + std::to_string(d.dedicated_cpus) +
-           " dedicated cpus; the largest pool has " + std::to_string(max_ded);
+    return "needs " + std::to_string(d.dedicated_cpus) + " dedicated cpus; the largest pool has " +
+           std::to_string(max_ded);
   }
   if (d.hugepage_size > 0 && d.hugepage_bytes > max_pool) {
     return "needs " + FormatBytes(d.hugepage_bytes) + " of " + FormatBytes(d.hugepage_size) +
@@ -76,8 +76,8 @@ std::string LargerThanAnyNode(const ClusterIndex& index, const Demand& d) {
   return "";
 }
 
-std::string UnschedulableReason(const ClusterIndex& index, const VmContext& ctx,
-                                NodeId requested, const Pass& pass) {
+std::string UnschedulableReason(const ClusterIndex& index, const VmContext& ctx, NodeId requested,
+                                const Pass& pass) {
   const Vm& vm = index.vm(ctx.vm);
   // Strict affinity: the other members sit on this VM's node only, so it cannot go alone.
   if (ctx.enforce_group && ctx.source != kNoId &&
@@ -93,7 +93,8 @@ std::string UnschedulableReason(const ClusterIndex& index, const VmContext& ctx,
     for (int f = 1; f < kFilterCount; ++f) {
       if (pass.tally.count[static_cast<size_t>(f)] > 0) {
         return "requested node " + index.node(requested).name + ": " +
-               DescribeRejection(index, ctx.vm, requested, pass.tally.example[static_cast<size_t>(f)]);
+               DescribeRejection(index, ctx.vm, requested,
+                                 pass.tally.example[static_cast<size_t>(f)]);
       }
     }
   }
@@ -123,8 +124,8 @@ TargetDecision ChooseTargetWithUsage(const ClusterIndex& index, const UsageTable
                                            " cannot be placed until it does");
   }
   if (const NodeId to = usage.migrating_to[static_cast<size_t>(vm)]; to != kNoId) {
-    return Unschedulable(std::move(d), "vm " + spec.name + " is already migrating to " +
-                                           index.node(to).name);
+    return Unschedulable(std::move(d),
+                         "vm " + spec.name + " is already migrating to " + index.node(to).name);
   }
   if (index.node_count() == 0) return Unschedulable(std::move(d), "no nodes in the cluster");
 

@@ -38,7 +38,7 @@ struct PlacementOptions {
 
 struct NodeVerdict {
   NodeId node = kNoId;
-  Rejection rejection;   // filter == kNone: the node passed and `score` is set
+  Rejection rejection;  // filter == kNone: the node passed and `score` is set
   ScoreBreakdown score;
 };
 

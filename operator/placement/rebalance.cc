@@ -14,8 +14,7 @@ struct Violator {
 };
 
 // Violators of one best-effort group against `usage`.
-std::vector<Violator> FindViolators(const ClusterIndex& index, const UsageTable& usage,
-                                    GroupId g) {
+std::vector<Violator> FindViolators(const ClusterIndex& index, const UsageTable& usage, GroupId g) {
   std::vector<Violator> out;
   const ServerGroup& group = index.group(g);
   const GroupPresence all = ComputePresence(index, usage, g, kNoId);
@@ -24,8 +23,8 @@ std::vector<Violator> FindViolators(const ClusterIndex& index, const UsageTable&
       if (count <= group.max_per_node) continue;
       int kept = 0;
       for (VmId m : index.members(g)) {  // name order: the first maxPerNode stay
-        const bool here = index.location(m) == node ||
-                          usage.migrating_to[static_cast<size_t>(m)] == node;
+        const bool here =
+            index.location(m) == node || usage.migrating_to[static_cast<size_t>(m)] == node;
         if (!here) continue;
         if (kept < group.max_per_node || usage.migrating_to[static_cast<size_t>(m)] != kNoId ||
             index.location(m) != node) {
@@ -70,8 +69,8 @@ RebalancePlan PlanRebalance(const ClusterIndex& index, const RebalanceOptions& o
       }
       TargetDecision d = ChooseTargetWithUsage(index, usage, v.vm, v.target, nullptr, placement);
       if (!d.scheduled) {
-        plan.still_violating.push_back(
-            {index.vm(v.vm).name, index.group(g).name, std::move(v.violation), std::move(d.reason)});
+        plan.still_violating.push_back({index.vm(v.vm).name, index.group(g).name,
+                                        std::move(v.violation), std::move(d.reason)});
         continue;
       }
       index.StartMigration(usage, v.vm, d.node_id);

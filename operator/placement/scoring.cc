@@ -51,10 +51,10 @@ ScoreBreakdown ScoreNode(const ClusterIndex& index, const UsageTable& usage, con
   const int64_t mem =
       FreePercent(node.memory_bytes, usage.memory_bytes[n], ctx.demand.memory_bytes);
   s.least_loaded = static_cast<int32_t>((cpu + mem) / 2);
-  s.least_pinned = node.dedicated_cpus > 0
-                       ? static_cast<int32_t>(FreePercent(node.dedicated_cpus,
-                                                          usage.dedicated_cpus[n], 0))
-                       : static_cast<int32_t>(kMax);
+  s.least_pinned =
+      node.dedicated_cpus > 0
+          ? static_cast<int32_t>(FreePercent(node.dedicated_cpus, usage.dedicated_cpus[n], 0))
+          : static_cast<int32_t>(kMax);
   s.group = GroupScore(index, ctx, node_id);
   s.compliant = HonoursGroup(index, ctx, node_id);
   s.inflight = static_cast<int32_t>(kMax / (1 + usage.inflight[n]));

@@ -56,13 +56,13 @@ struct Node {
   bool unschedulable = false;  // cordoned (spec.unschedulable)
   std::map<std::string, std::string> labels;
   std::vector<Taint> taints;
-  int64_t cpu_millis = 0;       // allocatable CPU for VMs
-  int64_t memory_bytes = 0;     // allocatable memory for VMs (not counting hugepages)
-  int64_t dedicated_cpus = 0;   // CPUs that may be pinned (a subset of cpu_millis)
+  int64_t cpu_millis = 0;      // allocatable CPU for VMs
+  int64_t memory_bytes = 0;    // allocatable memory for VMs (not counting hugepages)
+  int64_t dedicated_cpus = 0;  // CPUs that may be pinned (a subset of cpu_millis)
   std::vector<NumaCell> numa_cells;
   std::vector<HugepagePool> hugepages;
-  std::string cpu_model;                     // host CPU model name
-  std::vector<std::string> cpu_models;       // named guest models the host can run
+  std::string cpu_model;                // host CPU model name
+  std::vector<std::string> cpu_models;  // named guest models the host can run
   HypervisorVersion version;
 };
 
@@ -74,8 +74,8 @@ struct Vm {
   std::string name;  // unique in the snapshot (the adapter uses "namespace/name")
   int64_t cpu_millis = 0;
   int64_t memory_bytes = 0;
-  bool dedicated_cpus = false;  // every vCPU pinned to a host CPU of the dedicated pool
-  int numa_nodes = 0;           // 0: no NUMA shape; k: split evenly over k host cells
+  bool dedicated_cpus = false;      // every vCPU pinned to a host CPU of the dedicated pool
+  int numa_nodes = 0;               // 0: no NUMA shape; k: split evenly over k host cells
   int64_t hugepage_size_bytes = 0;  // 0: normal memory; else memory comes from this pool
   std::string cpu_model;            // "", "host-passthrough" or a named model
   std::map<std::string, std::string> node_selector;

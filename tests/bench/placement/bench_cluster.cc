@@ -8,8 +8,8 @@
 namespace ferry::placement::bench {
 namespace {
 
-constexpr int64_t kNodeCpus = 64;        // 10 VMs of at most 4 CPUs fit with room to spare
-constexpr int64_t kNodeMemoryGi = 256;   // 10 VMs of at most 16Gi fit
+constexpr int64_t kNodeCpus = 64;       // 10 VMs of at most 4 CPUs fit with room to spare
+constexpr int64_t kNodeMemoryGi = 256;  // 10 VMs of at most 16Gi fit
 constexpr int64_t kNodeDedicated = 16;
 
 Node MakeBenchNode(std::string name, std::mt19937_64& rng, int64_t scale) {
@@ -66,8 +66,8 @@ BenchCluster MakeBenchCluster(const BenchShape& shape) {
     }
   }
   const size_t total = s.vms.size();
-  const int groups = static_cast<int>(static_cast<double>(total) * shape.grouped_fraction /
-                                      shape.group_size);
+  const int groups =
+      static_cast<int>(static_cast<double>(total) * shape.grouped_fraction / shape.group_size);
   for (int g = 0; g < groups; ++g) {
     ServerGroup group;
     group.name = "group-" + std::to_string(g);
@@ -147,7 +147,8 @@ BenchCluster MakeBenchCluster(const BenchShape& shape) {
     s.migrations.push_back({s.vms[v].name, s.vms[v].node, s.nodes[to].name});
   }
   // Pending VMs (first start), some in groups.
-  const int pending = std::max(1, static_cast<int>(static_cast<double>(total) * shape.pending_fraction));
+  const int pending =
+      std::max(1, static_cast<int>(static_cast<double>(total) * shape.pending_fraction));
   for (int i = 0; i < pending; ++i) {
     Vm v = MakeBenchVm("pending-" + std::to_string(i), rng);
     if (i % 5 == 0 && !s.groups.empty()) v.server_group = s.groups[rng() % s.groups.size()].name;

@@ -10,7 +10,6 @@
 // wall time (steady_clock: includes waiting for a CPU on a loaded machine) and in thread
 // CPU time (CLOCK_THREAD_CPUTIME_ID), and reported as counters (p50/p99 wall and cpu, in us).
 #include <benchmark/benchmark.h>
-
 #include <time.h>
 
 #include <algorithm>
@@ -76,9 +75,9 @@ struct Latencies {
   std::vector<double> wall;
   std::vector<double> cpu;
   void Add(const Stopwatch& w) {
-    wall.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                             w.wall)
-                       .count());
+    wall.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - w.wall)
+            .count());
     cpu.push_back(Stopwatch::ThreadCpuMicros() - w.cpu);
   }
 };
@@ -134,7 +133,10 @@ void BM_ChooseTargetAndExplainLines(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ChooseTargetAndExplainLines)->Arg(5000)->ArgName("nodes")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ChooseTargetAndExplainLines)
+    ->Arg(5000)
+    ->ArgName("nodes")
+    ->Unit(benchmark::kMillisecond);
 
 void BM_BuildIndex(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
@@ -147,7 +149,12 @@ void BM_BuildIndex(benchmark::State& state) {
   }
   state.counters["vms"] = static_cast<double>(f.cluster.snapshot.vms.size());
 }
-BENCHMARK(BM_BuildIndex)->Arg(100)->Arg(1000)->Arg(5000)->ArgName("nodes")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BuildIndex)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(5000)
+    ->ArgName("nodes")
+    ->Unit(benchmark::kMillisecond);
 
 void BM_PlanDrain100Vms(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
@@ -168,7 +175,11 @@ void BM_PlanDrain100Vms(benchmark::State& state) {
   state.counters["blockers"] = static_cast<double>(blockers);
   ReportLatency(state, latencies);
 }
-BENCHMARK(BM_PlanDrain100Vms)->Arg(1000)->Arg(5000)->ArgName("nodes")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlanDrain100Vms)
+    ->Arg(1000)
+    ->Arg(5000)
+    ->ArgName("nodes")
+    ->Unit(benchmark::kMillisecond);
 
 void BM_PlanRebalance(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));

@@ -54,8 +54,7 @@ TEST(ClusterIndexTest, RejectsAmbiguousSnapshotsWithAClearReason) {
       {"maxPerNode zero", [](ClusterSnapshot& s) { s.groups[0].max_per_node = 0; },
        "maxPerNode 0 must be at least 1"},
       {"too many numa cells",
-       [](ClusterSnapshot& s) { s.nodes[0].numa_cells.resize(kMaxNumaCells + 1); },
-       "NUMA cells"},
+       [](ClusterSnapshot& s) { s.nodes[0].numa_cells.resize(kMaxNumaCells + 1); }, "NUMA cells"},
       {"numa out of range", [](ClusterSnapshot& s) { s.vms[0].numa_nodes = -1; },
        "numaNodes -1 out of range"},
       {"two pools of one size",
@@ -116,7 +115,7 @@ TEST(ClusterIndexTest, UsageCountsVmsAndInFlightReservations) {
   const UsageTable& u = index.usage();
   EXPECT_EQ(u.cpu_millis[0], 6000);
   EXPECT_EQ(u.memory_bytes[0], 4 * kGi + 8 * kGi);  // n1 has no 1Gi pool: b counted as memory
-  EXPECT_EQ(u.cpu_millis[1], 4000);                // reservation on the target
+  EXPECT_EQ(u.cpu_millis[1], 4000);                 // reservation on the target
   EXPECT_EQ(u.memory_bytes[1], 0);
   EXPECT_EQ(u.hugepage_bytes[static_cast<size_t>(index.PoolIndex(1, kGi))], 8 * kGi);
   EXPECT_EQ(u.dedicated_cpus[1], 4);

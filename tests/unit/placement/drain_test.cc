@@ -59,8 +59,9 @@ TEST(DrainTest, TwoVmsAreNeverPlannedOntoRoomForOne) {
   ASSERT_EQ(plan.blockers.size(), 1u);
   EXPECT_EQ(plan.blockers[0].vm, "v2");
   EXPECT_EQ(plan.blockers[0].kind, BlockerKind::kNoCapacity);
-  EXPECT_EQ(plan.blockers[0].reason,
-            "no node fits vm v2: 1 node excluded; 2 nodes memory (n2: memory: needs 8Gi, free 2Gi)");
+  EXPECT_EQ(
+      plan.blockers[0].reason,
+      "no node fits vm v2: 1 node excluded; 2 nodes memory (n2: memory: needs 8Gi, free 2Gi)");
 }
 
 TEST(DrainTest, StrictAntiAffinityMembersSpreadOverDistinctNodes) {

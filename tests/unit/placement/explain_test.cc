@@ -14,8 +14,7 @@ using ::ferry::placement::testing::MustBuild;
 
 TEST(NeedHaveTest, ShowsExactBytesWhenRoundingHidesTheGap) {
   EXPECT_EQ(NeedHave(Filter::kMemory, 4 * kGi, 2 * kGi), "needs 4Gi, free 2Gi");
-  EXPECT_EQ(NeedHave(Filter::kMemory, 3000000001, 3000000000),
-            "needs 3000000001, free 3000000000");
+  EXPECT_EQ(NeedHave(Filter::kMemory, 3000000001, 3000000000), "needs 3000000001, free 3000000000");
   EXPECT_EQ(NeedHave(Filter::kCpu, 1500, 1000), "needs 1500m, free 1");
   EXPECT_EQ(NeedHave(Filter::kDedicatedCpus, 4, 2), "needs 4, free 2");
   EXPECT_EQ(NeedHave(Filter::kMemory, 4 * kGi, -kGi), "needs 4Gi, free -1Gi");

@@ -53,16 +53,22 @@ const FilterCase kCases[] = {
     {"passes", [](ClusterSnapshot&) {}, true, Filter::kNone, ""},
     {"not_ready", [](ClusterSnapshot& s) { Dst(s).ready = false; }, true, Filter::kNotReady,
      "not ready: node is not Ready"},
-    {"cordoned", [](ClusterSnapshot& s) { Dst(s).unschedulable = true; }, false,
-     Filter::kCordoned, "cordoned: node is unschedulable"},
+    {"cordoned", [](ClusterSnapshot& s) { Dst(s).unschedulable = true; }, false, Filter::kCordoned,
+     "cordoned: node is unschedulable"},
     {"taint_not_tolerated",
-     [](ClusterSnapshot& s) { Dst(s).taints = {{"gpu", "yes", TaintEffect::kNoSchedule}}; },
+     [](ClusterSnapshot& s) {
+       Dst(s).taints = {{"gpu", "yes", TaintEffect::kNoSchedule}};
+     },
      false, Filter::kTaint, "taint: gpu=yes:NoSchedule not tolerated"},
     {"noexecute_taint",
-     [](ClusterSnapshot& s) { Dst(s).taints = {{"maint", "", TaintEffect::kNoExecute}}; }, true,
-     Filter::kTaint, "taint: maint:NoExecute not tolerated"},
+     [](ClusterSnapshot& s) {
+       Dst(s).taints = {{"maint", "", TaintEffect::kNoExecute}};
+     },
+     true, Filter::kTaint, "taint: maint:NoExecute not tolerated"},
     {"prefer_no_schedule_ignored",
-     [](ClusterSnapshot& s) { Dst(s).taints = {{"x", "", TaintEffect::kPreferNoSchedule}}; },
+     [](ClusterSnapshot& s) {
+       Dst(s).taints = {{"x", "", TaintEffect::kPreferNoSchedule}};
+     },
      false, Filter::kNone, ""},
     {"taint_tolerated_by_value",
      [](ClusterSnapshot& s) {
@@ -82,7 +88,10 @@ const FilterCase kCases[] = {
        V(s).tolerations = {{"", "", true, true, TaintEffect::kNoSchedule}};
      },
      false, Filter::kNone, ""},
-    {"selector_label_missing", [](ClusterSnapshot& s) { V(s).node_selector = {{"zone", "a"}}; },
+    {"selector_label_missing",
+     [](ClusterSnapshot& s) {
+       V(s).node_selector = {{"zone", "a"}};
+     },
      false, Filter::kNodeSelector, "node selector: needs zone=a, node has no zone label"},
     {"selector_label_differs",
      [](ClusterSnapshot& s) {
@@ -117,8 +126,8 @@ const FilterCase kCases[] = {
      },
      false, Filter::kNone, ""},
     {"qemu_older_than_source",
-     [](ClusterSnapshot& s) { Dst(s).version.qemu = MakeVersion(6, 2, 0); }, true,
-     Filter::kVersion, "QEMU 6.2.0 is older than 7.2.0"},
+     [](ClusterSnapshot& s) { Dst(s).version.qemu = MakeVersion(6, 2, 0); }, true, Filter::kVersion,
+     "QEMU 6.2.0 is older than 7.2.0"},
     {"libvirt_older_than_source",
      [](ClusterSnapshot& s) { Dst(s).version.libvirt = MakeVersion(8, 0, 0); }, true,
      Filter::kVersion, "libvirt 8.0.0 is older than 9.0.0"},
@@ -142,9 +151,8 @@ const FilterCase kCases[] = {
      false, Filter::kVersion, "QEMU 6.0.0 is older than 7.0.0"},
     {"cpu", [](ClusterSnapshot& s) { V(s).cpu_millis = 8500; }, false, Filter::kCpu,
      "cpu: needs 8500m, free 8"},
-    {"cpu_counts_vms",
-     [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("other", 7, 1, "dst")); }, false,
-     Filter::kCpu, "cpu: needs 2, free 1"},
+    {"cpu_counts_vms", [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("other", 7, 1, "dst")); },
+     false, Filter::kCpu, "cpu: needs 2, free 1"},
     {"memory", [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("big", 1, 14, "dst")); }, true,
      Filter::kMemory, "memory: needs 4Gi, free 2Gi"},
     {"memory_counts_inflight_reservation",
@@ -247,8 +255,8 @@ TEST(FiltersTest, CurrentAndExcludedNodesAreRejected) {
 TEST(GroupPresenceTest, CountsMembersMigratingToAndFrom) {
   ClusterSnapshot s;
   s.nodes = {MakeNode("a"), MakeNode("b"), MakeNode("c")};
-  s.vms = {MakeVm("m1", 1, 1, "a", "g"), MakeVm("m2", 1, 1, "a", "g"),
-           MakeVm("m3", 1, 1, "c", "g"), MakeVm("x", 1, 1, "", "g")};
+  s.vms = {MakeVm("m1", 1, 1, "a", "g"), MakeVm("m2", 1, 1, "a", "g"), MakeVm("m3", 1, 1, "c", "g"),
+           MakeVm("x", 1, 1, "", "g")};
   s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, false, 2)};
   s.migrations = {{"m2", "a", "b"}};
   ClusterIndex index = MustBuild(s);

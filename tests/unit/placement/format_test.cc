@@ -18,7 +18,7 @@ TEST(FormatBytesTest, KubernetesStyle) {
       {4 * kGi, "4Gi"},
       {1536 * kMi, "1536Mi"},
       {2 * kTi, "2Ti"},
-      {3000000000, "2.79Gi"},   // truncated, never overstated
+      {3000000000, "2.79Gi"},  // truncated, never overstated
       {kGi + 1, "1.00Gi"},
       {-2 * kGi, "-2Gi"},
       {INT64_MIN, "-7.99Ei"},

@@ -25,7 +25,9 @@ constexpr uint64_t kSeeds = 5000;
 class Rng {
  public:
   explicit Rng(uint64_t seed) : gen_(seed) {}
-  int64_t Int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(gen_); }
+  int64_t Int(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(gen_);
+  }
   bool Chance(int percent) { return Int(1, 100) <= percent; }
 
  private:
@@ -45,14 +47,16 @@ ClusterSnapshot RandomSpecs(Rng& rng) {
     n.memory_bytes = rng.Int(8, 48) * kGi;
     if (rng.Chance(50)) n.dedicated_cpus = rng.Int(2, cpus);
     if (rng.Chance(40)) {
-      n.numa_cells = {{n.cpu_millis / 2, n.memory_bytes / 2}, {n.cpu_millis / 2, n.memory_bytes / 2}};
+      n.numa_cells = {{n.cpu_millis / 2, n.memory_bytes / 2},
+                      {n.cpu_millis / 2, n.memory_bytes / 2}};
     }
     if (rng.Chance(40)) n.hugepages = {{kGi, rng.Int(0, 16) * kGi}};
     if (rng.Chance(10)) n.taints = {{"dedicated", "x", TaintEffect::kNoSchedule}};
     n.labels = {{"zone", rng.Chance(50) ? "a" : "b"}};
     n.cpu_model = rng.Chance(50) ? "Skylake" : "Icelake";
     n.cpu_models = {"Haswell"};
-    n.version = {MakeVersion(9, 0, 0), rng.Chance(50) ? MakeVersion(6, 2, 0) : MakeVersion(7, 2, 0)};
+    n.version = {MakeVersion(9, 0, 0),
+                 rng.Chance(50) ? MakeVersion(6, 2, 0) : MakeVersion(7, 2, 0)};
     s.nodes.push_back(std::move(n));
   }
   const int groups = static_cast<int>(rng.Int(0, 3));
@@ -102,7 +106,7 @@ std::string CheckInvariants(const ClusterSnapshot& s) {
   };
   std::map<std::string, Used> used;
   std::map<std::pair<std::string, std::string>, std::set<std::string>> group_on;  // (g, node)
-  std::map<std::string, std::set<std::string>> affinity_nodes;                   // g -> nodes
+  std::map<std::string, std::set<std::string>> affinity_nodes;                    // g -> nodes
   for (const Vm& v : s.vms) {
     std::vector<std::string> where;
     if (!v.node.empty()) where.push_back(v.node);
@@ -144,7 +148,8 @@ std::string CheckInvariants(const ClusterSnapshot& s) {
     if (g.best_effort || g.policy != GroupPolicy::kAffinity) continue;
     // One node, or two while a group move is in flight.
     if (where.size() > (s.migrations.empty() ? 1u : 2u)) {
-      return "strict affinity group " + g.name + " spans " + std::to_string(where.size()) + " nodes";
+      return "strict affinity group " + g.name + " spans " + std::to_string(where.size()) +
+             " nodes";
     }
   }
   return "";
@@ -205,8 +210,8 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
     // 3. Drain a random node; replay its plan step by step.
     {
       ClusterIndex index = MustBuild(s);
-      const std::string drained = s.nodes[static_cast<size_t>(
-          rng.Int(0, static_cast<int64_t>(s.nodes.size()) - 1))].name;
+      const std::string drained =
+          s.nodes[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(s.nodes.size()) - 1))].name;
       DrainOptions options;
       options.allow_group_moves = rng.Chance(50);
       const StatusOr<DrainPlan> plan = PlanDrain(index, drained, options);
@@ -218,13 +223,14 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
           // Still valid at its turn, with every earlier step in flight.
           ClusterIndex now = MustBuild(s);
           const TargetDecision d = ChooseTarget(now, {step.vm, step.target});
-          ASSERT_TRUE(d.scheduled) << "drain step " << step.vm << " -> " << step.target << ": "
-                                   << d.reason;
+          ASSERT_TRUE(d.scheduled)
+              << "drain step " << step.vm << " -> " << step.target << ": " << d.reason;
         }
         ASSERT_NE(step.target, drained);
         s.migrations.push_back({step.vm, FindVm(s, step.vm)->node, step.target});
         ++drain_steps;
-        ASSERT_EQ(CheckInvariants(s), "") << "after drain step " << step.vm << " -> " << step.target;
+        ASSERT_EQ(CheckInvariants(s), "")
+            << "after drain step " << step.vm << " -> " << step.target;
       }
       // Every migration finishes.
       for (const InFlightMigration& m : s.migrations) FindVm(s, m.vm)->node = m.target_node;

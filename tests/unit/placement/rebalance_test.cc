@@ -55,15 +55,14 @@ TEST(RebalanceTest, BestEffortAffinityMembersReturnToTheGroupNode) {
   ClusterSnapshot s;
   s.nodes = {MakeNode("a", 16, 16), MakeNode("b"), MakeNode("c")};
   s.groups = {MakeGroup("g", GroupPolicy::kAffinity, true)};
-  s.vms = {MakeVm("m1", 1, 4, "a", "g"), MakeVm("m2", 1, 4, "a", "g"),
-           MakeVm("m3", 1, 4, "b", "g"), MakeVm("m4", 1, 8, "c", "g")};
+  s.vms = {MakeVm("m1", 1, 4, "a", "g"), MakeVm("m2", 1, 4, "a", "g"), MakeVm("m3", 1, 4, "b", "g"),
+           MakeVm("m4", 1, 8, "c", "g")};
   ClusterIndex index = MustBuild(s);
   const RebalancePlan plan = PlanRebalance(index);
   EXPECT_EQ(Moves(plan), "m3:b>a");
   ASSERT_EQ(plan.still_violating.size(), 1u);  // a has 4Gi left after m3, m4 needs 8Gi
   EXPECT_EQ(plan.still_violating[0].vm, "m4");
-  EXPECT_EQ(plan.still_violating[0].reason,
-            "requested node a: memory: needs 8Gi, free 4Gi");
+  EXPECT_EQ(plan.still_violating[0].reason, "requested node a: memory: needs 8Gi, free 4Gi");
 }
 
 TEST(RebalanceTest, LeavesStrictGroupsMigratingMembersAndRespectsTheLimit) {
@@ -71,8 +70,8 @@ TEST(RebalanceTest, LeavesStrictGroupsMigratingMembersAndRespectsTheLimit) {
   s.nodes = {MakeNode("a"), MakeNode("b"), MakeNode("c"), MakeNode("d")};
   s.groups = {MakeGroup("be", GroupPolicy::kAntiAffinity, true),
               MakeGroup("strict", GroupPolicy::kAffinity, false)};
-  s.vms = {MakeVm("be-1", 1, 1, "a", "be"), MakeVm("be-2", 1, 1, "a", "be"),
-           MakeVm("be-3", 1, 1, "a", "be"), MakeVm("be-4", 1, 1, "a", "be"),
+  s.vms = {MakeVm("be-1", 1, 1, "a", "be"),    MakeVm("be-2", 1, 1, "a", "be"),
+           MakeVm("be-3", 1, 1, "a", "be"),    MakeVm("be-4", 1, 1, "a", "be"),
            MakeVm("s-1", 1, 1, "b", "strict"), MakeVm("s-2", 1, 1, "c", "strict")};
   s.migrations = {{"be-2", "a", "d"}};
   ClusterIndex index = MustBuild(s);

@@ -51,8 +51,11 @@ TEST_P(WeightTest, PrefersTheBetterNode) {
 }
 
 const WeightCase kWeightCases[] = {
-    {"least_loaded", [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("f", 8, 32, "a")); },
-     Weights{}, "b", {37, 100, 100, 100, 0}},
+    {"least_loaded",
+     [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("f", 8, 32, "a")); },
+     Weights{},
+     "b",
+     {37, 100, 100, 100, 0}},
     {"least_pinned",
      [](ClusterSnapshot& s) {
        s.nodes[0].dedicated_cpus = 8;
@@ -61,14 +64,18 @@ const WeightCase kWeightCases[] = {
        s.vms.back().dedicated_cpus = true;
        s.vms.push_back(MakeVm("shared", 4, 8, "b"));  // same load, not pinned
      },
-     Weights{}, "b", {68, 50, 100, 100, 0}},
+     Weights{},
+     "b",
+     {68, 50, 100, 100, 0}},
     {"fewest_in_flight",
      [](ClusterSnapshot& s) {
        s.vms.push_back(MakeVm("leaving", 2, 8, "a"));
        s.vms.push_back(MakeVm("staying", 2, 8, "b"));
        s.migrations = {{"leaving", "a", "c"}};
      },
-     Weights{}, "b", {75, 100, 100, 50, 0}},
+     Weights{},
+     "b",
+     {75, 100, 100, 50, 0}},
     {"fewest_group_conflicts",
      [](ClusterSnapshot& s) {
        s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, true)};
@@ -76,10 +83,14 @@ const WeightCase kWeightCases[] = {
        s.vms.push_back(MakeVm("m1", 2, 8, "a", "g"));
        s.vms.push_back(MakeVm("other", 2, 8, "b"));
      },
-     Weights{}, "b", {75, 100, 50, 100, 0}},
+     Weights{},
+     "b",
+     {75, 100, 50, 100, 0}},
     {"zero_weight_ignores_load",
      [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("f", 8, 32, "b")); },
-     Weights{0, 1, 1, 1}, "a", {87, 100, 100, 100, 0}},
+     Weights{0, 1, 1, 1},
+     "a",
+     {87, 100, 100, 100, 0}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Weights, WeightTest, ::testing::ValuesIn(kWeightCases),
@@ -90,10 +101,14 @@ TEST(GroupScoreTest, AffinityAndAntiAffinity) {
   s.nodes = {MakeNode("a"), MakeNode("b"), MakeNode("c")};
   s.groups = {MakeGroup("aff", GroupPolicy::kAffinity, true),
               MakeGroup("anti", GroupPolicy::kAntiAffinity, true, 3)};
-  s.vms = {MakeVm("x", 1, 1, "", "aff"),    MakeVm("y", 1, 1, "", "anti"),
-           MakeVm("p1", 1, 1, "a", "aff"),  MakeVm("p2", 1, 1, "a", "aff"),
-           MakeVm("p3", 1, 1, "b", "aff"),  MakeVm("q1", 1, 1, "a", "anti"),
-           MakeVm("q2", 1, 1, "a", "anti"), MakeVm("q3", 1, 1, "b", "anti"),
+  s.vms = {MakeVm("x", 1, 1, "", "aff"),
+           MakeVm("y", 1, 1, "", "anti"),
+           MakeVm("p1", 1, 1, "a", "aff"),
+           MakeVm("p2", 1, 1, "a", "aff"),
+           MakeVm("p3", 1, 1, "b", "aff"),
+           MakeVm("q1", 1, 1, "a", "anti"),
+           MakeVm("q2", 1, 1, "a", "anti"),
+           MakeVm("q3", 1, 1, "b", "anti"),
            MakeVm("z", 1, 1)};
   ClusterIndex index = MustBuild(s);
   auto score = [&](const char* vm, const char* node) {
@@ -104,7 +119,7 @@ TEST(GroupScoreTest, AffinityAndAntiAffinity) {
   EXPECT_EQ(score("x", "a"), 100);  // the group's node
   EXPECT_EQ(score("x", "b"), 50);   // holds some members
   EXPECT_EQ(score("x", "c"), 0);
-  EXPECT_EQ(score("y", "a"), 33);   // 100 / (1 + 2)
+  EXPECT_EQ(score("y", "a"), 33);  // 100 / (1 + 2)
   EXPECT_EQ(score("y", "b"), 50);
   EXPECT_EQ(score("y", "c"), 100);
   EXPECT_EQ(score("z", "a"), 100);  // no group: neutral
