@@ -56,7 +56,9 @@ Json BenchVmm(int i) {
 int Populate(ferry::kube::ApiClient& api, int n) {
   using namespace ferry::kube;
   (void)api.Create(resources::kNamespaces, "", Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "bench"}}}});
-  auto before = api.List(resources::kVirtualMachines, "bench", ListOptions{.limit = 1});
+  ListOptions one;
+  one.limit = 1;
+  auto before = api.List(resources::kVirtualMachines, "bench", one);
   if (!before.ok()) {
     std::fprintf(stderr, "list: %s\n", before.status().ToString().c_str());
     return 1;
@@ -81,7 +83,9 @@ int Populate(ferry::kube::ApiClient& api, int n) {
 int Replay(ferry::kube::ApiClient& api, const std::string& from_rv, int expect) {
   using namespace ferry::kube;
   const long rss0 = RssKiB();
-  ferry::controller::WorkQueue queue(ferry::controller::WorkQueueOptions{.name = "bench"});
+  ferry::controller::WorkQueueOptions qo;
+  qo.name = "bench";
+  ferry::controller::WorkQueue queue(std::move(qo));
   // Phase 1: list both resources into informers (what an operator does at start).
   InformerOptions opts;
   opts.ns = "bench";
