@@ -127,7 +127,7 @@ int Replay(ferry::kube::ApiClient& api, const std::string& from_rv, int expect) 
       wo.resource_version = from_rv;
       wo.allow_bookmarks = false;
       wo.timeout_seconds = 120;
-      Status st = api.Watch(*rt, "bench", wo, [&](const WatchEvent& ev) {
+      ferry::Status st = api.Watch(*rt, "bench", wo, [&](const WatchEvent& ev) {
         auto obj = std::make_shared<const Json>(ev.object);
         store.Upsert(obj);
         queue.Add(ObjectKey(*obj));
