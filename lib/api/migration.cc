@@ -1,5 +1,7 @@
 #include "api/migration.h"
 
+#include "api/kind_codec.h"
+
 namespace ferry::api {
 
 bool IsTerminal(MigrationPhase phase) {
@@ -170,27 +172,8 @@ Json Encode(const VirtualMachineMigrationStatus& v) {
   return j;
 }
 
-StatusOr<VirtualMachineMigration> VirtualMachineMigration::FromJson(const Json& j) {
-  FERRY_RETURN_IF_ERROR(CheckTypeMeta(j, kApiVersion, kKind));
-  VirtualMachineMigration m;
-  FieldReader r(j, "");
-  r.Object("metadata", &m.metadata);
-  r.Require("spec");
-  r.Object("spec", &m.spec);
-  r.Object("status", &m.status);
-  if (!r.status().ok()) return r.status().WithContext("VirtualMachineMigration " + m.metadata.Key());
-  m.raw = j;
-  return m;
-}
+StatusOr<VirtualMachineMigration> VirtualMachineMigration::FromJson(const Json& j) { return DecodeKind<VirtualMachineMigration>(j, SpecPresence::kRequired); }
 
-Json VirtualMachineMigration::ToJson() const {
-  Json j = Base(raw);
-  j["apiVersion"] = kApiVersion;
-  j["kind"] = kKind;
-  j["metadata"] = Encode(metadata);
-  j["spec"] = Encode(spec);
-  PutObject(j, "status", status);
-  return j;
-}
+Json VirtualMachineMigration::ToJson() const { return EncodeKind(*this, SpecPresence::kRequired); }
 
 }  // namespace ferry::api

@@ -1,5 +1,7 @@
 #include "api/policy.h"
 
+#include "api/kind_codec.h"
+
 namespace ferry::api {
 
 Status Decode(const Json& j, const std::string& path, MigrationPolicySpec* out) {
@@ -58,27 +60,9 @@ Json Encode(const MigrationPolicyStatus& v) {
   return j;
 }
 
-StatusOr<MigrationPolicy> MigrationPolicy::FromJson(const Json& j) {
-  FERRY_RETURN_IF_ERROR(CheckTypeMeta(j, kApiVersion, kKind));
-  MigrationPolicy p;
-  FieldReader r(j, "");
-  r.Object("metadata", &p.metadata);
-  r.Object("spec", &p.spec);
-  r.Object("status", &p.status);
-  if (!r.status().ok()) return r.status().WithContext("MigrationPolicy " + p.metadata.Key());
-  p.raw = j;
-  return p;
-}
+StatusOr<MigrationPolicy> MigrationPolicy::FromJson(const Json& j) { return DecodeKind<MigrationPolicy>(j, SpecPresence::kOptional); }
 
-Json MigrationPolicy::ToJson() const {
-  Json j = Base(raw);
-  j["apiVersion"] = kApiVersion;
-  j["kind"] = kKind;
-  j["metadata"] = Encode(metadata);
-  PutObject(j, "spec", spec);
-  PutObject(j, "status", status);
-  return j;
-}
+Json MigrationPolicy::ToJson() const { return EncodeKind(*this, SpecPresence::kOptional); }
 
 bool MigrationPolicy::Selects(const StringMap& namespace_labels, const StringMap& vm_labels) const {
   if (spec.namespace_selector && !spec.namespace_selector->Matches(namespace_labels)) return false;

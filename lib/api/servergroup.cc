@@ -1,5 +1,7 @@
 #include "api/servergroup.h"
 
+#include "api/kind_codec.h"
+
 namespace ferry::api {
 
 Status Decode(const Json& j, const std::string& path, ServerGroupSpec* out) {
@@ -59,27 +61,8 @@ Json Encode(const ServerGroupStatus& v) {
   return j;
 }
 
-StatusOr<ServerGroup> ServerGroup::FromJson(const Json& j) {
-  FERRY_RETURN_IF_ERROR(CheckTypeMeta(j, kApiVersion, kKind));
-  ServerGroup g;
-  FieldReader r(j, "");
-  r.Object("metadata", &g.metadata);
-  r.Require("spec");
-  r.Object("spec", &g.spec);
-  r.Object("status", &g.status);
-  if (!r.status().ok()) return r.status().WithContext("ServerGroup " + g.metadata.Key());
-  g.raw = j;
-  return g;
-}
+StatusOr<ServerGroup> ServerGroup::FromJson(const Json& j) { return DecodeKind<ServerGroup>(j, SpecPresence::kRequired); }
 
-Json ServerGroup::ToJson() const {
-  Json j = Base(raw);
-  j["apiVersion"] = kApiVersion;
-  j["kind"] = kKind;
-  j["metadata"] = Encode(metadata);
-  j["spec"] = Encode(spec);
-  PutObject(j, "status", status);
-  return j;
-}
+Json ServerGroup::ToJson() const { return EncodeKind(*this, SpecPresence::kRequired); }
 
 }  // namespace ferry::api

@@ -1,5 +1,7 @@
 #include "api/vm.h"
 
+#include "api/kind_codec.h"
+
 namespace ferry::api {
 
 bool Toleration::Tolerates(const Taint& taint) const {
@@ -234,28 +236,9 @@ Json Encode(const VirtualMachineStatus& v) {
   return j;
 }
 
-StatusOr<VirtualMachine> VirtualMachine::FromJson(const Json& j) {
-  FERRY_RETURN_IF_ERROR(CheckTypeMeta(j, kApiVersion, kKind));
-  VirtualMachine vm;
-  FieldReader r(j, "");
-  r.Object("metadata", &vm.metadata);
-  r.Require("spec");
-  r.Object("spec", &vm.spec);
-  r.Object("status", &vm.status);
-  if (!r.status().ok()) return r.status().WithContext("VirtualMachine " + vm.metadata.Key());
-  vm.raw = j;
-  return vm;
-}
+StatusOr<VirtualMachine> VirtualMachine::FromJson(const Json& j) { return DecodeKind<VirtualMachine>(j, SpecPresence::kRequired); }
 
-Json VirtualMachine::ToJson() const {
-  Json j = Base(raw);
-  j["apiVersion"] = kApiVersion;
-  j["kind"] = kKind;
-  j["metadata"] = Encode(metadata);
-  j["spec"] = Encode(spec);
-  PutObject(j, "status", status);
-  return j;
-}
+Json VirtualMachine::ToJson() const { return EncodeKind(*this, SpecPresence::kRequired); }
 
 void VirtualMachine::AppendHistory(MigrationRecord record) {
   status.migration_history.push_back(std::move(record));
