@@ -109,6 +109,9 @@ ours() {
 }
 pid_of() { [ -s "$DIR/run/$1.pid" ] && cat "$DIR/run/$1.pid"; }
 running() { local pid; pid=$(pid_of "$1") && ! gone "$pid" && ours "$1" "$pid"; }
+# started NAME: the process spawn started for NAME has not exited. Unlike `running`, true also
+# in the moment between spawn's fork and its exec, when /proc/PID/cmdline is still bash's.
+started() { local pid; pid=$(pid_of "$1") && ! gone "$pid"; }
 
 # stop NAME [SIGNAL [GRACE]]: send SIGNAL (default TERM) to the NAME process of DIR, SIGKILL it
 # after GRACE s (default KUBE_DOWN_TIMEOUT, 15), only if /proc/PID/cmdline proves it is ours.
@@ -161,14 +164,14 @@ start_apiserver() {
   spawn kube-apiserver "${args[@]}"
   while [ "$(now_us)" -lt "$deadline" ]; do
     apiserver_ready "https://127.0.0.1:$port" && return 0
-    running kube-apiserver || break
+    started kube-apiserver || break
     sleep 0.1
   done
-  if ! running kube-apiserver &&
+  if ! started kube-apiserver &&
      tail -n +"$((mark + 1))" "$DIR/logs/kube-apiserver.log" | grep 'address already in use' >/dev/null; then
     return 2
   fi
-  if running kube-apiserver; then
+  if started kube-apiserver; then
     note "kube-apiserver did not answer ok on https://127.0.0.1:$port/readyz in time"
   else
     note "kube-apiserver exited during start-up"

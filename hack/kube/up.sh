@@ -156,16 +156,16 @@ for attempt in 1 2 3; do
   while [ "$(now_us)" -lt "$DEADLINE" ]; do
     if curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null |
        grep '"health":"true"' >/dev/null; then ok=1; break; fi
-    running etcd || break
+    started etcd || break
     sleep 0.05
   done
   [ $ok = 1 ] && break
-  if ! running etcd && grep 'address already in use' "$DIR/logs/etcd.log" >/dev/null && [ $attempt -lt 3 ]; then
+  if ! started etcd && grep 'address already in use' "$DIR/logs/etcd.log" >/dev/null && [ $attempt -lt 3 ]; then
     note "etcd port collision, retrying with other ports"
     mv "$DIR/logs/etcd.log" "$DIR/logs/etcd.attempt$attempt.log"
     continue
   fi
-  running etcd && note "etcd not healthy within ${TIMEOUT}s" || note "etcd exited during start-up"
+  started etcd && note "etcd not healthy within ${TIMEOUT}s" || note "etcd exited during start-up"
   log_tail etcd
   exit 1
 done
