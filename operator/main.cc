@@ -16,6 +16,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "core/malloc_tuning.h"
 #include "http/ops_server.h"
 #include "kube/config.h"
 #include "kube/informer.h"
@@ -96,6 +97,7 @@ void Log(const std::string& msg) { std::fprintf(stderr, "ferry-operator: %s\n", 
 
 int main(int argc, char** argv) {
   using namespace ferry;
+  LimitMallocArenas();
   Flags flags;
   if (!ParseFlags(argc, argv, &flags)) {
     Usage();
@@ -119,6 +121,10 @@ int main(int argc, char** argv) {
                      .Name("ferry_operator_cached_objects")
                      .Help("Objects in the operator's informer caches, by resource.")
                      .Register(*registry);
+  auto& cache_bytes = prometheus::BuildGauge()
+                          .Name("ferry_operator_cache_bytes")
+                          .Help("Packed (CBOR) size of the objects in the operator's informer caches, by resource.")
+                          .Register(*registry);
 
   // Informers run only while leading: a standby keeps no caches and does no work.
   const std::vector<kube::ResourceType> watched = {kube::resources::kVirtualMachines,
@@ -164,6 +170,8 @@ int main(int argc, char** argv) {
     while (!stop.stop_requested()) {
       for (const auto& inf : informers) {
         cached.Add({{"resource", inf->resource().resource}}).Set(static_cast<double>(inf->store().Size()));
+        cache_bytes.Add({{"resource", inf->resource().resource}})
+            .Set(static_cast<double>(inf->store().PackedBytes()));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }

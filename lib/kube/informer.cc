@@ -45,7 +45,9 @@ void Informer::SetResourceVersion(const Json& obj) {
 }
 
 Status Informer::ListAndReplace(std::stop_token stop) {
-  std::vector<ObjectPtr> objs;
+  // Each page's objects are packed into the replacement as they arrive, so a relist holds at
+  // most one page of decoded objects.
+  Store::Replacement next = store_.BeginReplace();
   ListOptions lo;
   lo.label_selector = options_.label_selector;
   lo.field_selector = options_.field_selector;
@@ -57,7 +59,7 @@ Status Informer::ListAndReplace(std::stop_token stop) {
     if (!page.ok()) {
       if (page.status().code() == StatusCode::kGone && !lo.continue_token.empty()) {
         // The continue token expired between pages: start the list over.
-        objs.clear();
+        next = store_.BeginReplace();
         lo.continue_token.clear();
         continue;
       }
@@ -65,34 +67,41 @@ Status Informer::ListAndReplace(std::stop_token stop) {
     }
     for (auto& item : page->items) {
       if (options_.transform) options_.transform(item);
-      objs.push_back(std::make_shared<const Json>(std::move(item)));
+      next.Add(item);
     }
     list_rv = page->resource_version;
     if (page->continue_token.empty()) break;
     lo.continue_token = page->continue_token;
   }
 
-  // Index the new content by key to diff it against the old one for the handlers.
-  std::unordered_map<std::string, ObjectPtr> fresh;
-  fresh.reserve(objs.size());
-  for (const auto& o : objs) fresh.emplace(ObjectKey(*o), o);
-  auto old = store_.Replace(std::move(objs));
+  const std::vector<std::string> fresh = next.keys();
+  auto old = store_.Replace(std::move(next));
   {
     std::lock_guard<std::mutex> l(mu_);
     resource_version_ = list_rv;
     ++stats_.lists;
   }
-  for (const auto& h : handlers_) {
-    for (const auto& [key, obj] : fresh) {
+  // Tell the handlers, decoding one object (and its previous version) at a time. Only this
+  // thread writes the store, so Get returns what the list stored.
+  if (!handlers_.empty()) {
+    for (const auto& key : fresh) {
+      ObjectPtr obj = store_.Get(key);
       auto it = old.find(key);
-      if (it == old.end()) {
-        if (h.on_add) h.on_add(obj);
-      } else if (h.on_update) {
-        h.on_update(it->second, obj);
+      ObjectPtr prev = it == old.end() ? nullptr : it->second.Unpack();
+      if (it != old.end()) old.erase(it);
+      for (const auto& h : handlers_) {
+        if (!prev) {
+          if (h.on_add) h.on_add(obj);
+        } else if (h.on_update) {
+          h.on_update(prev, obj);
+        }
       }
     }
-    for (const auto& [key, obj] : old) {
-      if (!fresh.count(key) && h.on_delete) h.on_delete(obj);
+    for (const auto& [key, packed] : old) {  // what is left was deleted while we were away
+      ObjectPtr gone = packed.Unpack();
+      for (const auto& h : handlers_) {
+        if (h.on_delete) h.on_delete(gone);
+      }
     }
   }
   if (!synced_.exchange(true)) {

@@ -19,25 +19,57 @@ std::pair<std::string, std::string> SplitKey(const std::string& key) {
   return {key.substr(0, slash), key.substr(slash + 1)};
 }
 
+PackedObject::PackedObject(const Json& obj) {
+  std::vector<uint8_t> cbor = Json::to_cbor(obj);
+  bytes_.assign(cbor.begin(), cbor.end());  // exact size: no growth slack is kept
+}
+
+ObjectPtr PackedObject::Unpack() const {
+  if (bytes_.empty()) return nullptr;
+  // The bytes were written by to_cbor above, so they always decode.
+  return std::make_shared<const Json>(Json::from_cbor(bytes_));
+}
+
+Store::Replacement::Replacement(std::map<std::string, IndexFunc> index_funcs)
+    : index_funcs_(std::move(index_funcs)) {
+  for (const auto& [name, fn] : index_funcs_) indexes_[name];
+}
+
+void Store::Replacement::Add(const Json& obj) {
+  std::string key = ObjectKey(obj);
+  auto it = items_.find(key);
+  if (it != items_.end()) {  // not in a list from the API server; the later object wins
+    UnindexFrom(indexes_, index_funcs_, key, *it->second.Unpack());
+    it->second = PackedObject(obj);
+  } else {
+    items_.emplace(key, PackedObject(obj));
+    keys_.push_back(key);
+  }
+  IndexInto(indexes_, index_funcs_, key, obj);
+}
+
+void Store::IndexInto(Indexes& indexes, const std::map<std::string, IndexFunc>& funcs, const std::string& key,
+                      const Json& obj) {
+  for (const auto& [name, fn] : funcs) {
+    auto& idx = indexes[name];
+    for (auto& v : fn(obj)) idx[std::move(v)].insert(key);
+  }
+}
+
 void Store::AddIndex(const std::string& name, IndexFunc fn) {
   std::unique_lock l(mu_);
   index_funcs_[name] = std::move(fn);
   auto& idx = indexes_[name];
-  for (const auto& [key, obj] : items_) {
-    for (const auto& v : index_funcs_[name](*obj)) idx[v].insert(key);
+  const auto& f = index_funcs_[name];
+  for (const auto& [key, packed] : items_) {
+    for (auto& v : f(*packed.Unpack())) idx[std::move(v)].insert(key);
   }
 }
 
-void Store::IndexLocked(const std::string& key, const Json& obj) {
-  for (const auto& [name, fn] : index_funcs_) {
-    auto& idx = indexes_[name];
-    for (const auto& v : fn(obj)) idx[v].insert(key);
-  }
-}
-
-void Store::UnindexLocked(const std::string& key, const Json& obj) {
-  for (const auto& [name, fn] : index_funcs_) {
-    auto& idx = indexes_[name];
+void Store::UnindexFrom(Indexes& indexes, const std::map<std::string, IndexFunc>& funcs, const std::string& key,
+                        const Json& obj) {
+  for (const auto& [name, fn] : funcs) {
+    auto& idx = indexes[name];
     for (const auto& v : fn(obj)) {
       auto it = idx.find(v);
       if (it == idx.end()) continue;
@@ -47,19 +79,23 @@ void Store::UnindexLocked(const std::string& key, const Json& obj) {
   }
 }
 
-ObjectPtr Store::Upsert(ObjectPtr obj) {
+ObjectPtr Store::Upsert(const ObjectPtr& obj) {
   const std::string key = ObjectKey(*obj);
+  PackedObject packed(*obj);
   std::unique_lock l(mu_);
   ObjectPtr old;
   auto it = items_.find(key);
   if (it != items_.end()) {
-    old = it->second;
-    UnindexLocked(key, *old);
-    it->second = obj;
+    old = it->second.Unpack();
+    UnindexFrom(indexes_, index_funcs_, key, *old);
+    packed_bytes_ -= it->second.size();
+    packed_bytes_ += packed.size();
+    it->second = std::move(packed);
   } else {
-    items_.emplace(key, obj);
+    packed_bytes_ += packed.size();
+    items_.emplace(key, std::move(packed));
   }
-  IndexLocked(key, *obj);
+  IndexInto(indexes_, index_funcs_, key, *obj);
   return old;
 }
 
@@ -67,47 +103,61 @@ ObjectPtr Store::Remove(const std::string& key) {
   std::unique_lock l(mu_);
   auto it = items_.find(key);
   if (it == items_.end()) return nullptr;
-  ObjectPtr old = it->second;
-  UnindexLocked(key, *old);
+  ObjectPtr old = it->second.Unpack();
+  UnindexFrom(indexes_, index_funcs_, key, *old);
+  packed_bytes_ -= it->second.size();
   items_.erase(it);
   return old;
 }
 
-std::unordered_map<std::string, ObjectPtr> Store::Replace(std::vector<ObjectPtr> objs) {
+Store::Replacement Store::BeginReplace() const {
+  std::shared_lock l(mu_);
+  return Replacement(index_funcs_);
+}
+
+std::unordered_map<std::string, PackedObject> Store::Replace(Replacement next) {
+  size_t bytes = 0;
+  for (const auto& [key, packed] : next.items_) bytes += packed.size();
   std::unique_lock l(mu_);
-  std::unordered_map<std::string, ObjectPtr> old;
-  old.swap(items_);
-  for (auto& [name, idx] : indexes_) idx.clear();
-  items_.reserve(objs.size());
-  for (auto& obj : objs) {
-    const std::string key = ObjectKey(*obj);
-    IndexLocked(key, *obj);
-    items_[key] = std::move(obj);
+  // An index registered after BeginReplace: compute it for the new content now.
+  for (const auto& [name, fn] : index_funcs_) {
+    if (next.index_funcs_.count(name)) continue;
+    auto& idx = next.indexes_[name];
+    for (const auto& [key, packed] : next.items_) {
+      for (auto& v : fn(*packed.Unpack())) idx[std::move(v)].insert(key);
+    }
   }
-  return old;
+  items_.swap(next.items_);
+  indexes_.swap(next.indexes_);
+  packed_bytes_ = bytes;
+  return std::move(next.items_);
 }
 
 ObjectPtr Store::Get(const std::string& key) const {
   std::shared_lock l(mu_);
   auto it = items_.find(key);
-  return it == items_.end() ? nullptr : it->second;
+  return it == items_.end() ? nullptr : it->second.Unpack();
 }
 
 std::vector<ObjectPtr> Store::List() const {
-  std::shared_lock l(mu_);
-  std::vector<std::pair<std::string, ObjectPtr>> sorted(items_.begin(), items_.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<ObjectPtr> out;
-  out.reserve(sorted.size());
-  for (auto& [k, v] : sorted) out.push_back(std::move(v));
+  ForEach([&out](const ObjectPtr& o) { out.push_back(o); });
   return out;
 }
 
+void Store::ForEach(const std::function<void(const ObjectPtr&)>& fn) const {
+  for (const auto& key : Keys()) {
+    if (auto obj = Get(key)) fn(obj);
+  }
+}
+
 std::vector<std::string> Store::Keys() const {
-  std::shared_lock l(mu_);
   std::vector<std::string> out;
-  out.reserve(items_.size());
-  for (const auto& [k, v] : items_) out.push_back(k);
+  {
+    std::shared_lock l(mu_);
+    out.reserve(items_.size());
+    for (const auto& [k, v] : items_) out.push_back(k);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -119,13 +169,19 @@ std::vector<ObjectPtr> Store::ByIndex(const std::string& index, const std::strin
   if (idx == indexes_.end()) return out;
   auto it = idx->second.find(value);
   if (it == idx->second.end()) return out;
-  for (const auto& key : it->second) out.push_back(items_.at(key));
+  out.reserve(it->second.size());
+  for (const auto& key : it->second) out.push_back(items_.at(key).Unpack());
   return out;
 }
 
 size_t Store::Size() const {
   std::shared_lock l(mu_);
   return items_.size();
+}
+
+size_t Store::PackedBytes() const {
+  std::shared_lock l(mu_);
+  return packed_bytes_;
 }
 
 }  // namespace ferry::kube

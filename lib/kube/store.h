@@ -1,6 +1,11 @@
 // Store: the informer's thread-safe cache of objects by key ("namespace/name" or "name"),
-// with secondary indexes (e.g. VMs by node). Objects are immutable once stored; readers get
-// shared pointers and never copy.
+// with secondary indexes (e.g. VMs by node).
+//
+// Objects are kept packed (CBOR, see PackedObject), not as nlohmann trees: a tree costs ~10x
+// its JSON text in heap nodes, and an operator caches every VM and migration of the cluster.
+// Readers get a freshly decoded, immutable object (a few microseconds for a VM) that they own;
+// nothing they do with it touches the cache. Scans decode one object at a time (ForEach), so
+// walking 10,000 VMs never holds 10,000 trees.
 #pragma once
 
 #include <functional>
@@ -25,34 +30,79 @@ std::string ObjectKey(const Json& obj);
 // Splits a key into namespace and name ("" namespace for cluster-scoped keys).
 std::pair<std::string, std::string> SplitKey(const std::string& key);
 
+// One object in compact form: its CBOR encoding (RFC 8949), which decodes back to an equal
+// Json (same member names, strings, integers and doubles).
+class PackedObject {
+ public:
+  PackedObject() = default;
+  explicit PackedObject(const Json& obj);
+
+  ObjectPtr Unpack() const;
+  // Encoded size in bytes.
+  size_t size() const { return bytes_.size(); }
+  bool empty() const { return bytes_.empty(); }
+
+ private:
+  std::string bytes_;
+};
+
 class Store {
  public:
-  // Register before the first insert.
+  // Index name -> value -> keys.
+  using Indexes = std::map<std::string, std::unordered_map<std::string, std::set<std::string>>>;
+
+  // The content of a relist, built one object at a time (each is packed and indexed as it is
+  // added, so the caller can drop the decoded object at once), then swapped in by Replace.
+  class Replacement {
+   public:
+    void Add(const Json& obj);
+    const std::vector<std::string>& keys() const { return keys_; }
+
+   private:
+    friend class Store;
+    explicit Replacement(std::map<std::string, IndexFunc> index_funcs);
+    std::map<std::string, IndexFunc> index_funcs_;
+    std::unordered_map<std::string, PackedObject> items_;
+    Indexes indexes_;
+    std::vector<std::string> keys_;  // in the order added
+  };
+
+  // Register before the first insert (an index added later decodes every cached object once).
   void AddIndex(const std::string& name, IndexFunc fn);
 
   // Inserts or replaces; returns the previous object (null if new).
-  ObjectPtr Upsert(ObjectPtr obj);
+  ObjectPtr Upsert(const ObjectPtr& obj);
   // Removes by key; returns the removed object (null if absent).
   ObjectPtr Remove(const std::string& key);
-  // Replaces the whole content; returns the previous content.
-  std::unordered_map<std::string, ObjectPtr> Replace(std::vector<ObjectPtr> objs);
+
+  Replacement BeginReplace() const;
+  // Swaps in the whole content atomically; returns the previous content, still packed.
+  std::unordered_map<std::string, PackedObject> Replace(Replacement next);
 
   ObjectPtr Get(const std::string& key) const;
+  // Every object, in key order. Decodes all of them at once: prefer ForEach for scans.
   std::vector<ObjectPtr> List() const;
+  // Calls fn for every object in key order, decoding one at a time outside the lock. Objects
+  // changed during the scan are seen in either state; objects removed meanwhile are skipped.
+  void ForEach(const std::function<void(const ObjectPtr&)>& fn) const;
   std::vector<std::string> Keys() const;
   // Objects whose index `index` contains `value`, in key order.
   std::vector<ObjectPtr> ByIndex(const std::string& index, const std::string& value) const;
   size_t Size() const;
+  // Sum of the packed sizes (for metrics and the memory benchmark).
+  size_t PackedBytes() const;
 
  private:
-  void IndexLocked(const std::string& key, const Json& obj);
-  void UnindexLocked(const std::string& key, const Json& obj);
+  static void IndexInto(Indexes& indexes, const std::map<std::string, IndexFunc>& funcs, const std::string& key,
+                        const Json& obj);
+  static void UnindexFrom(Indexes& indexes, const std::map<std::string, IndexFunc>& funcs, const std::string& key,
+                          const Json& obj);
 
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, ObjectPtr> items_;
+  std::unordered_map<std::string, PackedObject> items_;
   std::map<std::string, IndexFunc> index_funcs_;
-  // index name -> value -> keys
-  std::map<std::string, std::unordered_map<std::string, std::set<std::string>>> indexes_;
+  Indexes indexes_;
+  size_t packed_bytes_ = 0;
 };
 
 }  // namespace ferry::kube

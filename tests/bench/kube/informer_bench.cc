@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "controller/workqueue.h"
+#include "core/malloc_tuning.h"
 #include "kube/config.h"
 #include "kube/informer.h"
 #include "kube/rest_client.h"
@@ -117,6 +118,13 @@ int Replay(ferry::kube::ApiClient& api, const std::string& from_rv, int expect) 
               "%.1f MiB after malloc_trim (%.2f KiB/object)\n",
               rss0 / 1024.0, rss_cached / 1024.0, vms.store().Size(), vmms.store().Size(), rss_trimmed / 1024.0,
               static_cast<double>(rss_trimmed - rss0) / static_cast<double>(cached));
+  const struct mallinfo2 mi = ::mallinfo2();
+  const size_t packed = vms.store().PackedBytes() + vmms.store().PackedBytes();
+  std::printf("heap: %.1f MiB in use (packed objects %.1f MiB = %.0f B/object; %zu keys queued), "
+              "%.1f MiB free in the heap\n",
+              static_cast<double>(mi.uordblks + mi.hblkhd) / 1048576.0, static_cast<double>(packed) / 1048576.0,
+              static_cast<double>(packed) / static_cast<double>(cached), queue.Len(),
+              static_cast<double>(mi.fordblks) / 1048576.0);
   a.request_stop();
   b.request_stop();
   a.join();
@@ -151,6 +159,7 @@ int Replay(ferry::kube::ApiClient& api, const std::string& from_rv, int expect) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  ferry::LimitMallocArenas();  // as ferry-operator does
   if (argc < 3) {
     std::fprintf(stderr, "usage: informer_bench --populate N | --replay-from RV [--expect N]\n");
     return 2;

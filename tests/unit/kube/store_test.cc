@@ -61,13 +61,122 @@ TEST(StoreTest, ReplaceSwapsContentAndRebuildsIndexes) {
   s.AddIndex("node", NodeOf);
   s.Upsert(Vm("ns", "a", "n1"));
   s.Upsert(Vm("ns", "b", "n1"));
-  auto old = s.Replace({Vm("ns", "b", "n2"), Vm("ns", "d", "n1")});
-  EXPECT_EQ(old.size(), 2u);
-  EXPECT_TRUE(old.count("ns/a"));
+  auto next = s.BeginReplace();
+  next.Add(*Vm("ns", "b", "n2"));
+  next.Add(*Vm("ns", "d", "n1"));
+  // Nothing changes until Replace.
+  EXPECT_EQ(s.Keys(), (std::vector<std::string>{"ns/a", "ns/b"}));
+  EXPECT_EQ(next.keys(), (std::vector<std::string>{"ns/b", "ns/d"}));
+  auto old = s.Replace(std::move(next));
+  ASSERT_EQ(old.size(), 2u);
+  ASSERT_TRUE(old.count("ns/a"));
+  EXPECT_EQ((*old.at("ns/b").Unpack())["status"]["nodeName"], "n1");
   EXPECT_EQ(s.Keys(), (std::vector<std::string>{"ns/b", "ns/d"}));
   EXPECT_EQ(Names(s.ByIndex("node", "n1")), (std::vector<std::string>{"ns/d"}));
   EXPECT_EQ(Names(s.ByIndex("node", "n2")), (std::vector<std::string>{"ns/b"}));
 }
+
+TEST(StoreTest, ReplacementWithARepeatedKeyKeepsTheLaterObject) {
+  Store s;
+  s.AddIndex("node", NodeOf);
+  auto next = s.BeginReplace();
+  next.Add(*Vm("ns", "a", "n1"));
+  next.Add(*Vm("ns", "a", "n2"));
+  EXPECT_EQ(next.keys(), (std::vector<std::string>{"ns/a"}));
+  s.Replace(std::move(next));
+  EXPECT_TRUE(s.ByIndex("node", "n1").empty());
+  EXPECT_EQ(Names(s.ByIndex("node", "n2")), (std::vector<std::string>{"ns/a"}));
+}
+
+TEST(StoreTest, IndexAddedDuringAReplacementCoversTheNewContent) {
+  Store s;
+  auto next = s.BeginReplace();
+  next.Add(*Vm("ns", "a", "n1"));
+  s.AddIndex("node", NodeOf);
+  s.Replace(std::move(next));
+  EXPECT_EQ(Names(s.ByIndex("node", "n1")), (std::vector<std::string>{"ns/a"}));
+}
+
+TEST(StoreTest, ReadersGetTheirOwnCopies) {
+  Store s;
+  auto in = Vm("ns", "a", "n1");
+  s.Upsert(in);
+  auto one = s.Get("ns/a");
+  auto two = s.Get("ns/a");
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(*one, *in);
+  EXPECT_EQ(*one, *two);
+  EXPECT_NE(one.get(), two.get());
+}
+
+TEST(StoreTest, ForEachVisitsInKeyOrderAndSkipsWhatWasRemovedMeanwhile) {
+  Store s;
+  for (const char* n : {"c", "a", "b", "d"}) s.Upsert(Vm("ns", n, ""));
+  std::vector<std::string> seen;
+  s.ForEach([&](const ObjectPtr& o) {
+    seen.push_back(ObjectKey(*o));
+    // The scan holds no lock while calling back: the callback may write the store.
+    if (seen.size() == 1) s.Remove("ns/c");
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"ns/a", "ns/b", "ns/d"}));
+}
+
+TEST(StoreTest, PackedBytesFollowsTheContent) {
+  Store s;
+  EXPECT_EQ(s.PackedBytes(), 0u);
+  auto a = Vm("ns", "a", "n1");
+  s.Upsert(a);
+  EXPECT_EQ(s.PackedBytes(), PackedObject(*a).size());
+  auto longer = Vm("ns", "a", "a-node-with-a-much-longer-name");
+  s.Upsert(longer);
+  EXPECT_EQ(s.PackedBytes(), PackedObject(*longer).size());
+  s.Upsert(Vm("ns", "b", ""));
+  s.Remove("ns/a");
+  EXPECT_EQ(s.PackedBytes(), PackedObject(*Vm("ns", "b", "")).size());
+  s.Replace(s.BeginReplace());
+  EXPECT_EQ(s.PackedBytes(), 0u);
+  EXPECT_EQ(s.Size(), 0u);
+}
+
+// The cache must give back exactly what it was given: every JSON value kind, at its edges.
+TEST(PackedObjectTest, RoundTripTable) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"empty object", R"({})"},
+      {"null and booleans", R"({"a":null,"b":true,"c":false})"},
+      {"integer edges", R"({"min":-9223372036854775808,"max":9223372036854775807,"umax":18446744073709551615,)"
+                        R"("zero":0,"neg":-1,"small":23,"byte":24,"k":65536})"},
+      {"doubles", R"({"tenth":0.1,"huge":1e300,"tiny":5e-324,"neg":-2.5,"half":0.5,"f32":1.5,"nonf32":3.14159})"},
+      {"strings", R"({"empty":"","unicode":"h\u00e9llo \u4e16\u754c \ud83d\ude80","ctrl":"a\nb\t\"c\"\\","long":")" +
+                      std::string(70000, 'x') + R"("})"},
+      {"nesting", R"({"a":[[],[{}],[1,"2",[3.5,null]]],"b":{"c":{"d":{"e":[true]}}}})"},
+      {"a real VirtualMachine", R"({"apiVersion":"ferry.dev/v1alpha1","kind":"VirtualMachine","metadata":{)"
+                                R"("creationTimestamp":"2026-11-26T05:03:30Z","generation":1,"labels":{"app":"db"},)"
+                                R"("name":"vm-1234","namespace":"bench","resourceVersion":"204",)"
+                                R"("uid":"ae33c59a-eff6-4758-8914-1495ed054d99"},"spec":{"cpus":4,"memory":"8Gi",)"
+                                R"("disks":[{"name":"root","path":"/srv/shared/vm-1234.qcow2","type":"Shared"}],)"
+                                R"("futureField":{"x":[1,2]}}})"},
+  };
+  for (const auto& [name, text] : cases) {
+    SCOPED_TRACE(name);
+    const Json in = Json::parse(text);
+    PackedObject packed(in);
+    EXPECT_FALSE(packed.empty());
+    auto out = packed.Unpack();
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(*out, in);
+    EXPECT_EQ(out->dump(), in.dump());  // same text: same types, same member order
+  }
+  EXPECT_EQ(PackedObject().Unpack(), nullptr);
+}
+
+// Packing is the point of the Store: an object must take less than its JSON text.
+TEST(PackedObjectTest, SmallerThanTheJsonText) {
+  const Json vm = Json::parse(R"({"apiVersion":"ferry.dev/v1alpha1","kind":"VirtualMachine","metadata":{)"
+                              R"("name":"vm-1","namespace":"bench","uid":"ae33c59a-eff6-4758-8914-1495ed054d99"},)"
+                              R"("spec":{"cpus":4,"memory":"8Gi","running":true}})");
+  EXPECT_LT(PackedObject(vm).size(), vm.dump().size());
+}
+
 
 TEST(StoreTest, IndexAddedLaterCoversExistingObjects) {
   Store s;
