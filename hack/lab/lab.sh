@@ -9,6 +9,8 @@
 #   hack/lab/lab.sh status | where | hb NODE | uri NODE | peer-uri NODE | netns NODE
 #   hack/lab/lab.sh run NODE CMD...         run CMD inside node's network namespace
 #   hack/lab/lab.sh kill-daemon NODE | start-daemon NODE
+#   hack/lab/lab.sh link up|down            take the link between the nodes down / up again
+#   hack/lab/lab.sh cut-migration           kill the QEMU migration connections on both nodes
 #   hack/lab/lab.sh down [--purge]          stop everything; leaves no processes, netns or routes
 #   hack/lab/lab.sh check-clean             exit 1 (and say what) if anything of the lab is left
 #
@@ -361,6 +363,24 @@ cmd_down() {
   return 0
 }
 
+cmd_link() {  # up|down: node A's end of the link between the nodes (down: no route to B at all)
+  case "${1:-}" in
+    up | down) ip netns exec $NS_A ip link set flabA0 "$1" ;;
+    *) die "link: expected up or down, got '${1:-}'" ;;
+  esac
+  log "link A<->B $1"
+}
+
+cmd_cut_migration() {  # kill the QEMU-to-QEMU migration connections on both nodes (RST, as a crash would)
+  # Everything between the nodes except libvirtd's own connections (port 16509) is migration
+  # traffic. ss -K destroys the sockets: each QEMU sees its connection fail at once.
+  local n
+  n=$(ip netns exec $NS_A ss -H -K dst $IP_B dport != :16509 2>/dev/null | wc -l)
+  n=$((n + $(ip netns exec $NS_B ss -H -K src $IP_B sport != :16509 2>/dev/null | wc -l)))
+  [ "$n" -gt 0 ] || die "cut-migration: no migration connection between the nodes"
+  log "cut $n migration socket(s)"
+}
+
 cmd_check_clean() {  # exit 1 if anything of the lab is left
   local left=0 p
   for n in $NS_A $NS_B; do ip netns list | grep -qw "$n" && { echo "left: netns $n"; left=1; }; done
@@ -393,6 +413,8 @@ case "${1:-}" in
   vm) echo "$VM" ;;
   run) n=${2:?node}; shift 2; exec ip netns exec "$(ns "$n")" "$@" ;;
   kill-daemon) kill_daemon "${2:?node}" ;;
+  link) cmd_link "${2:-}" ;;
+  cut-migration) cmd_cut_migration ;;
   start-daemon) start_daemon "${2:?node}" ;;
   virsh) n=${2:?node}; shift 2; V "$n" "$@" ;;
   *) sed -n '2,/^set -euo/p' "$0" | grep '^#'; exit 2 ;;

@@ -16,8 +16,6 @@ std::string SecsStr(Millis m) {
 }
 
 // Post-copy recovery: attempts and the pause between them (the link may need a moment).
-constexpr int kRecoveryAttempts = 3;
-constexpr auto kRecoveryPause = std::chrono::seconds(2);
 
 }  // namespace
 
@@ -107,7 +105,7 @@ Status Migration::Cancel() {
   if (!running_) return OkStatus();  // Run() will see the flag before starting, or has ended
   Status st = hv_.AbortJob(options_.domain);
   if (st.ok()) abort_sent_ = true;
-  Action a{ActionKind::kCancel, Millis(0), "cancelled by the caller: aborting the migration job (guest stays on the source)"};
+  Action a{ActionKind::kCancel, SinceStart(), "cancelled by the caller: aborting the migration job (guest stays on the source)"};
   a.ok = st.ok();
   if (!st.ok()) a.reason += "; abort not yet accepted (" + st.message() + "), retried at the next poll";
   actions_.push_back(a);
@@ -166,6 +164,8 @@ void Migration::Apply(const Decision& d, const JobSample& s) {
   }
   Report(a);
 }
+
+Millis Migration::SinceStart() const { return std::chrono::duration_cast<Millis>(clock_.Now() - started_); }
 
 MigrationResult Migration::Run() {
   started_ = clock_.Now();
@@ -362,21 +362,23 @@ Status Migration::TryPostCopyRecovery(const MigrationPlan& plan) {
   MigrationPlan resume = plan;
   resume.flags.postcopy = true;
   resume.flags.postcopy_resume = true;
-  Status last = UnavailableError("no attempt made");
-  for (int i = 1; i <= kRecoveryAttempts; ++i) {
+  const int attempts = options_.postcopy_recovery_attempts;
+  Status last = UnavailableError("no recovery attempt allowed (postcopy_recovery_attempts = 0)");
+  for (int i = 1; i <= attempts; ++i) {
     auto dst = hv_.DestinationState(options_.domain);
     if (dst.ok() && *dst == DomainRunState::kRunning) {
       auto src = hv_.SourceState(options_.domain);
       if (src.ok() && *src == DomainRunState::kNotFound) return OkStatus();  // it finished after all
     }
+    const Millis at = SinceStart();  // when the attempt started; it returns when the migration ends
     last = hv_.Migrate(options_.domain, options_.destination_uri, resume);
-    Action a{ActionKind::kPostCopyRecovery, Millis(0),
-             "post-copy recovery attempt " + std::to_string(i) + "/" + std::to_string(kRecoveryAttempts) +
+    Action a{ActionKind::kPostCopyRecovery, at,
+             "post-copy recovery attempt " + std::to_string(i) + "/" + std::to_string(attempts) +
                  (last.ok() ? ": resumed and completed" : ": " + last.message())};
     a.ok = last.ok();
     Report(a);
     if (last.ok()) return last;
-    std::this_thread::sleep_for(kRecoveryPause);
+    if (i < attempts) std::this_thread::sleep_for(options_.postcopy_recovery_pause);
   }
   return last;
 }

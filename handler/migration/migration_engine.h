@@ -61,6 +61,8 @@ class Migration {
   void Log(const std::string& line);
   void MaybeProgress(const JobSample& s);
   Status TryPostCopyRecovery(const MigrationPlan& plan);
+  // Time since Run() started: the `at` of actions taken outside a job sample (cancel, recovery).
+  Millis SinceStart() const;
   void Finish(MigrationResult& r, const std::optional<JobSample>& last);
 
   const MigrationOptions options_;

@@ -56,6 +56,8 @@ Status ValidateOptions(const MigrationOptions& o) {
     return InvalidError("parallel connections must be <= " + std::to_string(kMaxParallelConnections));
   }
   if (o.poll_interval.count() <= 0) return InvalidError("poll interval must be > 0");
+  if (o.postcopy_recovery_attempts < 0) return InvalidError("post-copy recovery attempts must be >= 0");
+  if (o.postcopy_recovery_pause.count() < 0) return InvalidError("post-copy recovery pause must be >= 0");
   for (std::size_t i = 0; i < o.downtime_schedule_ms.size(); ++i) {
     if (o.downtime_schedule_ms[i] == 0) return InvalidError("downtime schedule steps must be > 0 ms");
     if (i > 0 && o.downtime_schedule_ms[i] <= o.downtime_schedule_ms[i - 1]) {

@@ -32,6 +32,10 @@ struct MigrationOptions {
   Millis poll_interval{300};
   Millis progress_interval{1000};
   Millis shutdown_timeout{30000};
+  // A post-copy migration whose connection breaks leaves the guest split between the nodes:
+  // it is resumed (VIR_MIGRATE_POSTCOPY_RESUME) up to this many times, this far apart.
+  int postcopy_recovery_attempts = 5;
+  Millis postcopy_recovery_pause{2000};
   // Metrics labels.
   std::string namespace_label;
   std::string vm_label;  // "" = domain

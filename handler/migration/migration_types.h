@@ -68,7 +68,7 @@ const char* ActionKindName(ActionKind k);
 
 struct Action {
   ActionKind kind = ActionKind::kSetMaxDowntime;
-  Millis at{0};  // job time (libvirt's elapsed) when taken
+  Millis at{0};  // job time (libvirt's elapsed) when taken; cancel and recovery: time since the start
   std::string reason;  // human-readable, with the numbers that caused it
   std::uint64_t remaining_bytes = 0;
   std::uint64_t dirty_rate_bytes_per_s = 0;

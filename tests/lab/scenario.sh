@@ -2,7 +2,7 @@
 # One real-migration scenario in the lab (hack/lab/lab.sh; the ctest fixture brings it up).
 #   tests/lab/scenario.sh NAME PATH/TO/ferry-handler
 # NAME: precopy_quiet auto_postcopy_hot postcopy_forbidden_timeout cancel dest_killed cold attach
-#       storage_copy
+#       storage_copy postcopy_recovery
 # ferry-handler runs inside node A's network namespace (as it would on node A) and reaches
 # B's libvirtd over the lab link; this script only talks to the daemons through lab.sh.
 set -euo pipefail
@@ -35,6 +35,10 @@ migrate() {  # args -> runs ferry-handler, output in $OUT, sets RC
 migrate_bg() {  # like migrate, in the background; sets PID
   $L run A "$H" migrate "$VM" --from "$SRC" --to "$DST" "$@" > "$OUT" 2>&1 &
   PID=$!
+}
+wait_postcopy() {  # wait until the migration switched to post-copy (max 90 s)
+  local i; for i in $(seq 1 450); do grep -q 'action SwitchToPostCopy' "$OUT" 2>/dev/null && return 0; sleep 0.2; done
+  fail "no switch to post-copy in 90 s"
 }
 wait_progress() {  # wait until the migration moved some bytes (max 30 s)
   local i; for i in $(seq 1 150); do grep -q 'iteration=1' "$OUT" 2>/dev/null && return 0; sleep 0.2; done
@@ -163,6 +167,31 @@ case "$NAME" in
     [ "$RC" = 0 ] || fail "exit code $RC"
     grep -qa "$marker" "$($L disk-path B)" || fail "the disk's data did not reach B"
     pass "disk copied: marker found in B's image"
+    expect_on_b "$before"
+    ;;
+  postcopy_recovery)
+    # In post-copy the link between the nodes fails: both migration sockets die and the link
+    # stays down for 4 s. The guest now runs on B with part of its memory still on A, so it
+    # cannot go back; the engine must resume the migration (VIR_MIGRATE_POSTCOPY_RESUME) once
+    # the link is back, and the guest must come through with its memory intact.
+    trap '$L link up >/dev/null 2>&1 || true; rm -f "$OUT"' EXIT
+    $L boot 256 128 96
+    sleep 1; before=$(hb A)
+    migrate_bg --mode postcopy --bandwidth 16
+    wait_postcopy; sleep 1
+    $L link down
+    $L cut-migration
+    sleep 4
+    $L link up
+    RC=0; wait "$PID" || RC=$?
+    cat "$OUT"
+    [ "$RC" = 0 ] || fail "exit code $RC"
+    [ "$(field .outcome)" = Succeeded ] || fail "outcome $(field .outcome)"
+    [ "$(field .mode)" = postcopy ] || fail "mode $(field .mode), want postcopy"
+    grep -q 'failed after the post-copy switch' "$OUT" || fail "the cut did not break the migration"
+    ok=$(field '[.actions[] | select(.kind=="PostCopyRecovery" and .ok)] | length')
+    [ "$ok" = 1 ] || fail "want exactly one successful PostCopyRecovery action, got $ok"
+    pass "recovered: $(field '[.actions[] | select(.kind=="PostCopyRecovery")] | map("at \(.at_ms) ms: \(.reason)") | join("; ")')"
     expect_on_b "$before"
     ;;
   *) echo "unknown scenario $NAME" >&2; exit 2 ;;

@@ -22,6 +22,7 @@ class FakeHypervisor : public MigrationHypervisor {
   bool pre_existing_job = false;  // a migration job is already running (attach)
   Status migrate_error;           // returned by Migrate when set (after the script ran)
   bool drop_migrate_connection = false;  // Migrate returns Unavailable at once; the job goes on
+  int resume_failures = 0;  // post-copy resumes (POSTCOPY_RESUME) that fail before one succeeds
   bool active = true;
   bool persistent = true;
 
@@ -30,6 +31,7 @@ class FakeHypervisor : public MigrationHypervisor {
   int postcopy_calls = 0;
   int abort_calls = 0;
   int migrate_calls = 0;
+  int resume_calls = 0;
   int start_on_dest_calls = 0;
   MigrationPlan last_plan;
 
@@ -53,6 +55,13 @@ class FakeHypervisor : public MigrationHypervisor {
     std::unique_lock<std::mutex> l(mu_);
     ++migrate_calls;
     last_plan = plan;
+    if (plan.flags.postcopy_resume) {
+      if (++resume_calls <= resume_failures) {
+        return FailedPreconditionError("virDomainMigrateToURI3: Requested operation is not valid: QEMU reports migration is still running");
+      }
+      moved_ = true;
+      return OkStatus();
+    }
     if (!active) {  // offline: instant
       if (!migrate_error.ok()) return migrate_error;
       return OkStatus();
@@ -288,6 +297,72 @@ TEST(MigrationEngine, LostMigrateConnectionFollowsTheJobItStarted) {
   ASSERT_GE(r.actions.size(), 2u);
   EXPECT_EQ(r.actions[1].kind, ActionKind::kAttach);
   EXPECT_NE(r.actions[1].reason.find("connection"), std::string::npos);
+}
+
+// A hot guest whose migration stream breaks after the switch (libvirt: "job 'migration in'
+// failed in post-copy phase"); the first `resume_failures` resumes fail.
+void BreakAfterTheSwitch(FakeHypervisor& hv, int resume_failures) {
+  hv.script = HotScript(40);
+  hv.migrate_error = Status(StatusCode::kUnknown, "virDomainMigrateToURI3: operation failed: job 'migration in' failed in post-copy phase");
+  hv.resume_failures = resume_failures;
+}
+
+// The guest runs on B with part of its memory on A, so going back is impossible: the engine
+// resumes the migration until it completes.
+TEST(MigrationEngine, BrokenPostCopyIsResumedUntilItCompletes) {
+  FakeHypervisor hv;
+  BreakAfterTheSwitch(hv, 2);
+  auto o = Opts();
+  o.postcopy_recovery_pause = Millis(20);
+  Migration m(o, hv, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kSucceeded) << r.status;
+  EXPECT_EQ(r.mode_used, "postcopy");
+  EXPECT_EQ(r.guest_location, GuestLocation::kDestination);
+  EXPECT_EQ(hv.resume_calls, 3);
+  EXPECT_TRUE(hv.last_plan.flags.postcopy_resume);
+  EXPECT_TRUE(hv.last_plan.flags.postcopy);
+  std::vector<Action> rec;
+  for (const auto& a : r.actions) {
+    if (a.kind == ActionKind::kPostCopyRecovery) rec.push_back(a);
+  }
+  ASSERT_EQ(rec.size(), 3u);
+  EXPECT_FALSE(rec[0].ok);
+  EXPECT_NE(rec[0].reason.find("attempt 1/5"), std::string::npos) << rec[0].reason;
+  EXPECT_NE(rec[0].reason.find("still running"), std::string::npos) << rec[0].reason;
+  EXPECT_FALSE(rec[1].ok);
+  EXPECT_TRUE(rec[2].ok);
+  EXPECT_NE(rec[2].reason.find("resumed and completed"), std::string::npos) << rec[2].reason;
+  // Stamped with the time since the start, the pause between attempts included.
+  EXPECT_GT(rec[0].at, Millis(0));
+  EXPECT_GE(rec[2].at - rec[0].at, Millis(40));
+}
+
+// Every resume fails: the result says the guest is split and why.
+TEST(MigrationEngine, PostCopyRecoveryGivesUpAfterItsAttempts) {
+  FakeHypervisor hv;
+  BreakAfterTheSwitch(hv, 100);
+  auto o = Opts();
+  o.postcopy_recovery_attempts = 2;
+  o.postcopy_recovery_pause = Millis(10);
+  Migration m(o, hv, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kFailed);
+  EXPECT_EQ(r.guest_location, GuestLocation::kSplit);
+  EXPECT_EQ(hv.resume_calls, 2);
+  EXPECT_NE(r.status.message().find("failed in post-copy phase"), std::string::npos) << r.status;
+  EXPECT_NE(r.status.message().find("post-copy recovery: "), std::string::npos) << r.status;
+}
+
+TEST(MigrationEngine, PostCopyRecoveryOptionsAreValidated) {
+  FakeHypervisor hv;
+  auto o = Opts();
+  o.postcopy_recovery_attempts = -1;
+  Migration m(o, hv, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.status.code(), StatusCode::kInvalid);
+  EXPECT_NE(r.status.message().find("recovery attempts"), std::string::npos) << r.status;
+  EXPECT_EQ(hv.migrate_calls, 0);
 }
 
 TEST(MigrationEngine, FailureReportsLibvirtReasonAndSourceLocation) {
