@@ -2,7 +2,7 @@
 # One real-migration scenario in the lab (hack/lab/lab.sh; the ctest fixture brings it up).
 #   tests/lab/scenario.sh NAME PATH/TO/ferry-handler
 # NAME: precopy_quiet auto_postcopy_hot postcopy_forbidden_timeout cancel dest_killed cold attach
-#       storage_copy postcopy_recovery
+#       storage_copy cold_storage postcopy_recovery
 # ferry-handler runs inside node A's network namespace (as it would on node A) and reaches
 # B's libvirtd over the lab link; this script only talks to the daemons through lab.sh.
 set -euo pipefail
@@ -168,6 +168,23 @@ case "$NAME" in
     grep -qa "$marker" "$($L disk-path B)" || fail "the disk's data did not reach B"
     pass "disk copied: marker found in B's image"
     expect_on_b "$before"
+    ;;
+  cold_storage)
+    # A stopped guest with a local disk: libvirt refuses offline + NON_SHARED_DISK, so the
+    # engine copies the disk through the guest started paused (never run) and boots it on B.
+    export FERRY_LAB_DISK_MIB=32
+    $L define 256 32 2
+    marker="ferry-disk-marker-$RANDOM$RANDOM"
+    printf '%s' "$marker" | dd of="$($L disk-path A)" bs=1 seek=1048576 conv=notrunc status=none
+    migrate --offline --copy-storage
+    [ "$RC" = 0 ] || fail "exit code $RC"
+    [ "$(field .mode)" = offline ] || fail "mode $(field .mode), want offline"
+    grep -qa "$marker" "$($L disk-path B)" || fail "the disk's data did not reach B"
+    [ "$(state B)" = running ] || fail "guest not running on B"
+    has A all && fail "guest still defined on A"
+    for i in $(seq 1 150); do [ -n "$(hb B)" ] && break; sleep 0.2; done
+    [ -n "$(hb B)" ] || fail "guest booted on B printed no heartbeat"
+    pass "stopped guest and its disk moved, started on B (marker found, downtime $(field .downtime_ms) ms, heartbeat $(hb B))"
     ;;
   postcopy_recovery)
     # In post-copy the link between the nodes fails: both migration sockets die and the link
