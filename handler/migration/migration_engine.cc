@@ -105,7 +105,7 @@ Status Migration::Cancel() {
   if (!running_) return OkStatus();  // Run() will see the flag before starting, or has ended
   Status st = hv_.AbortJob(options_.domain);
   if (st.ok()) abort_sent_ = true;
-  Action a{ActionKind::kCancel, SinceStart(), "cancelled by the caller: aborting the migration job (guest stays on the source)"};
+  Action a{ActionKind::kCancel, Since(started_), "cancelled by the caller: aborting the migration job (guest stays on the source)"};
   a.ok = st.ok();
   if (!st.ok()) a.reason += "; abort not yet accepted (" + st.message() + "), retried at the next poll";
   actions_.push_back(a);
@@ -165,7 +165,7 @@ void Migration::Apply(const Decision& d, const JobSample& s) {
   Report(a);
 }
 
-Millis Migration::SinceStart() const { return std::chrono::duration_cast<Millis>(clock_.Now() - started_); }
+Millis Migration::Since(Clock::TimePoint t) const { return std::chrono::duration_cast<Millis>(clock_.Now() - t); }
 
 MigrationResult Migration::Run() {
   started_ = clock_.Now();
@@ -178,23 +178,16 @@ MigrationResult Migration::Run() {
   if (metrics_ != nullptr) metrics_key_ = metrics_->OnStart(options_);
   auto facts = hv_.InspectDomain(options_.domain);
   if (!facts.ok()) {
-    r.status = facts.status().WithContext("inspecting domain '" + options_.domain + "' on the source");
-    Finish(r, std::nullopt);
-    return r;
+    return End(r, facts.status().WithContext("inspecting domain '" + options_.domain + "' on the source"), GuestLocation::kUnknown);
   }
   r.memory_bytes = facts->memory_bytes;
   if (options_.offline) return RunOffline(*facts);
   auto job = hv_.GetJobStats(options_.domain);
   if (!job.ok()) {
-    r.status = job.status().WithContext("reading the domain's job");
-    Finish(r, std::nullopt);
-    return r;
+    return End(r, job.status().WithContext("reading the domain's job"), GuestLocation::kUnknown);
   }
   if (job->active && !job->is_migration_out) {
-    r.status = FailedPreconditionError("domain '" + options_.domain + "' is busy with another job (not a migration)");
-    r.guest_location = GuestLocation::kSource;
-    Finish(r, std::nullopt);
-    return r;
+    return End(r, FailedPreconditionError("domain '" + options_.domain + "' is busy with another job (not a migration)"), GuestLocation::kSource);
   }
   return RunLive(*facts, *job);
 }
@@ -206,10 +199,7 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
   const bool attach = existing_job.active && existing_job.is_migration_out;
   auto plan = BuildPlan(options_, facts);
   if (!plan.ok()) {
-    r.status = plan.status();
-    r.guest_location = GuestLocation::kSource;
-    Finish(r, std::nullopt);
-    return r;
+    return End(r, plan.status(), GuestLocation::kSource);
   }
   for (const auto& n : plan->notes) Log(n);
   policy_.emplace(plan->policy);
@@ -220,10 +210,7 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
     std::lock_guard<std::mutex> l(mu_);
     if (cancel_requested_) {
       r.outcome = Outcome::kCancelled;
-      r.status = CancelledError("cancelled before the migration started");
-      r.guest_location = GuestLocation::kSource;
-      Finish(r, std::nullopt);
-      return r;
+      return End(r, CancelledError("cancelled before the migration started"), GuestLocation::kSource);
     }
     running_ = true;
   }
@@ -370,7 +357,7 @@ Status Migration::TryPostCopyRecovery(const MigrationPlan& plan) {
       auto src = hv_.SourceState(options_.domain);
       if (src.ok() && *src == DomainRunState::kNotFound) return OkStatus();  // it finished after all
     }
-    const Millis at = SinceStart();  // when the attempt started; it returns when the migration ends
+    const Millis at = Since(started_);  // when the attempt started; it returns when the migration ends
     last = hv_.Migrate(options_.domain, options_.destination_uri, resume);
     Action a{ActionKind::kPostCopyRecovery, at,
              "post-copy recovery attempt " + std::to_string(i) + "/" + std::to_string(attempts) +
@@ -383,8 +370,15 @@ Status Migration::TryPostCopyRecovery(const MigrationPlan& plan) {
   return last;
 }
 
+MigrationResult Migration::End(MigrationResult& r, Status status, GuestLocation where) {
+  r.status = std::move(status);
+  r.guest_location = where;
+  Finish(r, std::nullopt);
+  return r;
+}
+
 void Migration::Finish(MigrationResult& r, const std::optional<JobSample>& last) {
-  r.wall_time = std::chrono::duration_cast<Millis>(clock_.Now() - started_);
+  r.wall_time = Since(started_);
   r.total_time = r.wall_time;
   std::optional<JobSample> done;
   if (r.outcome == Outcome::kSucceeded && !options_.offline) done = hv_.CompletedJobStats(options_.domain);

@@ -61,9 +61,13 @@ class Migration {
   void Log(const std::string& line);
   void MaybeProgress(const JobSample& s);
   Status TryPostCopyRecovery(const MigrationPlan& plan);
-  // Time since Run() started: the `at` of actions taken outside a job sample (cancel, recovery).
-  Millis SinceStart() const;
+  // Time on the engine's clock since t; Since(started_) is the `at` of actions taken outside a
+  // job sample (cancel, recovery) and the result's wall time.
+  Millis Since(Clock::TimePoint t) const;
   void Finish(MigrationResult& r, const std::optional<JobSample>& last);
+  // Ends a run that stopped without a finished job: sets the status and where the guest is,
+  // then Finish.
+  MigrationResult End(MigrationResult& r, Status status, GuestLocation where);
 
   const MigrationOptions options_;
   MigrationHypervisor& hv_;

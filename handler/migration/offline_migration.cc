@@ -10,8 +10,6 @@ namespace {
 
 constexpr auto kStatePoll = std::chrono::milliseconds(200);
 
-Millis Since(const Clock& c, Clock::TimePoint t) { return std::chrono::duration_cast<Millis>(c.Now() - t); }
-
 }  // namespace
 
 MigrationResult Migration::RunOffline(DomainFacts facts) {
@@ -23,10 +21,7 @@ MigrationResult Migration::RunOffline(DomainFacts facts) {
     offline_ = true;
     if (cancel_requested_) {
       r.outcome = Outcome::kCancelled;
-      r.status = CancelledError("cancelled before the migration started");
-      r.guest_location = GuestLocation::kSource;
-      Finish(r, std::nullopt);
-      return r;
+      return End(r, CancelledError("cancelled before the migration started"), GuestLocation::kSource);
     }
   }
   // The guest is down from the stop request (or, if it was stopped already, from now) until
@@ -34,15 +29,14 @@ MigrationResult Migration::RunOffline(DomainFacts facts) {
   const auto down_since = clock_.Now();
   if (facts.active) {
     if (!options_.stop_running) {
-      r.status = FailedPreconditionError("domain '" + options_.domain +
-                                         "' is running; offline migration needs it stopped (allow the engine to shut it down)");
-      r.guest_location = GuestLocation::kSource;
-      Finish(r, std::nullopt);
-      return r;
+      return End(r,
+                 FailedPreconditionError("domain '" + options_.domain +
+                                         "' is running; offline migration needs it stopped (allow the engine to shut it down)"),
+                 GuestLocation::kSource);
     }
     Status st = hv_.Shutdown(options_.domain);
     bool stopped = false;
-    while (st.ok() && Since(clock_, down_since) < options_.shutdown_timeout) {
+    while (st.ok() && Since(down_since) < options_.shutdown_timeout) {
       auto s = hv_.SourceState(options_.domain);
       if (s.ok() && *s == DomainRunState::kShutOff) {
         stopped = true;
@@ -54,51 +48,37 @@ MigrationResult Migration::RunOffline(DomainFacts facts) {
     if (!stopped) {
       Status d = hv_.Destroy(options_.domain);
       if (!d.ok()) {
-        r.status = d.WithContext("stopping the guest for offline migration");
-        Finish(r, std::nullopt);
-        return r;
+        return End(r, d.WithContext("stopping the guest for offline migration"), GuestLocation::kUnknown);
       }
       how = st.ok() ? "did not shut down within the timeout; destroyed" : "graceful shutdown refused (" + st.message() + "); destroyed";
     }
-    Report({ActionKind::kShutdown, Since(clock_, down_since), "guest " + how + " for offline migration"});
+    Report({ActionKind::kShutdown, Since(down_since), "guest " + how + " for offline migration"});
     facts.active = false;
   }
   auto plan = BuildPlan(options_, facts);
   if (!plan.ok()) {
-    r.status = plan.status();
-    r.guest_location = GuestLocation::kSource;
-    Finish(r, std::nullopt);
-    return r;
+    return End(r, plan.status(), GuestLocation::kSource);
   }
   for (const auto& n : plan->notes) Log(n);
   if (plan->flags.non_shared_disk) {
     // libvirt cannot copy storage offline: start the guest paused (its vCPUs never run),
     // migrate it non-live with its disks, then boot it fresh on the target.
     if (Status st = hv_.StartPaused(options_.domain); !st.ok()) {
-      r.status = st.WithContext("starting the guest paused to copy its disks");
-      r.guest_location = GuestLocation::kSource;
-      Finish(r, std::nullopt);
-      return r;
+      return End(r, st.WithContext("starting the guest paused to copy its disks"), GuestLocation::kSource);
     }
   }
   Status st = hv_.Migrate(options_.domain, options_.destination_uri, *plan);
   if (!st.ok()) {
     if (plan->flags.non_shared_disk) (void)hv_.Destroy(options_.domain);
-    r.status = Status(st.code(), "offline migration failed: " + st.message() + "; the definition stays on the source");
-    r.guest_location = GuestLocation::kSource;
-    Finish(r, std::nullopt);
-    return r;
+    return End(r, Status(st.code(), "offline migration failed: " + st.message() + "; the definition stays on the source"), GuestLocation::kSource);
   }
   if (plan->flags.non_shared_disk) (void)hv_.DestroyOnDestination(options_.domain);
   st = hv_.StartOnDestination(options_.domain);
   if (!st.ok()) {
-    r.status = st.WithContext("defined on the target but starting it failed");
-    r.guest_location = GuestLocation::kUnknown;
-    Finish(r, std::nullopt);
-    return r;
+    return End(r, st.WithContext("defined on the target but starting it failed"), GuestLocation::kUnknown);
   }
   r.outcome = Outcome::kSucceeded;
-  r.downtime = Since(clock_, down_since);
+  r.downtime = Since(down_since);
   auto dst = hv_.DestinationState(options_.domain);
   r.guest_location = dst.ok() && *dst == DomainRunState::kRunning ? GuestLocation::kDestination : GuestLocation::kUnknown;
   Finish(r, std::nullopt);
