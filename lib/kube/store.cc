@@ -59,10 +59,12 @@ void Store::IndexInto(Indexes& indexes, const std::map<std::string, IndexFunc>& 
 void Store::AddIndex(const std::string& name, IndexFunc fn) {
   std::unique_lock l(mu_);
   index_funcs_[name] = std::move(fn);
-  auto& idx = indexes_[name];
-  const auto& f = index_funcs_[name];
-  for (const auto& [key, packed] : items_) {
-    for (auto& v : f(*packed.Unpack())) idx[std::move(v)].insert(key);
+  IndexAll(indexes_[name], index_funcs_[name], items_);
+}
+
+void Store::IndexAll(Index& idx, const IndexFunc& fn, const Items& items) {
+  for (const auto& [key, packed] : items) {
+    for (auto& v : fn(*packed.Unpack())) idx[std::move(v)].insert(key);
   }
 }
 
@@ -115,17 +117,13 @@ Store::Replacement Store::BeginReplace() const {
   return Replacement(index_funcs_);
 }
 
-std::unordered_map<std::string, PackedObject> Store::Replace(Replacement next) {
+Store::Items Store::Replace(Replacement next) {
   size_t bytes = 0;
   for (const auto& [key, packed] : next.items_) bytes += packed.size();
   std::unique_lock l(mu_);
   // An index registered after BeginReplace: compute it for the new content now.
   for (const auto& [name, fn] : index_funcs_) {
-    if (next.index_funcs_.count(name)) continue;
-    auto& idx = next.indexes_[name];
-    for (const auto& [key, packed] : next.items_) {
-      for (auto& v : fn(*packed.Unpack())) idx[std::move(v)].insert(key);
-    }
+    if (!next.index_funcs_.count(name)) IndexAll(next.indexes_[name], fn, next.items_);
   }
   items_.swap(next.items_);
   indexes_.swap(next.indexes_);

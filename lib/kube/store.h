@@ -48,8 +48,10 @@ class PackedObject {
 
 class Store {
  public:
-  // Index name -> value -> keys.
-  using Indexes = std::map<std::string, std::unordered_map<std::string, std::set<std::string>>>;
+  // Index value -> keys; index name -> that.
+  using Index = std::unordered_map<std::string, std::set<std::string>>;
+  using Indexes = std::map<std::string, Index>;
+  using Items = std::unordered_map<std::string, PackedObject>;
 
   // The content of a relist, built one object at a time (each is packed and indexed as it is
   // added, so the caller can drop the decoded object at once), then swapped in by Replace.
@@ -62,7 +64,7 @@ class Store {
     friend class Store;
     explicit Replacement(std::map<std::string, IndexFunc> index_funcs);
     std::map<std::string, IndexFunc> index_funcs_;
-    std::unordered_map<std::string, PackedObject> items_;
+    Items items_;
     Indexes indexes_;
     std::vector<std::string> keys_;  // in the order added
   };
@@ -77,7 +79,7 @@ class Store {
 
   Replacement BeginReplace() const;
   // Swaps in the whole content atomically; returns the previous content, still packed.
-  std::unordered_map<std::string, PackedObject> Replace(Replacement next);
+  Items Replace(Replacement next);
 
   ObjectPtr Get(const std::string& key) const;
   // Every object, in key order. Decodes all of them at once: prefer ForEach for scans.
@@ -93,13 +95,15 @@ class Store {
   size_t PackedBytes() const;
 
  private:
+  // Adds every item of `items` to `idx` under fn (decoding each once).
+  static void IndexAll(Index& idx, const IndexFunc& fn, const Items& items);
   static void IndexInto(Indexes& indexes, const std::map<std::string, IndexFunc>& funcs, const std::string& key,
                         const Json& obj);
   static void UnindexFrom(Indexes& indexes, const std::map<std::string, IndexFunc>& funcs, const std::string& key,
                           const Json& obj);
 
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, PackedObject> items_;
+  Items items_;
   std::map<std::string, IndexFunc> index_funcs_;
   Indexes indexes_;
   size_t packed_bytes_ = 0;
