@@ -31,20 +31,17 @@ ObjectPtr PackedObject::Unpack() const {
 }
 
 Store::Replacement::Replacement(std::map<std::string, IndexFunc> index_funcs)
-    : index_funcs_(std::move(index_funcs)) {
-  for (const auto& [name, fn] : index_funcs_) indexes_[name];
-}
+    : index_funcs_(std::move(index_funcs)) {}
 
 void Store::Replacement::Add(const Json& obj) {
   std::string key = ObjectKey(obj);
-  auto it = items_.find(key);
-  if (it != items_.end()) {  // not in a list from the API server; the later object wins
-    UnindexFrom(indexes_, index_funcs_, key, *it->second.Unpack());
-    it->second = PackedObject(obj);
-  } else {
-    items_.emplace(key, PackedObject(obj));
+  auto [it, inserted] = items_.try_emplace(key);
+  if (inserted) {
     keys_.push_back(key);
+  } else {  // not in a list from the API server; the later object wins
+    UnindexFrom(indexes_, index_funcs_, key, *it->second.Unpack());
   }
+  it->second = PackedObject(obj);
   IndexInto(indexes_, index_funcs_, key, obj);
 }
 
@@ -86,17 +83,14 @@ ObjectPtr Store::Upsert(const ObjectPtr& obj) {
   PackedObject packed(*obj);
   std::unique_lock l(mu_);
   ObjectPtr old;
-  auto it = items_.find(key);
-  if (it != items_.end()) {
+  auto [it, inserted] = items_.try_emplace(key);
+  if (!inserted) {
     old = it->second.Unpack();
     UnindexFrom(indexes_, index_funcs_, key, *old);
     packed_bytes_ -= it->second.size();
-    packed_bytes_ += packed.size();
-    it->second = std::move(packed);
-  } else {
-    packed_bytes_ += packed.size();
-    items_.emplace(key, std::move(packed));
   }
+  packed_bytes_ += packed.size();
+  it->second = std::move(packed);
   IndexInto(indexes_, index_funcs_, key, *obj);
   return old;
 }
