@@ -89,20 +89,9 @@ Status Informer::ListAndReplace(std::stop_token stop) {
       auto it = old.find(key);
       ObjectPtr prev = it == old.end() ? nullptr : it->second.Unpack();
       if (it != old.end()) old.erase(it);
-      for (const auto& h : handlers_) {
-        if (!prev) {
-          if (h.on_add) h.on_add(obj);
-        } else if (h.on_update) {
-          h.on_update(prev, obj);
-        }
-      }
+      Notify(prev, obj);
     }
-    for (const auto& [key, packed] : old) {  // what is left was deleted while we were away
-      ObjectPtr gone = packed.Unpack();
-      for (const auto& h : handlers_) {
-        if (h.on_delete) h.on_delete(gone);
-      }
-    }
+    for (const auto& [key, packed] : old) Notify(packed.Unpack(), nullptr);  // deleted while we were away
   }
   if (!synced_.exchange(true)) {
     std::lock_guard<std::mutex> l(mu_);
@@ -140,20 +129,23 @@ bool Informer::Apply(const WatchEvent& ev, Status* watch_error) {
   }
   if (ev.type == WatchEvent::Type::kDeleted) {
     store_.Remove(ObjectKey(*ptr));
-    for (const auto& h : handlers_) {
-      if (h.on_delete) h.on_delete(ptr);
-    }
+    Notify(ptr, nullptr);
     return true;
   }
-  ObjectPtr old = store_.Upsert(ptr);
+  Notify(store_.Upsert(ptr), ptr);
+  return true;
+}
+
+void Informer::Notify(const ObjectPtr& prev, const ObjectPtr& obj) const {
   for (const auto& h : handlers_) {
-    if (old) {
-      if (h.on_update) h.on_update(old, ptr);
-    } else if (h.on_add) {
-      h.on_add(ptr);
+    if (!obj) {
+      if (h.on_delete) h.on_delete(prev);
+    } else if (!prev) {
+      if (h.on_add) h.on_add(obj);
+    } else if (h.on_update) {
+      h.on_update(prev, obj);
     }
   }
-  return true;
 }
 
 void Informer::Run(std::stop_token stop) {

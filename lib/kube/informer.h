@@ -73,6 +73,8 @@ class Informer {
   Status ListAndReplace(std::stop_token stop);
   // Applies one watch event; returns false to end the watch (error event).
   bool Apply(const WatchEvent& ev, Status* watch_error);
+  // Tells every handler: added (prev null), updated, or deleted (obj null; prev is the last state).
+  void Notify(const ObjectPtr& prev, const ObjectPtr& obj) const;
   void SetResourceVersion(const Json& obj);
   // Sleeps up to d, returning early when stop is requested.
   void SleepFor(std::chrono::nanoseconds d, std::stop_token stop);
