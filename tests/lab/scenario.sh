@@ -36,14 +36,12 @@ migrate_bg() {  # like migrate, in the background; sets PID
   $L run A "$H" migrate "$VM" --from "$SRC" --to "$DST" "$@" > "$OUT" 2>&1 &
   PID=$!
 }
-wait_postcopy() {  # wait until the migration switched to post-copy (max 90 s)
-  local i; for i in $(seq 1 450); do grep -q 'action SwitchToPostCopy' "$OUT" 2>/dev/null && return 0; sleep 0.2; done
-  fail "no switch to post-copy in 90 s"
+wait_output() {  # PATTERN SECONDS WHAT: wait until ferry-handler printed PATTERN, else fail
+  local i; for i in $(seq 1 $(($2 * 5))); do grep -q "$1" "$OUT" 2>/dev/null && return 0; sleep 0.2; done
+  fail "$3 in $2 s"
 }
-wait_progress() {  # wait until the migration moved some bytes (max 30 s)
-  local i; for i in $(seq 1 150); do grep -q 'iteration=1' "$OUT" 2>/dev/null && return 0; sleep 0.2; done
-  fail "migration made no progress in 30 s"
-}
+wait_progress() { wait_output 'iteration=1' 30 "migration made no progress"; }
+wait_postcopy() { wait_output 'action SwitchToPostCopy' 90 "no switch to post-copy"; }
 
 expect_on_b() {  # the guest runs on B, is gone from A, and its heartbeat continued
   local before=$1
