@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
   # build
-  build-essential cmake pkg-config ninja-build
+  build-essential cmake pkg-config ninja-build ccache
   libcpprest-dev libssl-dev zlib1g-dev libboost-system-dev
   nlohmann-json3-dev libvirt-dev prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
