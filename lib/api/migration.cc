@@ -130,9 +130,57 @@ Json Encode(const ConvergenceAction& v) {
   return j;
 }
 
+Status Decode(const Json& j, const std::string& path, EffectiveMigrationOptions* out) {
+  FieldReader r(j, path);
+  r.String("policy", &out->policy);
+  r.Enum("mode", &out->mode);
+  r.Bool("offline", &out->offline);
+  r.Enum("storage", &out->storage);
+  r.Bool("allowPostCopy", &out->allow_post_copy);
+  r.Bool("allowAutoConverge", &out->allow_auto_converge);
+  r.OptQty("bandwidth", &out->bandwidth);
+  r.Duration("maxDowntime", &out->max_downtime);
+  std::vector<std::string> schedule;
+  r.StrList("downtimeSchedule", &schedule);
+  out->downtime_schedule.clear();
+  for (size_t i = 0; i < schedule.size() && r.status().ok(); ++i) {
+    auto d = ParseDuration(schedule[i]);
+    if (!d.ok()) {
+      r.Fail("downtimeSchedule[" + std::to_string(i) + "]", d.status().message());
+    } else {
+      out->downtime_schedule.push_back(*d);
+    }
+  }
+  r.Duration("completionTimeoutPerGiB", &out->completion_timeout_per_gib);
+  r.Duration("progressTimeout", &out->progress_timeout);
+  out->raw = j;
+  return r.status();
+}
+
+Json Encode(const EffectiveMigrationOptions& v) {
+  Json j = Base(v.raw);
+  PutString(j, "policy", v.policy);
+  // Every option is written, defaults included: this is the record of what the run used.
+  PutEnum(j, "mode", v.mode);
+  j["offline"] = v.offline;
+  PutEnum(j, "storage", v.storage);
+  j["allowPostCopy"] = v.allow_post_copy;
+  j["allowAutoConverge"] = v.allow_auto_converge;
+  PutOptQty(j, "bandwidth", v.bandwidth);
+  PutDuration(j, "maxDowntime", v.max_downtime);
+  std::vector<std::string> schedule;
+  for (const auto& d : v.downtime_schedule) schedule.push_back(FormatDuration(d));
+  PutStrList(j, "downtimeSchedule", schedule);
+  PutDuration(j, "completionTimeoutPerGiB", v.completion_timeout_per_gib);
+  PutDuration(j, "progressTimeout", v.progress_timeout);
+  return j;
+}
+
 Status Decode(const Json& j, const std::string& path, VirtualMachineMigrationStatus* out) {
   FieldReader r(j, path);
   r.Enum("phase", &out->phase);
+  r.Time("phaseTransitionTime", &out->phase_transition_time);
+  r.OptObject("effectiveOptions", &out->effective_options);
   r.String("sourceNode", &out->source_node);
   r.String("targetNode", &out->target_node);
   r.String("targetURI", &out->target_uri);
@@ -154,6 +202,8 @@ Status Decode(const Json& j, const std::string& path, VirtualMachineMigrationSta
 Json Encode(const VirtualMachineMigrationStatus& v) {
   Json j = Base(v.raw);
   PutEnum(j, "phase", v.phase);
+  PutTime(j, "phaseTransitionTime", v.phase_transition_time);
+  PutOptObject(j, "effectiveOptions", v.effective_options);
   PutString(j, "sourceNode", v.source_node);
   PutString(j, "targetNode", v.target_node);
   PutString(j, "targetURI", v.target_uri);

@@ -117,11 +117,33 @@ struct ConvergenceAction {
   Json raw;
 };
 
+// What a migration runs with: its spec completed from the MigrationPolicy that selects the VM
+// and the operator's defaults. The operator writes it at admission; the source handler runs
+// the engine with exactly these values, so a policy edited later changes nothing in flight.
+struct EffectiveMigrationOptions {
+  std::string policy;  // the MigrationPolicy applied; empty when none selected the VM
+  MigrationMode mode = MigrationMode::kAuto;
+  bool offline = false;
+  StorageMode storage = StorageMode::kShared;
+  bool allow_post_copy = false;
+  bool allow_auto_converge = false;
+  std::optional<Quantity> bandwidth;  // bytes per second; absent = unlimited
+  std::optional<std::chrono::nanoseconds> max_downtime;
+  std::vector<std::chrono::nanoseconds> downtime_schedule;
+  std::optional<std::chrono::nanoseconds> completion_timeout_per_gib;
+  std::optional<std::chrono::nanoseconds> progress_timeout;
+  Json raw;
+};
+
 struct VirtualMachineMigrationStatus {
   MigrationPhase phase = MigrationPhase::kUnset;
+  // When `phase` last changed (whoever wrote the phase writes this with it); phase deadlines
+  // are measured from here.
+  std::optional<WallTime> phase_transition_time;
   std::string source_node;
   std::string target_node;
   std::string target_uri;  // set by the target handler at TargetReady
+  std::optional<EffectiveMigrationOptions> effective_options;
   std::optional<PlacementExplanation> placement;
   std::optional<MigrationProgress> progress;
   std::vector<ConvergenceAction> convergence_actions;
@@ -153,12 +175,14 @@ Status Decode(const Json& j, const std::string& path, PlacementCandidate* out);
 Status Decode(const Json& j, const std::string& path, PlacementExplanation* out);
 Status Decode(const Json& j, const std::string& path, MigrationProgress* out);
 Status Decode(const Json& j, const std::string& path, ConvergenceAction* out);
+Status Decode(const Json& j, const std::string& path, EffectiveMigrationOptions* out);
 Status Decode(const Json& j, const std::string& path, VirtualMachineMigrationStatus* out);
 Json Encode(const VirtualMachineMigrationSpec& v);
 Json Encode(const PlacementCandidate& v);
 Json Encode(const PlacementExplanation& v);
 Json Encode(const MigrationProgress& v);
 Json Encode(const ConvergenceAction& v);
+Json Encode(const EffectiveMigrationOptions& v);
 Json Encode(const VirtualMachineMigrationStatus& v);
 
 }  // namespace ferry::api

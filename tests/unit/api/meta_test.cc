@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 
 const char* kMeta = R"({
   "name": "web-1", "namespace": "default", "uid": "7d1c", "resourceVersion": "42", "generation": 3,
-  "labels": {"app": "web"}, "annotations": {"note": "x"}, "finalizers": ["ferry.dev/migration-cancel"],
+  "labels": {"app": "web"}, "annotations": {"note": "x"}, "finalizers": ["ferry.dev/migration"],
   "creationTimestamp": "2024-05-01T12:00:00Z", "deletionTimestamp": "2024-05-01T13:00:00Z",
   "deletionGracePeriodSeconds": 0,
   "ownerReferences": [{"apiVersion": "ferry.dev/v1alpha1", "kind": "VirtualMachine", "name": "web-1",
@@ -29,7 +29,7 @@ TEST(ObjectMeta, DecodesEveryField) {
   EXPECT_EQ(m.generation, 3);
   EXPECT_EQ(m.labels.at("app"), "web");
   EXPECT_EQ(m.annotations.at("note"), "x");
-  EXPECT_TRUE(m.HasFinalizer("ferry.dev/migration-cancel"));
+  EXPECT_TRUE(m.HasFinalizer("ferry.dev/migration"));
   EXPECT_TRUE(m.IsBeingDeleted());
   EXPECT_EQ(FormatTime(*m.creation_timestamp), "2024-05-01T12:00:00Z");
   ASSERT_EQ(m.owner_references.size(), 1u);
@@ -44,7 +44,7 @@ TEST(ObjectMeta, RoundTripKeepsUnknownFieldsAtEveryLevel) {
   ASSERT_TRUE(Decode(in, "metadata", &m).ok());
   EXPECT_EQ(Encode(m), in);
   m.labels["tier"] = "frontend";
-  m.RemoveFinalizer("ferry.dev/migration-cancel");
+  m.RemoveFinalizer("ferry.dev/migration");
   m.deletion_timestamp.reset();
   Json out = Encode(m);
   EXPECT_EQ(out["managedFields"], in["managedFields"]);

@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 
 const char* kVmm = R"({
   "apiVersion": "ferry.dev/v1alpha1", "kind": "VirtualMachineMigration",
-  "metadata": {"name": "web-1-move", "namespace": "default", "finalizers": ["ferry.dev/migration-cancel"]},
+  "metadata": {"name": "web-1-move", "namespace": "default", "finalizers": ["ferry.dev/migration"]},
   "spec": {"vmName": "web-1", "targetNode": "node-b", "mode": "Auto", "offline": false, "storage": "Copy",
            "bandwidth": "512Mi", "maxDowntime": "300ms", "completionTimeoutPerGiB": "150s", "priority": 10,
            "trigger": "Evacuation", "specFuture": 1},
@@ -161,6 +161,32 @@ TEST(MigrationPhase, EveryPhaseParsesAndTerminalOnesAreTerminal) {
     EXPECT_EQ(IsTerminal(*p), terminal) << name;
   }
   EXPECT_FALSE(IsTerminal(MigrationPhase::kUnset));
+}
+
+TEST(EffectiveMigrationOptions, RoundTripsAndRecordsDefaultsExplicitly) {
+  const Json in = Json::parse(R"({"phase": "Scheduled", "phaseTransitionTime": "2026-11-29T10:00:00Z",
+    "effectiveOptions": {"policy": "fast", "mode": "Auto", "offline": false, "storage": "Shared",
+      "allowPostCopy": true, "allowAutoConverge": false, "bandwidth": "64Mi", "maxDowntime": "300ms",
+      "downtimeSchedule": ["100ms", "500ms"], "completionTimeoutPerGiB": "2m30s"}})");
+  VirtualMachineMigrationStatus st;
+  ASSERT_TRUE(Decode(in, "status", &st).ok());
+  ASSERT_TRUE(st.phase_transition_time.has_value());
+  ASSERT_TRUE(st.effective_options.has_value());
+  EXPECT_EQ(st.effective_options->policy, "fast");
+  EXPECT_TRUE(st.effective_options->allow_post_copy);
+  ASSERT_EQ(st.effective_options->downtime_schedule.size(), 2u);
+  EXPECT_EQ(st.effective_options->downtime_schedule[1], std::chrono::milliseconds(500));
+  EXPECT_EQ(Encode(st), in);
+
+  EffectiveMigrationOptions fresh;  // every default is written: the record of what ran
+  const Json out = Encode(fresh);
+  EXPECT_EQ(out, Json::parse(R"({"mode": "Auto", "offline": false, "storage": "Shared",
+      "allowPostCopy": false, "allowAutoConverge": false})"));
+
+  Json bad = in;
+  bad["effectiveOptions"]["downtimeSchedule"][1] = "soon";
+  EXPECT_NE(Decode(bad, "status", &st).message().find("status.effectiveOptions.downtimeSchedule[1]"),
+            std::string::npos);
 }
 
 }  // namespace
