@@ -139,7 +139,7 @@ bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint) {
   for (const Toleration& t : tolerations) {
     const bool key_ok = (t.key.empty() && t.exists) || t.key == taint.key;
     const bool value_ok = t.exists || t.value == taint.value;
-    const bool effect_ok = t.any_effect || t.effect == taint.effect;
+    const bool effect_ok = !t.effect.has_value() || *t.effect == taint.effect;
     if (key_ok && value_ok && effect_ok) return true;
   }
   return false;

@@ -1,8 +1,9 @@
-// Input types of the placement engine: a plain snapshot of the cluster.
+// Input types of the placement engine: plain structs describing the cluster.
 //
 // The engine is pure: no Kubernetes, libvirt, JSON or I/O types appear here. The operator's
 // controllers translate API objects into these structs (quantities already parsed into
-// integers) and translate decisions back into status.
+// integers), feed them to a ClusterView (cluster_view.h), and translate decisions back into
+// status.
 //
 // Units: memory and hugepages in bytes; shared CPU in millicores (spec.cpus × 1000);
 // dedicated (pinnable) CPUs as whole CPU counts; versions in libvirt's encoding
@@ -11,7 +12,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ferry::placement {
@@ -25,13 +28,23 @@ struct Taint {
 };
 
 // Kubernetes toleration semantics: `exists` ignores the value; an empty key with `exists`
-// tolerates every taint; `any_effect` matches every effect.
+// tolerates every taint; an empty `effect` matches every effect, a set one only that effect.
+// Build one with Equal or Exists: an effect is matched only when one is named.
 struct Toleration {
   std::string key;
   std::string value;
   bool exists = false;
-  bool any_effect = true;
-  TaintEffect effect = TaintEffect::kNoSchedule;
+  std::optional<TaintEffect> effect;  // nullopt: every effect (Kubernetes' empty effect)
+
+  // operator: Equal. Tolerates key=value taints (of `effect` only, when given).
+  static Toleration Equal(std::string key, std::string value,
+                          std::optional<TaintEffect> effect = std::nullopt) {
+    return {std::move(key), std::move(value), false, effect};
+  }
+  // operator: Exists. Tolerates every value of `key` (every key when empty).
+  static Toleration Exists(std::string key = "", std::optional<TaintEffect> effect = std::nullopt) {
+    return {std::move(key), "", true, effect};
+  }
 };
 
 struct NumaCell {
@@ -48,14 +61,28 @@ struct HugepagePool {
 struct HypervisorVersion {
   int64_t libvirt = 0;
   int64_t qemu = 0;
+  friend bool operator==(const HypervisorVersion&, const HypervisorVersion&) = default;
 };
 
+// One node as the engine sees it: what the Kubernetes Node object says (schedulability) and
+// what the node's Hypervisor object reports (capacity, CPU model, versions), merged by name.
+// ClusterView keeps the two halves apart (NodeInfo, HypervisorInfo in cluster_view.h); a
+// snapshot says which halves exist with has_node_object / has_hypervisor. A node missing
+// either half, or whose hypervisor is not ready, gets no new placements, but the VMs on it
+// still count.
 struct Node {
   std::string name;
-  bool ready = true;
+  // From the Node object.
+  bool has_node_object = true;
+  bool ready = true;           // condition Ready is True
   bool unschedulable = false;  // cordoned (spec.unschedulable)
   std::map<std::string, std::string> labels;
   std::vector<Taint> taints;
+  // From the Hypervisor object (named after the node).
+  bool has_hypervisor = true;
+  // status.ready and a heartbeat younger than the operator's staleness limit. The engine has
+  // no clock: the caller decides freshness and upserts the Hypervisor again when it expires.
+  bool hypervisor_ready = true;
   int64_t cpu_millis = 0;      // allocatable CPU for VMs
   int64_t memory_bytes = 0;    // allocatable memory for VMs (not counting hugepages)
   int64_t dedicated_cpus = 0;  // CPUs that may be pinned (a subset of cpu_millis)
@@ -71,7 +98,7 @@ enum class EvictionStrategy { kLiveMigrate, kLiveMigrateIfPossible, kShutdown, k
 inline constexpr const char* kHostPassthrough = "host-passthrough";
 
 struct Vm {
-  std::string name;  // unique in the snapshot (the adapter uses "namespace/name")
+  std::string name;  // unique (the adapter uses "namespace/name")
   int64_t cpu_millis = 0;
   int64_t memory_bytes = 0;
   bool dedicated_cpus = false;      // every vCPU pinned to a host CPU of the dedicated pool
@@ -81,7 +108,10 @@ struct Vm {
   std::map<std::string, std::string> node_selector;
   std::vector<Toleration> tolerations;
   std::string server_group;  // "" = none
-  std::string node;          // current node; "" = not placed yet
+  // The node that holds the VM's resources: status.nodeName while the VM is Scheduled,
+  // Starting, Running or Migrating; "" while it is Pending, Stopped or Failed (a stopped VM
+  // uses nothing, but stays a member of its server group).
+  std::string node;
   EvictionStrategy eviction_strategy = EvictionStrategy::kLiveMigrate;
   // Versions of the node the guest first booted on (its machine type); 0 = unknown.
   HypervisorVersion boot_version;
@@ -99,12 +129,17 @@ struct ServerGroup {
   std::vector<std::string> members;
 };
 
-// A migration that has started and not finished. It reserves the VM's resources on the
-// target, and for server groups the VM counts on both source and target until it ends.
+// A migration that holds a reservation: from the moment it is Scheduled until it ends. It
+// reserves the VM's resources on the target, and for server groups the VM counts on both
+// source and target until it ends.
 struct InFlightMigration {
   std::string vm;
-  std::string source_node;
+  std::string source_node;  // informational: the VM's current node is what counts
   std::string target_node;
+  // Unique key (the adapter uses the VirtualMachineMigration's "namespace/name"). In a
+  // snapshot an empty name stands for the VM's name. When one VM has several, the one with
+  // the smallest name counts, whatever the order they arrive in.
+  std::string name;
 };
 
 struct ClusterSnapshot {

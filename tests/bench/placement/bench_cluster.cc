@@ -144,7 +144,7 @@ BenchCluster MakeBenchCluster(const BenchShape& shape) {
     free_on[n].pop_back();
     const size_t to = (n + 1 + rng() % static_cast<uint64_t>(shape.nodes - 1)) %
                       static_cast<uint64_t>(shape.nodes);
-    s.migrations.push_back({s.vms[v].name, s.vms[v].node, s.nodes[to].name});
+    s.migrations.push_back({s.vms[v].name, s.vms[v].node, s.nodes[to].name, ""});
   }
   // Pending VMs (first start), some in groups.
   const int pending =

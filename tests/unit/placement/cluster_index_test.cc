@@ -83,7 +83,7 @@ TEST(ClusterIndexTest, RecordsNonFatalProblemsAndKeepsGoing) {
            MakeVm("v3", 1, 1, "n1", "g")};
   s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, false)};
   s.groups[0].members = {"v3", "ghost", "v2"};
-  s.migrations = {{"ghost-vm", "n1", "n1"}, {"v3", "n1", "nowhere"}};
+  s.migrations = {{"ghost-vm", "n1", "n1", ""}, {"v3", "n1", "nowhere", ""}};
   ClusterIndex index = MustBuild(s);
   EXPECT_EQ(index.location(index.FindVm("v1")), kNoId);
   EXPECT_EQ(index.group_of(index.FindVm("v2")), kMissingGroup);
@@ -110,7 +110,7 @@ TEST(ClusterIndexTest, UsageCountsVmsAndInFlightReservations) {
   s.vms = {MakeVm("a", 2, 4, "n1"), MakeVm("b", 4, 8, "n1")};
   s.vms[1].dedicated_cpus = true;
   s.vms[1].hugepage_size_bytes = kGi;
-  s.migrations = {{"b", "n1", "n2"}};
+  s.migrations = {{"b", "n1", "n2", ""}};
   ClusterIndex index = MustBuild(s);
   const UsageTable& u = index.usage();
   EXPECT_EQ(u.cpu_millis[0], 6000);

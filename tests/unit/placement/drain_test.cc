@@ -149,7 +149,7 @@ TEST(DrainTest, InFlightMigrationsAndBadInput) {
   s.nodes = {MakeNode("n1"), MakeNode("n2")};
   s.vms = {MakeVm("leaving", 1, 1, "n1"), MakeVm("arriving", 1, 1, "n2"),
            MakeVm("orphan", 1, 1, "n1", "nosuch")};
-  s.migrations = {{"leaving", "n1", "n2"}, {"arriving", "n2", "n1"}};
+  s.migrations = {{"leaving", "n1", "n2", ""}, {"arriving", "n2", "n1", ""}};
   ClusterIndex index = MustBuild(s);
   const DrainPlan plan = MustPlan(index, "n1");
   ASSERT_EQ(plan.steps.size(), 1u);

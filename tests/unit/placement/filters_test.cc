@@ -73,19 +73,19 @@ const FilterCase kCases[] = {
     {"taint_tolerated_by_value",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"gpu", "yes", TaintEffect::kNoSchedule}};
-       V(s).tolerations = {{"gpu", "yes", false, true, TaintEffect::kNoSchedule}};
+       V(s).tolerations = {Toleration::Equal("gpu", "yes")};
      },
      false, Filter::kNone, ""},
     {"taint_wrong_effect",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"gpu", "yes", TaintEffect::kNoExecute}};
-       V(s).tolerations = {{"gpu", "", true, false, TaintEffect::kNoSchedule}};
+       V(s).tolerations = {Toleration::Exists("gpu", TaintEffect::kNoSchedule)};
      },
      false, Filter::kTaint, "gpu=yes:NoExecute"},
     {"taint_tolerated_by_wildcard",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"a", "b", TaintEffect::kNoSchedule}};
-       V(s).tolerations = {{"", "", true, true, TaintEffect::kNoSchedule}};
+       V(s).tolerations = {Toleration::Exists()};
      },
      false, Filter::kNone, ""},
     {"selector_label_missing",
@@ -158,7 +158,7 @@ const FilterCase kCases[] = {
     {"memory_counts_inflight_reservation",
      [](ClusterSnapshot& s) {
        s.vms.push_back(MakeVm("incoming", 1, 14, "src"));
-       s.migrations = {{"incoming", "src", "dst"}};
+       s.migrations = {{"incoming", "src", "dst", ""}};
      },
      false, Filter::kMemory, "memory: needs 4Gi, free 2Gi"},
     {"dedicated_cpus",
@@ -258,7 +258,7 @@ TEST(GroupPresenceTest, CountsMembersMigratingToAndFrom) {
   s.vms = {MakeVm("m1", 1, 1, "a", "g"), MakeVm("m2", 1, 1, "a", "g"), MakeVm("m3", 1, 1, "c", "g"),
            MakeVm("x", 1, 1, "", "g")};
   s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, false, 2)};
-  s.migrations = {{"m2", "a", "b"}};
+  s.migrations = {{"m2", "a", "b", ""}};
   ClusterIndex index = MustBuild(s);
   const GroupPresence p = ComputePresence(index, index.usage(), 0, index.FindVm("x"));
   EXPECT_EQ(p.members, 3);

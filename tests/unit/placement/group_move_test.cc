@@ -81,7 +81,7 @@ TEST(GroupMoveTest, RefusesWhatIsNotAGroupMove) {
   ClusterSnapshot s = WebOnA();
   s.groups.push_back(MakeGroup("db", GroupPolicy::kAntiAffinity, false));
   s.groups.push_back(MakeGroup("empty", GroupPolicy::kAffinity, false));
-  s.migrations = {{"web-2", "a", "c"}};
+  s.migrations = {{"web-2", "a", "c", ""}};
   ClusterIndex index = MustBuild(s);
   EXPECT_EQ(PlanGroupMove(index, "nope").reason, "server group nope does not exist");
   EXPECT_THAT(PlanGroupMove(index, "db").reason, HasSubstr("is an anti-affinity group"));

@@ -40,7 +40,7 @@ void Member(ClusterSnapshot& s, const char* name, const char* node) {
   s.vms.push_back(MakeVm(name, 1, 1, node, "g"));
 }
 void Migrating(ClusterSnapshot& s, const char* vm, const char* from, const char* to) {
-  s.migrations.push_back({vm, from, to});
+  s.migrations.push_back({vm, from, to, ""});
 }
 void Filler(ClusterSnapshot& s, const char* node, int64_t cpus, int64_t mem_gi) {
   s.vms.push_back(MakeVm(std::string("filler-") + node, cpus, mem_gi, node));

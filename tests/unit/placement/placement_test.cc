@@ -127,7 +127,7 @@ TEST(ChooseTargetTest, BadInputGivesAClearReason) {
        "server group nope does not exist; vm web cannot be placed until it does"},
       {"already migrating",
        [](ClusterSnapshot& s) {
-         s.migrations = {{"db", "node-2", "node-1"}};
+         s.migrations = {{"db", "node-2", "node-1", ""}};
        },
        {"db", ""},
        "vm db is already migrating to node-1"},

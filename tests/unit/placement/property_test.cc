@@ -80,7 +80,7 @@ ClusterSnapshot RandomSpecs(Rng& rng) {
     const int64_t model = rng.Int(1, 10);
     v.cpu_model = model <= 7 ? "" : model <= 9 ? kHostPassthrough : "Haswell";
     if (rng.Chance(10)) v.node_selector = {{"zone", "a"}};
-    if (rng.Chance(10)) v.tolerations = {{"dedicated", "", true, true, TaintEffect::kNoSchedule}};
+    if (rng.Chance(10)) v.tolerations = {Toleration::Exists("dedicated")};
     if (groups > 0 && rng.Chance(40)) v.server_group = "g" + std::to_string(rng.Int(0, groups - 1));
     const int64_t ev = rng.Int(1, 10);
     v.eviction_strategy = ev <= 7   ? EvictionStrategy::kLiveMigrate
@@ -203,7 +203,7 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
       const TargetDecision d = ChooseTarget(index, {v.name, ""});
       if (!d.scheduled) continue;
       ASSERT_NE(d.node, v.node);
-      s.migrations.push_back({v.name, v.node, d.node});
+      s.migrations.push_back({v.name, v.node, d.node, ""});
       ++migrations;
       ASSERT_EQ(CheckInvariants(s), "") << "after starting migration of " << v.name;
     }
@@ -227,7 +227,7 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
               << "drain step " << step.vm << " -> " << step.target << ": " << d.reason;
         }
         ASSERT_NE(step.target, drained);
-        s.migrations.push_back({step.vm, FindVm(s, step.vm)->node, step.target});
+        s.migrations.push_back({step.vm, FindVm(s, step.vm)->node, step.target, ""});
         ++drain_steps;
         ASSERT_EQ(CheckInvariants(s), "")
             << "after drain step " << step.vm << " -> " << step.target;
@@ -243,7 +243,7 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
       const RebalancePlan plan = PlanRebalance(index);
       for (const RebalanceMove& m : plan.moves) {
         ASSERT_EQ(CheckNodeAllowed(s, *FindVm(s, m.vm), m.to), "");
-        s.migrations.push_back({m.vm, m.from, m.to});
+        s.migrations.push_back({m.vm, m.from, m.to, ""});
         ++rebalance_moves;
         ASSERT_EQ(CheckInvariants(s), "") << "after rebalance move " << m.vm;
       }

@@ -73,7 +73,7 @@ TEST(RebalanceTest, LeavesStrictGroupsMigratingMembersAndRespectsTheLimit) {
   s.vms = {MakeVm("be-1", 1, 1, "a", "be"),    MakeVm("be-2", 1, 1, "a", "be"),
            MakeVm("be-3", 1, 1, "a", "be"),    MakeVm("be-4", 1, 1, "a", "be"),
            MakeVm("s-1", 1, 1, "b", "strict"), MakeVm("s-2", 1, 1, "c", "strict")};
-  s.migrations = {{"be-2", "a", "d"}};
+  s.migrations = {{"be-2", "a", "d", ""}};
   ClusterIndex index = MustBuild(s);
   RebalanceOptions options;
   options.max_moves = 1;

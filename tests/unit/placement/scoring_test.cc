@@ -71,7 +71,7 @@ const WeightCase kWeightCases[] = {
      [](ClusterSnapshot& s) {
        s.vms.push_back(MakeVm("leaving", 2, 8, "a"));
        s.vms.push_back(MakeVm("staying", 2, 8, "b"));
-       s.migrations = {{"leaving", "a", "c"}};
+       s.migrations = {{"leaving", "a", "c", ""}};
      },
      Weights{},
      "b",
