@@ -153,6 +153,8 @@ Status Decode(const Json& j, const std::string& path, EffectiveMigrationOptions*
   }
   r.Duration("completionTimeoutPerGiB", &out->completion_timeout_per_gib);
   r.Duration("progressTimeout", &out->progress_timeout);
+  r.String("targetNode", &out->target_node);
+  r.Int("priority", &out->priority);
   out->raw = j;
   return r.status();
 }
@@ -173,6 +175,8 @@ Json Encode(const EffectiveMigrationOptions& v) {
   PutStrList(j, "downtimeSchedule", schedule);
   PutDuration(j, "completionTimeoutPerGiB", v.completion_timeout_per_gib);
   PutDuration(j, "progressTimeout", v.progress_timeout);
+  PutString(j, "targetNode", v.target_node);
+  PutInt(j, "priority", v.priority);
   return j;
 }
 

@@ -132,6 +132,10 @@ struct EffectiveMigrationOptions {
   std::vector<std::chrono::nanoseconds> downtime_schedule;
   std::optional<std::chrono::nanoseconds> completion_timeout_per_gib;
   std::optional<std::chrono::nanoseconds> progress_timeout;
+  // The rest of the spec as admitted (a later edit of the spec changes nothing): the node the
+  // user asked for ("" = the operator chooses) and the queueing priority.
+  std::string target_node;
+  int64_t priority = 0;
   Json raw;
 };
 

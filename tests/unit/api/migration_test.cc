@@ -183,6 +183,18 @@ TEST(EffectiveMigrationOptions, RoundTripsAndRecordsDefaultsExplicitly) {
   EXPECT_EQ(out, Json::parse(R"({"mode": "Auto", "offline": false, "storage": "Shared",
       "allowPostCopy": false, "allowAutoConverge": false})"));
 
+  // The admitted spec's target and priority: written when set, read back.
+  EffectiveMigrationOptions admitted;
+  admitted.target_node = "node-b";
+  admitted.priority = 7;
+  const Json with_spec = Encode(admitted);
+  EXPECT_EQ(with_spec["targetNode"], "node-b");
+  EXPECT_EQ(with_spec["priority"], 7);
+  EffectiveMigrationOptions back;
+  ASSERT_TRUE(Decode(with_spec, "effectiveOptions", &back).ok());
+  EXPECT_EQ(back.target_node, "node-b");
+  EXPECT_EQ(back.priority, 7);
+
   Json bad = in;
   bad["effectiveOptions"]["downtimeSchedule"][1] = "soon";
   EXPECT_NE(Decode(bad, "status", &st).message().find("status.effectiveOptions.downtimeSchedule[1]"),
