@@ -9,7 +9,10 @@
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::fputs("usage: ferry-handler migrate DOMAIN --from URI --to URI [options]   (ferry-handler migrate --help)\n", stdout);
+    std::fputs(
+        "usage: ferry-handler migrate DOMAIN --from URI --to URI [options]   (ferry-handler "
+        "migrate --help)\n",
+        stdout);
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "migrate") {
@@ -20,7 +23,8 @@ int main(int argc, char** argv) {
     }
     auto cmd = ferry::cli::ParseMigrateArgs(rest);
     if (!cmd.ok()) {
-      std::fprintf(stderr, "ferry-handler migrate: %s\n%s", cmd.status().message().c_str(), ferry::cli::MigrateUsage().c_str());
+      std::fprintf(stderr, "ferry-handler migrate: %s\n%s", cmd.status().message().c_str(),
+                   ferry::cli::MigrateUsage().c_str());
       return 2;
     }
     return ferry::cli::RunMigrate(*cmd);

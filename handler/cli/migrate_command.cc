@@ -1,7 +1,9 @@
 #include "cli/migrate_command.h"
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -25,7 +27,8 @@ StatusOr<std::uint64_t> ParseUnsigned(const std::string& flag, const std::string
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != v.size()) return InvalidError(flag + ": expected a non-negative integer, got '" + v + "'");
+  if (used == 0 || used != v.size())
+    return InvalidError(flag + ": expected a non-negative integer, got '" + v + "'");
   return static_cast<std::uint64_t>(n);
 }
 
@@ -37,7 +40,8 @@ StatusOr<double> ParsePositive(const std::string& flag, const std::string& v) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != v.size() || !(d > 0)) return InvalidError(flag + ": expected a positive number, got '" + v + "'");
+  if (used == 0 || used != v.size() || !(d > 0))
+    return InvalidError(flag + ": expected a positive number, got '" + v + "'");
   return d;
 }
 
@@ -49,9 +53,13 @@ std::string MigrateUsage() {
   return R"(usage: ferry-handler migrate DOMAIN --from URI --to URI [options]
   --from URI                this node's libvirtd (e.g. qemu:///system)
   --to URI                  the target's libvirtd, as the source daemon reaches it (peer-to-peer)
-  --to-client URI           the target's libvirtd as this process reaches it (default: --to)
+  --to-client URI           the target's libvirtd as this process reaches it (default: --to);
+                            give its unix socket where there is one
+  --tls auto|on|off         encrypt the migration (VIR_MIGRATE_TLS; --to must be qemu+tls://);
+                            auto (default): on when --tls-dir has this node's certificates
+  --tls-dir DIR             QEMU's migration certificates on this node (default /etc/pki/qemu)
   --mode auto|precopy|postcopy   (default auto)
-  --bandwidth MiB/s         cap the migration stream (default: unlimited)
+  --bandwidth MiB/s         cap the migration stream, fractions allowed (default: unlimited)
   --max-downtime ms         the most the guest may be paused (default 300)
   --downtime-schedule a,b,c ascending steps ending at or below --max-downtime
   --timeout-per-gib s       completion timeout per GiB of guest RAM (default 150)
@@ -63,8 +71,12 @@ std::string MigrateUsage() {
   --shutdown                offline: shut a running guest down first (destroy after 30 s)
   --copy-storage            copy local disks (VIR_MIGRATE_NON_SHARED_DISK)
   --poll-ms N               job-stat sampling interval (default 300)
+  --recover                 resume a broken post-copy migration (after exit code 4)
+  --recovery-limit s        keep resuming a broken post-copy this long (default 600)
   --quiet                   no progress lines
-SIGINT/SIGTERM cancel the migration (refused after the post-copy switch).
+SIGINT cancels the migration (refused after the post-copy switch). SIGTERM detaches: this
+process exits and libvirtd carries the job on; running the same command again attaches.
+Exit: 0 succeeded, 1 failed/cancelled/aborted, 2 usage, 3 detached, 4 post-copy recovering.
 )";
 }
 
@@ -77,8 +89,8 @@ StatusOr<MigrateCommand> ParseMigrateArgs(const std::vector<std::string>& args) 
       if (i + 1 >= args.size()) return InvalidError(a + " needs a value");
       return args[++i];
     };
-#define FERRY_VALUE(var)                   \
-  auto var##_or = value();                 \
+#define FERRY_VALUE(var)                        \
+  auto var##_or = value();                      \
   if (!var##_or.ok()) return var##_or.status(); \
   const std::string var = *var##_or
     if (a == "--from") {
@@ -89,7 +101,7 @@ StatusOr<MigrateCommand> ParseMigrateArgs(const std::vector<std::string>& args) 
       o.destination_uri = v;
     } else if (a == "--to-client") {
       FERRY_VALUE(v);
-      o.destination_client_uri = v;
+      c.target_client_uri = v;
     } else if (a == "--mode") {
       FERRY_VALUE(v);
       auto m = migration::ParseMode(v);
@@ -97,9 +109,32 @@ StatusOr<MigrateCommand> ParseMigrateArgs(const std::vector<std::string>& args) 
       o.mode = *m;
     } else if (a == "--bandwidth") {
       FERRY_VALUE(v);
+      auto d = v == "0" ? StatusOr<double>(0.0) : ParsePositive(a, v);
+      if (!d.ok()) return d.status();
+      if (*d > 1e6) return InvalidError("--bandwidth: at most 1000000 MiB/s");
+      o.bandwidth_bytes_per_s = static_cast<std::uint64_t>(std::llround(*d * 1048576.0));
+    } else if (a == "--tls") {
+      FERRY_VALUE(v);
+      if (v == "auto") {
+        c.tls = migration::TlsSetting::kAuto;
+      } else if (v == "on") {
+        c.tls = migration::TlsSetting::kOn;
+      } else if (v == "off") {
+        c.tls = migration::TlsSetting::kOff;
+      } else {
+        return InvalidError("--tls: expected auto, on or off, got '" + v + "'");
+      }
+    } else if (a == "--tls-dir") {
+      FERRY_VALUE(v);
+      c.tls_dir = v;
+    } else if (a == "--recovery-limit") {
+      FERRY_VALUE(v);
       auto n = ParseUnsigned(a, v);
       if (!n.ok()) return n.status();
-      o.bandwidth_mib_per_s = *n;
+      if (*n > 7 * 24 * 3600) return InvalidError("--recovery-limit: at most a week");
+      o.postcopy_recovery_limit = Millis(*n * 1000);
+    } else if (a == "--recover") {
+      c.recover = true;
     } else if (a == "--max-downtime") {
       FERRY_VALUE(v);
       auto n = ParseUnsigned(a, v);
@@ -112,7 +147,8 @@ StatusOr<MigrateCommand> ParseMigrateArgs(const std::vector<std::string>& args) 
       o.downtime_schedule_ms.clear();
       while (start <= v.size()) {
         const std::size_t comma = v.find(',', start);
-        auto n = ParseUnsigned(a, v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        auto n = ParseUnsigned(
+            a, v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (!n.ok()) return n.status();
         o.downtime_schedule_ms.push_back(static_cast<std::uint32_t>(*n));
         if (comma == std::string::npos) break;
@@ -155,16 +191,33 @@ StatusOr<MigrateCommand> ParseMigrateArgs(const std::vector<std::string>& args) 
     } else if (o.domain.empty()) {
       o.domain = a;
     } else {
-      return InvalidError("unexpected argument '" + a + "' (domain already given: " + o.domain + ")");
+      return InvalidError("unexpected argument '" + a + "' (domain already given: " + o.domain +
+                          ")");
     }
 #undef FERRY_VALUE
   }
   if (o.domain.empty()) return InvalidError("missing DOMAIN");
   if (o.source_uri.empty()) return InvalidError("missing --from URI");
   if (o.destination_uri.empty()) return InvalidError("missing --to URI");
-  if (o.destination_client_uri.empty()) o.destination_client_uri = o.destination_uri;
+  if (c.target_client_uri.empty()) c.target_client_uri = o.destination_uri;
+  if (c.tls == migration::TlsSetting::kOn) o.tls = true;  // resolved against the files at run
   FERRY_RETURN_IF_ERROR(migration::ValidateOptions(o));
   return c;
+}
+
+Status ResolveTlsOption(MigrateCommand& cmd) {
+  auto tls = migration::ResolveTls(cmd.tls, cmd.tls_dir, migration::TlsRole::kSource);
+  if (!tls.ok()) return tls.status();
+  cmd.options.tls = *tls;
+  if (*tls && cmd.options.destination_uri.rfind("qemu+tls://", 0) != 0) {
+    if (cmd.tls == migration::TlsSetting::kAuto) {
+      // Certificates are here but the caller gave a plain URI: say so rather than guess.
+      return InvalidError("this node has TLS certificates in " + cmd.tls_dir +
+                          ", so migrations are encrypted by default, but --to is not "
+                          "qemu+tls://: give the target's TLS URI, or --tls off");
+    }
+  }
+  return migration::ValidateOptions(cmd.options);
 }
 
 std::string ResultJson(const migration::MigrationResult& r) {
@@ -180,79 +233,127 @@ std::string ResultJson(const migration::MigrationResult& r) {
   j["memory_bytes"] = r.memory_bytes;
   j["iterations"] = r.iterations;
   j["attached"] = r.attached;
+  j["tls"] = r.tls;
   j["guest"] = migration::GuestLocationName(r.guest_location);
+  j["guest_seen_by"] = r.location_seen_by;
+  j["target_followup"] = migration::TargetFollowUpName(r.target_followup);
   nlohmann::json acts = nlohmann::json::array();
   for (const auto& a : r.actions) {
-    acts.push_back({{"kind", migration::ActionKindName(a.kind)}, {"at_ms", a.at.count()}, {"ok", a.ok}, {"reason", a.reason}});
+    acts.push_back({{"kind", migration::ActionKindName(a.kind)},
+                    {"at_ms", a.at.count()},
+                    {"ok", a.ok},
+                    {"reason", a.reason}});
   }
   j["actions"] = acts;
   return j.dump();
 }
 
-int RunMigrate(const MigrateCommand& cmd) {
+int RunMigrate(const MigrateCommand& command) {
+  MigrateCommand cmd = command;
+  if (Status st = ResolveTlsOption(cmd); !st.ok()) {
+    std::fprintf(stderr, "ferry-handler migrate: %s\n", st.message().c_str());
+    std::printf("RESULT %s\n",
+                nlohmann::json({{"outcome", "Refused"}, {"reason", st.message()}}).dump().c_str());
+    std::fflush(stdout);
+    return 2;
+  }
   const auto& o = cmd.options;
-  // Signals are taken by a thread of our own (sigwait), so Cancel runs outside a handler.
+  // Signals are taken by a thread of our own (sigwait), so Cancel/Detach run outside a handler.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  auto hv = libvirt::NewLibvirtHypervisor({o.source_uri, o.destination_client_uri});
+  // Only connections this process opens itself: this node's libvirtd, and the target's for
+  // its health, final state and the start after a cold migration.
+  auto hv = libvirt::NewLibvirtHypervisor(o.source_uri);
+  auto target = libvirt::NewLibvirtTarget(cmd.target_client_uri);
   const auto t0 = RealClock::Get().Now();
   auto stamp = [t0] {
     char b[32];
-    std::snprintf(b, sizeof b, "[%6.1fs]", std::chrono::duration<double>(RealClock::Get().Now() - t0).count());
+    std::snprintf(b, sizeof b, "[%6.1fs]",
+                  std::chrono::duration<double>(RealClock::Get().Now() - t0).count());
     return std::string(b);
   };
   migration::MigrationCallbacks cb;
   if (!cmd.quiet) {
     cb.on_progress = [&](const migration::Progress& p) {
       const auto& s = p.sample;
-      std::printf("%s progress %5.1f%% processed=%.1fMiB remaining=%.1fMiB total=%.1fMiB dirty=%.1fMiB/s transfer=%.1fMiB/s iteration=%llu throttle=%d%% phase=%s\n",
-                  stamp().c_str(), p.percent, MiB(s.data_processed), MiB(s.data_remaining), MiB(s.data_total),
-                  MiB(s.dirty_rate_bytes_per_s), MiB(s.transfer_rate_bytes_per_s), static_cast<unsigned long long>(s.iteration),
-                  s.throttle_percent, s.postcopy ? "postcopy" : "precopy");
+      std::printf(
+          "%s progress %5.1f%% processed=%.1fMiB remaining=%.1fMiB total=%.1fMiB dirty=%.1fMiB/s "
+          "transfer=%.1fMiB/s iteration=%llu throttle=%d%% phase=%s\n",
+          stamp().c_str(), p.percent, MiB(s.data_processed), MiB(s.data_remaining),
+          MiB(s.data_total), MiB(s.dirty_rate_bytes_per_s), MiB(s.transfer_rate_bytes_per_s),
+          static_cast<unsigned long long>(s.iteration), s.throttle_percent,
+          s.postcopy ? "postcopy" : "precopy");
       std::fflush(stdout);
     };
   }
   cb.on_action = [&](const migration::Action& a) {
-    std::printf("%s action %s%s: %s\n", stamp().c_str(), migration::ActionKindName(a.kind), a.ok ? "" : " (FAILED)", a.reason.c_str());
+    std::printf("%s action %s%s: %s\n", stamp().c_str(), migration::ActionKindName(a.kind),
+                a.ok ? "" : " (FAILED)", a.reason.c_str());
     std::fflush(stdout);
   };
   cb.on_log = [&](const std::string& l) {
     std::printf("%s note: %s\n", stamp().c_str(), l.c_str());
     std::fflush(stdout);
   };
-  migration::Migration m(o, *hv, RealClock::Get(), cb);
+  migration::Migration m(o, *hv, *target, RealClock::Get(), cb);
 
   std::atomic<bool> done{false};
   std::thread signals([&] {
     timespec tick{0, 200 * 1000 * 1000};
     while (!done.load()) {
       int sig = sigtimedwait(&set, nullptr, &tick);
-      if (sig != SIGINT && sig != SIGTERM) continue;
-      Status st = m.Cancel();
-      std::printf("%s signal %d: %s\n", stamp().c_str(), sig, st.ok() ? "cancel requested" : st.message().c_str());
+      if (sig == SIGINT) {
+        Status st = m.Cancel();
+        std::printf("%s signal %d: %s\n", stamp().c_str(), sig,
+                    st.ok() ? "cancel requested" : st.message().c_str());
+      } else if (sig == SIGTERM) {
+        m.Detach();
+        std::printf("%s signal %d: detaching (the migration job runs on in libvirtd)\n",
+                    stamp().c_str(), sig);
+      } else {
+        continue;
+      }
       std::fflush(stdout);
     }
   });
-  std::printf("%s migrating %s: %s -> %s mode=%s%s\n", stamp().c_str(), o.domain.c_str(), o.source_uri.c_str(),
-              o.destination_uri.c_str(), o.offline ? "offline" : migration::ModeName(o.mode), o.allow_postcopy ? "" : " (no post-copy)");
+  std::printf("%s %s %s: %s -> %s mode=%s%s%s\n", stamp().c_str(),
+              cmd.recover ? "recovering" : "migrating", o.domain.c_str(), o.source_uri.c_str(),
+              o.destination_uri.c_str(), o.offline ? "offline" : migration::ModeName(o.mode),
+              o.allow_postcopy ? "" : " (no post-copy)", o.tls ? " tls" : "");
   std::fflush(stdout);
-  const migration::MigrationResult r = m.Run();
+  const migration::MigrationResult r = cmd.recover ? m.Recover() : m.Run();
   done = true;
   signals.join();
 
   const double ram = static_cast<double>(r.memory_bytes);
-  std::printf("result: %s mode=%s total=%.2fs downtime=%s sent=%.1fMiB (%.2f x RAM) iterations=%llu guest=%s%s%s\n",
-              migration::OutcomeName(r.outcome), r.mode_used.c_str(), static_cast<double>(r.total_time.count()) / 1000.0,
-              r.downtime ? (std::to_string(r.downtime->count()) + "ms").c_str() : "n/a", MiB(r.bytes_sent),
-              ram > 0 ? static_cast<double>(r.bytes_sent) / ram : 0.0, static_cast<unsigned long long>(r.iterations),
-              migration::GuestLocationName(r.guest_location), r.status.ok() ? "" : " reason: ", r.status.ok() ? "" : r.status.message().c_str());
+  std::printf(
+      "result: %s mode=%s total=%.2fs downtime=%s sent=%.1fMiB (%.2f x RAM) iterations=%llu "
+      "guest=%s%s%s\n",
+      migration::OutcomeName(r.outcome), r.mode_used.c_str(),
+      static_cast<double>(r.total_time.count()) / 1000.0,
+      r.downtime ? (std::to_string(r.downtime->count()) + "ms").c_str() : "n/a", MiB(r.bytes_sent),
+      ram > 0 ? static_cast<double>(r.bytes_sent) / ram : 0.0,
+      static_cast<unsigned long long>(r.iterations), migration::GuestLocationName(r.guest_location),
+      r.status.ok() ? "" : " reason: ", r.status.ok() ? "" : r.status.message().c_str());
   std::printf("RESULT %s\n", ResultJson(r).c_str());
   std::fflush(stdout);
-  return r.outcome == migration::Outcome::kSucceeded ? 0 : 1;
+  switch (r.outcome) {
+    case migration::Outcome::kSucceeded:
+      return 0;
+    case migration::Outcome::kDetached:
+      // A migrate call may still be blocked in libvirt on a thread the engine let go: leave
+      // without running destructors under it; libvirtd carries the job on.
+      std::fflush(stderr);
+      std::_Exit(3);
+    case migration::Outcome::kPostCopyRecovering:
+      return 4;
+    default:
+      return 1;
+  }
 }
 
 }  // namespace ferry::cli

@@ -38,58 +38,78 @@ LibvirtConnection::~LibvirtConnection() {
   if (conn_) virConnectUnregisterCloseCallback(conn_.get(), &LibvirtConnection::OnClose);
 }
 
-void LibvirtConnection::OnClose(virConnectPtr, int, void* opaque) {
+void LibvirtConnection::OnClose(virConnectPtr conn, int, void* opaque) {
   auto* self = static_cast<LibvirtConnection*>(opaque);
-  // The event loop thread: only flag it (no lock: libvirt holds its own), Get() reopens.
-  self->broken_ = true;
+  // The event loop thread: only flag it (no lock), Get() reopens. A connection already
+  // replaced does not mark its successor broken.
+  if (conn == self->current_.load()) self->broken_ = true;
 }
 
-StatusOr<virConnectPtr> LibvirtConnection::Get() {
+namespace {
+ConnectPtr Ref(virConnectPtr c) {
+  virConnectRef(c);
+  return ConnectPtr(c);
+}
+}  // namespace
+
+bool LibvirtConnection::Alive() {
+  std::lock_guard<std::mutex> l(mu_);
+  return conn_ && !broken_ && virConnectIsAlive(conn_.get()) == 1;
+}
+
+StatusOr<ConnectPtr> LibvirtConnection::Get() {
   EnsureEventLoop();
   std::lock_guard<std::mutex> l(mu_);
-  if (conn_ && !broken_ && virConnectIsAlive(conn_.get()) == 1) return conn_.get();
+  if (conn_ && !broken_ && virConnectIsAlive(conn_.get()) == 1) return Ref(conn_.get());
   if (conn_) {
     virConnectUnregisterCloseCallback(conn_.get(), &LibvirtConnection::OnClose);
-    conn_.reset();
+    current_ = nullptr;
+    conn_.reset();  // drops our reference; callers still holding theirs keep it open
   }
   virConnectPtr c = virConnectOpen(uri_.c_str());
   if (c == nullptr) return LastErrorStatus("virConnectOpen(" + uri_ + ")");
   conn_.reset(c);
+  current_ = c;
   broken_ = false;
   if (ever_opened_) ++reconnects_;
   ever_opened_ = true;
   (void)virConnectSetKeepAlive(c, kKeepAliveIntervalS, kKeepAliveCount);
   (void)virConnectRegisterCloseCallback(c, &LibvirtConnection::OnClose, this, nullptr);
   if (on_open_) on_open_(c);
-  return c;
+  return Ref(c);
 }
 
 StatusOr<DomainPtr> LibvirtConnection::Domain(const std::string& name) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto c = Get();
     if (!c.ok()) return c.status();
-    virDomainPtr d = virDomainLookupByName(*c, name.c_str());
+    virDomainPtr d = virDomainLookupByName(c->get(), name.c_str());
     if (d != nullptr) return DomainPtr(d);
-    Status st = Failed("virDomainLookupByName(" + name + ")");
+    Status st = Failed("virDomainLookupByName(" + name + ")", c->get());
     if (st.code() != StatusCode::kUnavailable) return st;  // retry once after a reconnect
   }
   return UnavailableError("libvirtd at " + uri_ + " unreachable after reconnecting");
 }
 
-Status LibvirtConnection::Failed(const std::string& call) {
+Status LibvirtConnection::Failed(const std::string& call, virConnectPtr used) {
   LibvirtError e = CaptureLastError();
   std::lock_guard<std::mutex> l(mu_);
   // The error may be relayed from another daemon (peer-to-peer): only our own dead
-  // connection counts as connection loss.
-  const bool dead = !conn_ || broken_ || virConnectIsAlive(conn_.get()) != 1;
-  if (dead) {
-    broken_ = true;
+  // connection counts as connection loss. `used` replaced meanwhile = it was lost.
+  const bool current_dead = !conn_ || broken_ || virConnectIsAlive(conn_.get()) != 1;
+  const bool replaced = used != nullptr && conn_ && used != conn_.get();
+  if (current_dead || replaced) {
+    if (current_dead) broken_ = true;
     Status st = ToStatus(e, call);
     return UnavailableError(st.message() + " [connection to " + uri_ + " lost; will reconnect]");
   }
-  if (IsConnectionLost(e)) {  // relayed by our daemon: its link to the peer (peer-to-peer migration)
+  if (IsConnectionLost(
+          e)) {  // relayed by our daemon: its link to the peer (peer-to-peer migration)
     e.code = VIR_ERR_OPERATION_FAILED;
-    e.message = "the source libvirtd lost its connection to the destination libvirtd (daemon down or link broken): " + e.message;
+    e.message =
+        "the source libvirtd lost its connection to the destination libvirtd (daemon down or link "
+        "broken): " +
+        e.message;
   }
   return ToStatus(e, call);
 }

@@ -24,16 +24,22 @@ class LibvirtConnection {
   LibvirtConnection(const LibvirtConnection&) = delete;
   LibvirtConnection& operator=(const LibvirtConnection&) = delete;
 
-  // An open connection; reconnects when the previous one is dead. The pointer stays valid
-  // until the next reconnect; callers hold it only for one call.
-  StatusOr<virConnectPtr> Get();
+  // An open connection, as a counted reference of the caller's own (virConnectRef): another
+  // thread reconnecting meanwhile closes only ours. Reconnects when the previous one is dead.
+  StatusOr<ConnectPtr> Get();
 
-  // Looks up a domain (NotFound when it does not exist).
+  // Looks up a domain (NotFound when it does not exist). The domain holds a reference to its
+  // connection.
   StatusOr<DomainPtr> Domain(const std::string& name);
 
-  // Call after a failed call: if the connection is dead, the next Get() reopens it.
-  // Returns the error as a Status (Unavailable when the connection is lost).
-  Status Failed(const std::string& call);
+  // Whether the current connection is open and alive (keepalive, close callback); never
+  // reconnects.
+  bool Alive();
+
+  // Call right after a failed call made on `used` (the domain's or Get()'s connection): if
+  // that connection is dead or already replaced, the next Get() reopens. Returns the error as
+  // a Status (Unavailable when the connection is lost).
+  Status Failed(const std::string& call, virConnectPtr used);
 
   const std::string& uri() const { return uri_; }
   int reconnects() const { return reconnects_; }
@@ -45,7 +51,10 @@ class LibvirtConnection {
   std::function<void(virConnectPtr)> on_open_;
   std::mutex mu_;
   ConnectPtr conn_;
-  std::atomic<bool> broken_{false};  // set by the close callback (event loop thread)
+  // Read by the close callback on the event loop thread, which must not take mu_ (libvirt
+  // holds the connection's lock while calling it, and Get() calls libvirt under mu_).
+  std::atomic<virConnectPtr> current_{nullptr};
+  std::atomic<bool> broken_{false};  // set by the close callback
   int reconnects_ = 0;
   bool ever_opened_ = false;
 };

@@ -31,7 +31,8 @@ LibvirtError CaptureLastError() {
 
 StatusCode MapErrorCode(int code) {
   switch (code) {
-    case VIR_ERR_OK: return StatusCode::kOk;
+    case VIR_ERR_OK:
+      return StatusCode::kOk;
     case VIR_ERR_NO_DOMAIN:
     case VIR_ERR_NO_STORAGE_VOL:
     case VIR_ERR_NO_STORAGE_POOL:

@@ -47,60 +47,117 @@ JobSample SampleFromParams(virTypedParameterPtr p, int n) {
   s.iteration = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
   s.postcopy_requests = ULL(p, n, VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS);
   int throttle = 0;
-  if (virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE, &throttle) == 1) s.throttle_percent = throttle;
+  if (virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE, &throttle) == 1)
+    s.throttle_percent = throttle;
   unsigned long long downtime = 0;
-  if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &downtime) == 1) s.downtime = Millis(downtime);
+  if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &downtime) == 1)
+    s.downtime = Millis(downtime);
   return s;
 }
 
 DomainRunState MapState(int state, int reason) {
   switch (state) {
-    case VIR_DOMAIN_RUNNING: return DomainRunState::kRunning;
+    case VIR_DOMAIN_RUNNING:
+      return DomainRunState::kRunning;
     case VIR_DOMAIN_PAUSED:
       if (reason == VIR_DOMAIN_PAUSED_POSTCOPY) return DomainRunState::kPausedPostCopy;
       if (reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED) return DomainRunState::kPausedPostCopyFailed;
       return DomainRunState::kPaused;
-    case VIR_DOMAIN_SHUTOFF: return DomainRunState::kShutOff;
-    default: return DomainRunState::kOther;
+    case VIR_DOMAIN_SHUTOFF:
+      return DomainRunState::kShutOff;
+    default:
+      return DomainRunState::kOther;
   }
+}
+
+template <typename F>
+Status On(LibvirtConnection& c, const std::string& name, const char* call, F&& fn) {
+  auto d = c.Domain(name);
+  if (!d.ok()) return d.status();
+  if (fn(d->get()) < 0) return c.Failed(call, virDomainGetConnect(d->get()));
+  return OkStatus();
+}
+
+StatusOr<DomainRunState> StateOn(LibvirtConnection& c, const std::string& name) {
+  auto d = c.Domain(name);
+  if (!d.ok()) {
+    if (d.status().code() == StatusCode::kNotFound) return DomainRunState::kNotFound;
+    return d.status();
+  }
+  int state = 0, reason = 0;
+  if (virDomainGetState(d->get(), &state, &reason, 0) < 0) {
+    return c.Failed("virDomainGetState", virDomainGetConnect(d->get()));
+  }
+  return MapState(state, reason);
+}
+
+// Completed-job statistics kept by libvirtd (VIR_DOMAIN_JOB_STATS_COMPLETED).
+std::optional<JobSample> CompletedOn(LibvirtConnection& c, const std::string& name) {
+  auto d = c.Domain(name);
+  if (!d.ok()) return std::nullopt;
+  int type = 0;
+  TypedParams tp;
+  if (virDomainGetJobStats(d->get(), &type, tp.out(), tp.count(),
+                           VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) <
+      0) {
+    (void)c.Failed("virDomainGetJobStats(COMPLETED)", virDomainGetConnect(d->get()));
+    return std::nullopt;
+  }
+  if (tp.size() > 0 && ULL(tp.get(), tp.size(), VIR_DOMAIN_JOB_TIME_ELAPSED) > 0) {
+    return SampleFromParams(tp.get(), tp.size());
+  }
+  return std::nullopt;
 }
 
 class LibvirtHypervisor final : public migration::MigrationHypervisor {
  public:
-  explicit LibvirtHypervisor(const LibvirtEndpoints& e)
-      : migrate_(e.source_uri),
-        monitor_(e.source_uri, [this](virConnectPtr c) { RegisterEvents(c); }),
-        dest_(e.destination_client_uri) {}
+  explicit LibvirtHypervisor(const std::string& source_uri)
+      : migrate_(source_uri),
+        monitor_(source_uri, [this](virConnectPtr c) { RegisterEvents(c); }) {}
 
   ~LibvirtHypervisor() override {
-    // Unregister on the live connection so no callback fires into a dead object.
+    // Unregister on the connection it was registered on, so no callback fires into a dead
+    // object.
     std::lock_guard<std::mutex> l(events_mu_);
-    if (event_conn_ != nullptr && event_id_ >= 0) virConnectDomainEventDeregisterAny(event_conn_, event_id_);
+    if (event_conn_ && event_id_ >= 0)
+      virConnectDomainEventDeregisterAny(event_conn_.get(), event_id_);
   }
 
   StatusOr<DomainFacts> InspectDomain(const std::string& name) override {
     auto d = monitor_.Domain(name);
     if (!d.ok()) return d.status();
     virDomainInfo info{};
-    if (virDomainGetInfo(d->get(), &info) < 0) return monitor_.Failed("virDomainGetInfo");
+    virConnectPtr used = virDomainGetConnect(d->get());
+    if (virDomainGetInfo(d->get(), &info) < 0) return monitor_.Failed("virDomainGetInfo", used);
     DomainFacts f;
-    f.active = info.state == VIR_DOMAIN_RUNNING || info.state == VIR_DOMAIN_PAUSED || info.state == VIR_DOMAIN_BLOCKED;
+    f.active = info.state == VIR_DOMAIN_RUNNING || info.state == VIR_DOMAIN_PAUSED ||
+               info.state == VIR_DOMAIN_BLOCKED;
+    f.paused = info.state == VIR_DOMAIN_PAUSED;
     f.memory_bytes = static_cast<std::uint64_t>(info.maxMem) * 1024;
     const int persistent = virDomainIsPersistent(d->get());
-    if (persistent < 0) return monitor_.Failed("virDomainIsPersistent");
+    if (persistent < 0) return monitor_.Failed("virDomainIsPersistent", used);
     f.persistent = persistent == 1;
     CStringPtr xml(virDomainGetXMLDesc(d->get(), 0));
-    if (!xml) return monitor_.Failed("virDomainGetXMLDesc");
+    if (!xml) return monitor_.Failed("virDomainGetXMLDesc", used);
     auto parsed = migration::ParseDomainXml(xml.get());
     if (!parsed.ok()) return parsed.status();
     f.local_disk_targets = migration::LocalDiskTargets(*parsed);
+    for (const auto& target : f.local_disk_targets) {
+      virDomainBlockInfo bi{};
+      if (virDomainGetBlockInfo(d->get(), target.c_str(), &bi, 0) < 0) {
+        return monitor_.Failed("virDomainGetBlockInfo(" + target + ")", used);
+      }
+      f.local_disk_bytes += bi.capacity;
+    }
     return f;
   }
 
-  StatusOr<DomainRunState> SourceState(const std::string& name) override { return StateOn(monitor_, name); }
-  StatusOr<DomainRunState> DestinationState(const std::string& name) override { return StateOn(dest_, name); }
+  StatusOr<DomainRunState> SourceState(const std::string& name) override {
+    return StateOn(monitor_, name);
+  }
 
-  Status Migrate(const std::string& name, const std::string& destination_uri, const migration::MigrationPlan& plan) override {
+  Status Migrate(const std::string& name, const std::string& destination_uri,
+                 const migration::MigrationPlan& plan) override {
     auto d = migrate_.Domain(name);
     if (!d.ok()) return d.status();
     const LibvirtMigrationArgs args = ToLibvirtArgs(plan);
@@ -112,7 +169,8 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
       } else if (const auto* i = std::get_if<int>(&p.value)) {
         rc = virTypedParamsAddInt(tp.out(), tp.count(), tp.capacity(), p.name.c_str(), *i);
       } else {
-        rc = virTypedParamsAddString(tp.out(), tp.count(), tp.capacity(), p.name.c_str(), std::get<std::string>(p.value).c_str());
+        rc = virTypedParamsAddString(tp.out(), tp.count(), tp.capacity(), p.name.c_str(),
+                                     std::get<std::string>(p.value).c_str());
       }
       if (rc < 0) return LastErrorStatus("virTypedParamsAdd(" + p.name + ")");
     }
@@ -120,8 +178,9 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
       std::lock_guard<std::mutex> l(events_mu_);
       completed_.erase(name);
     }
-    if (virDomainMigrateToURI3(d->get(), destination_uri.c_str(), tp.get(), tp.size(), args.flags) < 0) {
-      return migrate_.Failed("virDomainMigrateToURI3");
+    if (virDomainMigrateToURI3(d->get(), destination_uri.c_str(), tp.get(), tp.size(), args.flags) <
+        0) {
+      return migrate_.Failed("virDomainMigrateToURI3", virDomainGetConnect(d->get()));
     }
     return OkStatus();
   }
@@ -131,28 +190,37 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     if (!d.ok()) return d.status();
     int type = VIR_DOMAIN_JOB_NONE;
     TypedParams tp;
-    if (virDomainGetJobStats(d->get(), &type, tp.out(), tp.count(), 0) < 0) return monitor_.Failed("virDomainGetJobStats");
+    if (virDomainGetJobStats(d->get(), &type, tp.out(), tp.count(), 0) < 0) {
+      return monitor_.Failed("virDomainGetJobStats", virDomainGetConnect(d->get()));
+    }
     JobSample s = SampleFromParams(tp.get(), tp.size());
-    s.active = type != VIR_DOMAIN_JOB_NONE && type != VIR_DOMAIN_JOB_COMPLETED && type != VIR_DOMAIN_JOB_FAILED &&
-               type != VIR_DOMAIN_JOB_CANCELLED;
+    s.active = type != VIR_DOMAIN_JOB_NONE && type != VIR_DOMAIN_JOB_COMPLETED &&
+               type != VIR_DOMAIN_JOB_FAILED && type != VIR_DOMAIN_JOB_CANCELLED;
     int op = 0;
-    s.is_migration_out = s.active && virTypedParamsGetInt(tp.get(), tp.size(), VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
-                         op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+    s.is_migration_out =
+        s.active && virTypedParamsGetInt(tp.get(), tp.size(), VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+        op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
     int state = 0, reason = 0;
     if (virDomainGetState(d->get(), &state, &reason, 0) == 0) {
-      s.postcopy = state == VIR_DOMAIN_PAUSED && (reason == VIR_DOMAIN_PAUSED_POSTCOPY || reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED);
+      s.postcopy = state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_POSTCOPY;
+      s.postcopy_failed = state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED;
     }
     return s;
   }
 
   Status SetMaxDowntime(const std::string& name, std::uint32_t ms) override {
-    return OnSource(name, "virDomainMigrateSetMaxDowntime", [ms](virDomainPtr d) { return virDomainMigrateSetMaxDowntime(d, ms, 0); });
+    return OnSource(name, "virDomainMigrateSetMaxDowntime",
+                    [ms](virDomainPtr d) { return virDomainMigrateSetMaxDowntime(d, ms, 0); });
   }
   Status StartPostCopy(const std::string& name) override {
-    return OnSource(name, "virDomainMigrateStartPostCopy", [](virDomainPtr d) { return virDomainMigrateStartPostCopy(d, 0); });
+    return OnSource(name, "virDomainMigrateStartPostCopy",
+                    [](virDomainPtr d) { return virDomainMigrateStartPostCopy(d, 0); });
   }
   Status AbortJob(const std::string& name) override {
     return OnSource(name, "virDomainAbortJob", [](virDomainPtr d) { return virDomainAbortJob(d); });
+  }
+  Status Resume(const std::string& name) override {
+    return OnSource(name, "virDomainResume", [](virDomainPtr d) { return virDomainResume(d); });
   }
   Status Shutdown(const std::string& name) override {
     return OnSource(name, "virDomainShutdown", [](virDomainPtr d) { return virDomainShutdown(d); });
@@ -161,14 +229,9 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     return OnSource(name, "virDomainDestroy", [](virDomainPtr d) { return virDomainDestroy(d); });
   }
   Status StartPaused(const std::string& name) override {
-    return OnSource(name, "virDomainCreateWithFlags(PAUSED)",
-                    [](virDomainPtr d) { return virDomainCreateWithFlags(d, VIR_DOMAIN_START_PAUSED); });
-  }
-  Status StartOnDestination(const std::string& name) override {
-    return On(dest_, name, "virDomainCreate (destination)", [](virDomainPtr d) { return virDomainCreate(d); });
-  }
-  Status DestroyOnDestination(const std::string& name) override {
-    return On(dest_, name, "virDomainDestroy (destination)", [](virDomainPtr d) { return virDomainDestroy(d); });
+    return OnSource(name, "virDomainCreateWithFlags(PAUSED)", [](virDomainPtr d) {
+      return virDomainCreateWithFlags(d, VIR_DOMAIN_START_PAUSED);
+    });
   }
 
   std::optional<JobSample> CompletedJobStats(const std::string& name) override {
@@ -181,54 +244,31 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
       if (std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    for (LibvirtConnection* c : {&dest_, &monitor_}) {
-      auto d = c->Domain(name);
-      if (!d.ok()) continue;
-      int type = 0;
-      TypedParams tp;
-      if (virDomainGetJobStats(d->get(), &type, tp.out(), tp.count(),
-                               VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) < 0) {
-        (void)c->Failed("virDomainGetJobStats(COMPLETED)");
-        continue;
-      }
-      if (tp.size() > 0 && ULL(tp.get(), tp.size(), VIR_DOMAIN_JOB_TIME_ELAPSED) > 0) return SampleFromParams(tp.get(), tp.size());
-    }
-    return std::nullopt;
+    return CompletedOn(monitor_, name);
   }
 
  private:
   template <typename F>
-  Status On(LibvirtConnection& c, const std::string& name, const char* call, F&& fn) {
-    auto d = c.Domain(name);
-    if (!d.ok()) return d.status();
-    if (fn(d->get()) < 0) return c.Failed(call);
-    return OkStatus();
-  }
-  template <typename F>
   Status OnSource(const std::string& name, const char* call, F&& fn) {
     return On(monitor_, name, call, std::forward<F>(fn));
-  }
-
-  StatusOr<DomainRunState> StateOn(LibvirtConnection& c, const std::string& name) {
-    auto d = c.Domain(name);
-    if (!d.ok()) {
-      if (d.status().code() == StatusCode::kNotFound) return DomainRunState::kNotFound;
-      return d.status();
-    }
-    int state = 0, reason = 0;
-    if (virDomainGetState(d->get(), &state, &reason, 0) < 0) return c.Failed("virDomainGetState");
-    return MapState(state, reason);
   }
 
   // JOB_COMPLETED on the source: after post-copy it is the only place the final statistics
   // (downtime, bytes) of the job appear. Re-registered on every reconnect.
   void RegisterEvents(virConnectPtr c) {
     std::lock_guard<std::mutex> l(events_mu_);
-    event_conn_ = c;
-    event_id_ = virConnectDomainEventRegisterAny(c, nullptr, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
-                                                 VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnJobCompleted), this, nullptr);
+    // Deregister from the previous connection first (it may still be referenced by a caller
+    // and deliver events into this object).
+    if (event_conn_ && event_id_ >= 0)
+      virConnectDomainEventDeregisterAny(event_conn_.get(), event_id_);
+    virConnectRef(c);
+    event_conn_.reset(c);
+    event_id_ = virConnectDomainEventRegisterAny(
+        c, nullptr, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+        VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnJobCompleted), this, nullptr);
   }
-  static void OnJobCompleted(virConnectPtr, virDomainPtr dom, virTypedParameterPtr p, int n, void* opaque) {
+  static void OnJobCompleted(virConnectPtr, virDomainPtr dom, virTypedParameterPtr p, int n,
+                             void* opaque) {
     auto* self = static_cast<LibvirtHypervisor*>(opaque);
     const char* name = virDomainGetName(dom);
     if (name == nullptr) return;
@@ -239,17 +279,67 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
 
   LibvirtConnection migrate_;
   LibvirtConnection monitor_;
-  LibvirtConnection dest_;
   std::mutex events_mu_;
-  virConnectPtr event_conn_ = nullptr;
+  ConnectPtr event_conn_;  // our own reference to the connection the callback is on
   int event_id_ = -1;
   std::map<std::string, JobSample> completed_;
 };
 
+class LibvirtTarget final : public migration::TargetProbe, public migration::TargetHypervisor {
+ public:
+  explicit LibvirtTarget(const std::string& uri) : conn_(uri) {}
+
+  migration::TargetHealth Health() override {
+    if (conn_.Alive()) return {true, "keepalive'd connection to " + conn_.uri()};
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (tried_ && now - last_try_ < kReconnectEvery) return {false, last_error_};
+      tried_ = true;
+      last_try_ = now;
+    }
+    auto c = conn_.Get();
+    std::lock_guard<std::mutex> l(mu_);
+    if (c.ok()) return {true, "connected to " + conn_.uri()};
+    last_error_ = "no connection to the target's libvirtd: " + c.status().message();
+    return {false, last_error_};
+  }
+  migration::TargetHypervisor* direct() override { return this; }
+
+  StatusOr<DomainRunState> GuestState(const std::string& name) override {
+    return StateOn(conn_, name);
+  }
+  Status StartGuest(const std::string& name) override {
+    return On(conn_, name, "virDomainCreate (target)",
+              [](virDomainPtr d) { return virDomainCreate(d); });
+  }
+  Status DestroyGuest(const std::string& name) override {
+    return On(conn_, name, "virDomainDestroy (target)",
+              [](virDomainPtr d) { return virDomainDestroy(d); });
+  }
+  std::optional<JobSample> CompletedJobStats(const std::string& name) override {
+    return CompletedOn(conn_, name);
+  }
+
+ private:
+  // A dead target is re-dialled at most this often (Health() runs at every poll).
+  static constexpr auto kReconnectEvery = std::chrono::seconds(2);
+  LibvirtConnection conn_;
+  std::mutex mu_;
+  bool tried_ = false;
+  std::chrono::steady_clock::time_point last_try_{};
+  std::string last_error_;
+};
+
 }  // namespace
 
-std::unique_ptr<migration::MigrationHypervisor> NewLibvirtHypervisor(const LibvirtEndpoints& endpoints) {
-  return std::make_unique<LibvirtHypervisor>(endpoints);
+std::unique_ptr<migration::MigrationHypervisor> NewLibvirtHypervisor(
+    const std::string& source_uri) {
+  return std::make_unique<LibvirtHypervisor>(source_uri);
+}
+
+std::unique_ptr<migration::TargetProbe> NewLibvirtTarget(const std::string& target_client_uri) {
+  return std::make_unique<LibvirtTarget>(target_client_uri);
 }
 
 }  // namespace ferry::libvirt

@@ -1,5 +1,5 @@
-// The libvirt implementation of MigrationHypervisor. Callers see only this factory; the
-// libvirt headers stay inside ferry_libvirt.
+// The libvirt implementations of the engine's node interfaces. Callers see only these
+// factories; the libvirt headers stay inside ferry_libvirt.
 #pragma once
 
 #include <memory>
@@ -9,14 +9,16 @@
 
 namespace ferry::libvirt {
 
-struct LibvirtEndpoints {
-  std::string source_uri;              // this node's libvirtd
-  std::string destination_client_uri;  // the target's libvirtd, reachable from here
-};
+// This node's libvirtd (the source), opened lazily twice: the migrate call blocks one; stats,
+// abort, the post-copy switch and the domain events use the other (polling on the migrating
+// connection was seen to stall for seconds). Nothing here connects to another node.
+std::unique_ptr<migration::MigrationHypervisor> NewLibvirtHypervisor(const std::string& source_uri);
 
-// Opens (lazily) three connections: the source twice (the migrate call blocks one; stats,
-// abort and post-copy switch use the other, since polling on the migrating connection was
-// seen to stall for seconds) and the destination once.
-std::unique_ptr<migration::MigrationHypervisor> NewLibvirtHypervisor(const LibvirtEndpoints& endpoints);
+// A keepalive'd connection to the target's libvirtd, for callers that may have one (the
+// `ferry-handler migrate` command line; in the lab, the target's unix socket). Health() is
+// the connection's liveness (reconnect attempts at most every 2 s); direct() gives the
+// target's domain state, start and destroy. The node agent has no such connection and uses
+// migration::FuncTargetProbe instead.
+std::unique_ptr<migration::TargetProbe> NewLibvirtTarget(const std::string& target_client_uri);
 
 }  // namespace ferry::libvirt

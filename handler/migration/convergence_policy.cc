@@ -26,11 +26,16 @@ std::uint64_t Remaining(const JobSample& s) {
 
 const char* DecisionKindName(DecisionKind k) {
   switch (k) {
-    case DecisionKind::kContinue: return "continue";
-    case DecisionKind::kRaiseMaxDowntime: return "raise-max-downtime";
-    case DecisionKind::kAutoConvergeEngaged: return "auto-converge-engaged";
-    case DecisionKind::kSwitchToPostCopy: return "switch-to-postcopy";
-    case DecisionKind::kAbort: return "abort";
+    case DecisionKind::kContinue:
+      return "continue";
+    case DecisionKind::kRaiseMaxDowntime:
+      return "raise-max-downtime";
+    case DecisionKind::kAutoConvergeEngaged:
+      return "auto-converge-engaged";
+    case DecisionKind::kSwitchToPostCopy:
+      return "switch-to-postcopy";
+    case DecisionKind::kAbort:
+      return "abort";
   }
   return "?";
 }
@@ -42,12 +47,40 @@ ConvergencePolicy::ConvergencePolicy(PolicyConfig config) : config_(std::move(co
 }
 
 Decision ConvergencePolicy::Switch(std::string why) {
-  switched_ = true;
   return {DecisionKind::kSwitchToPostCopy, 0, std::move(why)};
 }
 
-Decision ConvergencePolicy::Observe(const JobSample& s) {
-  if (!s.active || aborted_) return {};
+void ConvergencePolicy::OnSwitch(bool accepted, Millis at) {
+  if (accepted) {
+    switched_ = true;
+    return;
+  }
+  ++switch_refusals_;
+  switch_retry_at_ = at + config_.switch_retry_after;
+}
+
+void ConvergencePolicy::OnAbort(bool accepted) { abort_accepted_ = abort_accepted_ || accepted; }
+
+std::string ConvergencePolicy::CannotSwitch(const JobSample& s, const TargetHealth& target) const {
+  if (!config_.allow_postcopy) return "post-copy not allowed";
+  if (switch_refusals_ >= config_.max_switch_attempts) {
+    return Format("post-copy given up after %d refused switches", switch_refusals_);
+  }
+  if (switch_refusals_ > 0 && s.elapsed < switch_retry_at_) {
+    return Format("the last post-copy switch was refused (%d so far)", switch_refusals_);
+  }
+  if (!link_healthy_)
+    return Format("link unhealthy (no bytes for %.1f s)", Secs(s.elapsed - last_transfer_at_));
+  if (!target.alive) {
+    return "target libvirtd not confirmed alive" +
+           (target.detail.empty() ? std::string() : " (" + target.detail + ")");
+  }
+  return "";
+}
+
+Decision ConvergencePolicy::Observe(const JobSample& s, const TargetHealth& target) {
+  if (!s.active) return {};
+  if (abort_accepted_) return {DecisionKind::kContinue, 0, "aborted; waiting for the job to end"};
   if (s.postcopy || switched_) {
     switched_ = true;
     return {DecisionKind::kContinue, 0, "post-copy in progress"};
@@ -63,10 +96,12 @@ Decision ConvergencePolicy::Observe(const JobSample& s) {
   // Progress is judged on the dirty set at the start of each pass after the first: within a
   // pass remaining always falls (the pass drains its bitmap); what matters is whether each
   // sync leaves less behind than the previous ones.
-  const bool new_pass = s.iteration >= 2 && (recent_.empty() || recent_.back().iteration != s.iteration);
+  const bool new_pass =
+      s.iteration >= 2 && (recent_.empty() || recent_.back().iteration != s.iteration);
   if (new_pass) {
-    if (low_mark_ == 0 || remaining < static_cast<std::uint64_t>(static_cast<double>(low_mark_) *
-                                                                (1.0 - config_.min_progress_fraction))) {
+    if (low_mark_ == 0 ||
+        remaining < static_cast<std::uint64_t>(static_cast<double>(low_mark_) *
+                                               (1.0 - config_.min_progress_fraction))) {
       low_mark_ = remaining;
       last_new_low_at_ = s.elapsed;
     }
@@ -74,50 +109,53 @@ Decision ConvergencePolicy::Observe(const JobSample& s) {
   }
   if (s.iteration >= 2) {
     recent_.push_back(s);
-    while (recent_.size() > static_cast<std::size_t>(config_.projection_samples)) recent_.pop_front();
+    while (recent_.size() > static_cast<std::size_t>(config_.projection_samples))
+      recent_.pop_front();
   }
   const std::uint64_t dirty = s.dirty_rate_bytes_per_s;
   const std::uint64_t bps = s.transfer_rate_bytes_per_s;
 
   // 1. Completion timeout.
+  const std::string cannot_switch = CannotSwitch(s, target);
+  const bool can_switch = cannot_switch.empty();
   if (s.elapsed >= config_.completion_timeout) {
-    if (config_.allow_postcopy && link_healthy_) {
-      return Switch(Format("completion timeout %.0f s reached with %.1f MiB remaining "
-                              "(dirty %.1f MiB/s, transfer %.1f MiB/s): switching to post-copy",
-                              Secs(config_.completion_timeout), MiB(remaining), MiB(dirty), MiB(bps)));
+    if (can_switch) {
+      return Switch(
+          Format("completion timeout %.0f s reached with %.1f MiB remaining "
+                 "(dirty %.1f MiB/s, transfer %.1f MiB/s): switching to post-copy",
+                 Secs(config_.completion_timeout), MiB(remaining), MiB(dirty), MiB(bps)));
     }
-    aborted_ = true;
-    std::string why = Format("not completed within the %.0f s completion timeout: %.1f MiB remaining, "
-                             "dirty %.1f MiB/s vs transfer %.1f MiB/s, iteration %llu",
-                             Secs(config_.completion_timeout), MiB(remaining), MiB(dirty), MiB(bps),
-                             static_cast<unsigned long long>(s.iteration));
-    if (!config_.allow_postcopy) why += "; post-copy not allowed";
-    if (!link_healthy_) {
-      why += Format("; link unhealthy (no bytes for %.1f s)", Secs(s.elapsed - last_transfer_at_));
-    }
+    std::string why = Format(
+        "not completed within the %.0f s completion timeout: %.1f MiB remaining, "
+        "dirty %.1f MiB/s vs transfer %.1f MiB/s, iteration %llu",
+        Secs(config_.completion_timeout), MiB(remaining), MiB(dirty), MiB(bps),
+        static_cast<unsigned long long>(s.iteration));
+    why += "; no post-copy switch: " + cannot_switch;
     return {DecisionKind::kAbort, 0, why};
   }
 
   // Auto-converge is QEMU's: report the first time it bites.
   if (config_.auto_converge_armed && s.throttle_percent > 0 && !throttle_reported_) {
     throttle_reported_ = true;
-    return {DecisionKind::kAutoConvergeEngaged, 0,
-            Format("QEMU throttles the guest's vCPUs to %d %%: dirty %.1f MiB/s vs transfer %.1f MiB/s",
-                   s.throttle_percent, MiB(dirty), MiB(bps))};
+    return {
+        DecisionKind::kAutoConvergeEngaged, 0,
+        Format("QEMU throttles the guest's vCPUs to %d %%: dirty %.1f MiB/s vs transfer %.1f MiB/s",
+               s.throttle_percent, MiB(dirty), MiB(bps))};
   }
 
   if (s.iteration < 2) return {DecisionKind::kContinue, 0, "first pass"};
 
   // 2. Fixed post-copy: switch once the first pass is done.
-  if (config_.switch_after_first_pass && config_.allow_postcopy) {
-    if (!link_healthy_) return {DecisionKind::kContinue, 0, "waiting for a healthy link to switch"};
-    return Switch(Format("first pass done (iteration %llu, %.1f MiB remaining): switching to post-copy",
-                            static_cast<unsigned long long>(s.iteration), MiB(remaining)));
+  if (config_.switch_after_first_pass && config_.allow_postcopy &&
+      switch_refusals_ < config_.max_switch_attempts) {
+    if (!can_switch) return {DecisionKind::kContinue, 0, "waiting to switch: " + cannot_switch};
+    return Switch(
+        Format("first pass done (iteration %llu, %.1f MiB remaining): switching to post-copy",
+               static_cast<unsigned long long>(s.iteration), MiB(remaining)));
   }
 
   // 3. Projection: can pre-copy still win on time?
-  if (config_.allow_postcopy && link_healthy_ &&
-      recent_.size() >= static_cast<std::size_t>(config_.projection_samples)) {
+  if (can_switch && recent_.size() >= static_cast<std::size_t>(config_.projection_samples)) {
     double d = 0, b = 0;
     for (const auto& r : recent_) {
       d += static_cast<double>(r.dirty_rate_bytes_per_s);
@@ -130,10 +168,10 @@ Decision ConvergencePolicy::Observe(const JobSample& s) {
       const double t_post = pending / b + Secs(config_.postcopy_switch_cost);
       const double t_pre = d >= b ? std::numeric_limits<double>::infinity() : pending / (b - d);
       if (t_pre > config_.postcopy_time_advantage * t_post) {
-        return Switch(Format("pre-copy cannot win: dirty %.1f MiB/s vs transfer %.1f MiB/s, "
-                                "%.1f MiB pending; projected pre-copy %.1f s vs post-copy %.1f s",
-                                d / 1048576.0, b / 1048576.0, pending / 1048576.0,
-                                t_pre > 1e9 ? -1.0 : t_pre, t_post));
+        return Switch(Format(
+            "pre-copy cannot win: dirty %.1f MiB/s vs transfer %.1f MiB/s, "
+            "%.1f MiB pending; projected pre-copy %.1f s vs post-copy %.1f s",
+            d / 1048576.0, b / 1048576.0, pending / 1048576.0, t_pre > 1e9 ? -1.0 : t_pre, t_post));
       }
     }
   }
@@ -153,10 +191,11 @@ Decision ConvergencePolicy::Observe(const JobSample& s) {
                    Secs(config_.stall_window), MiB(floor_), MiB(bps), needed_ms, sched[step_ - 1],
                    sched[step_])};
   }
-  if (config_.allow_postcopy && link_healthy_) {
-    return Switch(Format("stalled at %.1f MiB per pass (dirty %.1f MiB/s, transfer %.1f MiB/s); "
-                            "max downtime %u ms would need %.0f ms: switching to post-copy",
-                            MiB(floor_), MiB(dirty), MiB(bps), sched[step_], needed_ms));
+  if (can_switch) {
+    return Switch(
+        Format("stalled at %.1f MiB per pass (dirty %.1f MiB/s, transfer %.1f MiB/s); "
+               "max downtime %u ms would need %.0f ms: switching to post-copy",
+               MiB(floor_), MiB(dirty), MiB(bps), sched[step_], needed_ms));
   }
   return {DecisionKind::kContinue, 0,
           config_.auto_converge_armed ? "stalled; relying on auto-converge until the timeout"

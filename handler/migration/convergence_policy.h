@@ -2,7 +2,8 @@
 // about what to do with a running pre-copy migration (DESIGN §4, Auto mode).
 //
 //   1. completion timeout (completionTimeoutPerGiB × GiB) reached: switch to post-copy if
-//      allowed and the link is healthy, else abort (the guest stays on the source);
+//      it can (below), else abort (the guest stays on the source) until the engine reports
+//      the abort accepted;
 //   2. mode PostCopy: switch as soon as the first full pass is done;
 //   3. Auto, post-copy allowed, link healthy, past the first pass: project the time pre-copy
 //      still needs (remaining / (transfer − dirty), ∞ when dirty ≥ transfer) against post-copy
@@ -12,6 +13,12 @@
 //      downtime one step along the schedule if the floor of remaining bytes could then be sent
 //      within it; else switch to post-copy if allowed and the link is healthy; else rely on
 //      auto-converge if armed; else keep going until the timeout aborts.
+// "Can switch" = post-copy allowed, the link healthy (bytes flow), the target's libvirtd
+// confirmed alive by the caller's probe (a switch to a dead target loses the guest), and no
+// refused switch in the last switch_retry_after; after max_switch_attempts refusals (a job
+// started without VIR_MIGRATE_POSTCOPY, e.g. adopted by attach) post-copy is given up. The
+// engine reports every switch and abort back (OnSwitch/OnAbort): the policy never assumes
+// an action it proposed was taken.
 // Auto-converge cannot be turned on mid-job through libvirt; when allowed, the engine arms it
 // at start (VIR_MIGRATE_AUTO_CONVERGE) and QEMU engages it when its own trigger fires; the
 // policy reports it the first time a sample shows a throttle.
@@ -33,7 +40,7 @@ struct PolicyConfig {
   bool switch_after_first_pass = false;  // Mode::kPostCopy
   bool auto_converge_armed = false;
   std::vector<std::uint32_t> downtime_schedule_ms{75, 150, 300};  // ascending, first = initial
-  Millis completion_timeout{38400};  // 150 s/GiB × 0.25 GiB
+  Millis completion_timeout{38400};                               // 150 s/GiB × 0.25 GiB
   // No new low of remaining bytes for this long (in iteration ≥ 2) = stalled.
   Millis stall_window{3000};
   // A new low must be this much lower than the last one to count as progress.
@@ -47,6 +54,9 @@ struct PolicyConfig {
   Millis postcopy_switch_cost{500};  // pausing, device state, first faults
   // Samples past the first pass (dirty rate known) averaged before projecting.
   int projection_samples = 2;
+  // A refused post-copy switch is proposed again no sooner than this, at most this often.
+  Millis switch_retry_after{3000};
+  int max_switch_attempts = 3;
 };
 
 enum class DecisionKind {
@@ -68,21 +78,31 @@ class ConvergencePolicy {
  public:
   explicit ConvergencePolicy(PolicyConfig config);
 
-  // Feed one sample (in time order); returns what to do now.
-  Decision Observe(const JobSample& s);
+  // Feed one sample (in time order) with the target's latest health; returns what to do now.
+  Decision Observe(const JobSample& s, const TargetHealth& target);
+
+  // What became of a proposed switch / abort (libvirt accepted it or not). `at` is the job
+  // time of the sample that proposed it.
+  void OnSwitch(bool accepted, Millis at);
+  void OnAbort(bool accepted);
 
   std::uint32_t current_downtime_ms() const { return config_.downtime_schedule_ms[step_]; }
   bool switched() const { return switched_; }
   bool link_healthy() const { return link_healthy_; }
+  int switch_refusals() const { return switch_refusals_; }
   const PolicyConfig& config() const { return config_; }
 
  private:
   Decision Switch(std::string why);
+  // Why a post-copy switch is not possible now ("" = it is).
+  std::string CannotSwitch(const JobSample& s, const TargetHealth& target) const;
 
   PolicyConfig config_;
   std::size_t step_ = 0;
   bool switched_ = false;
-  bool aborted_ = false;
+  bool abort_accepted_ = false;
+  int switch_refusals_ = 0;
+  Millis switch_retry_at_{0};
   bool throttle_reported_ = false;
   bool link_healthy_ = true;
   bool have_prev_ = false;

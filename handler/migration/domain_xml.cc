@@ -56,15 +56,24 @@ StatusOr<std::uint64_t> MemoryBytes(const xmlNode* mem) {
   std::string unit = Attr(mem, "unit");
   if (unit.empty()) unit = "KiB";  // libvirt's default
   std::uint64_t mul = 0;
-  if (unit == "b" || unit == "bytes") mul = 1;
-  else if (unit == "KiB" || unit == "k") mul = 1ULL << 10;
-  else if (unit == "MiB" || unit == "M") mul = 1ULL << 20;
-  else if (unit == "GiB" || unit == "G") mul = 1ULL << 30;
-  else if (unit == "TiB" || unit == "T") mul = 1ULL << 40;
-  else if (unit == "KB") mul = 1000;
-  else if (unit == "MB") mul = 1000 * 1000;
-  else if (unit == "GB") mul = 1000ULL * 1000 * 1000;
-  else return InvalidError("domain XML: unknown memory unit '" + unit + "'");
+  if (unit == "b" || unit == "bytes")
+    mul = 1;
+  else if (unit == "KiB" || unit == "k")
+    mul = 1ULL << 10;
+  else if (unit == "MiB" || unit == "M")
+    mul = 1ULL << 20;
+  else if (unit == "GiB" || unit == "G")
+    mul = 1ULL << 30;
+  else if (unit == "TiB" || unit == "T")
+    mul = 1ULL << 40;
+  else if (unit == "KB")
+    mul = 1000;
+  else if (unit == "MB")
+    mul = 1000 * 1000;
+  else if (unit == "GB")
+    mul = 1000ULL * 1000 * 1000;
+  else
+    return InvalidError("domain XML: unknown memory unit '" + unit + "'");
   return v * mul;
 }
 
@@ -93,10 +102,12 @@ StatusOr<DomainXmlInfo> ParseDomainXml(const std::string& xml) {
                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
   if (!doc) {
     const xmlError* e = xmlGetLastError();
-    return InvalidError(std::string("domain XML is malformed: ") + (e && e->message ? e->message : "parse error"));
+    return InvalidError(std::string("domain XML is malformed: ") +
+                        (e && e->message ? e->message : "parse error"));
   }
   const xmlNode* root = xmlDocGetRootElement(doc.get());
-  if (root == nullptr || !Is(root, "domain")) return InvalidError("domain XML: root element is not <domain>");
+  if (root == nullptr || !Is(root, "domain"))
+    return InvalidError("domain XML: root element is not <domain>");
   DomainXmlInfo info;
   if (const xmlNode* n = Child(root, "name")) info.name = Text(n);
   if (info.name.empty()) return InvalidError("domain XML: <name> is missing");
@@ -114,7 +125,8 @@ StatusOr<DomainXmlInfo> ParseDomainXml(const std::string& xml) {
   return info;
 }
 
-std::vector<std::string> LocalDiskTargets(const DomainXmlInfo& info, const std::vector<std::string>& shared_prefixes) {
+std::vector<std::string> LocalDiskTargets(const DomainXmlInfo& info,
+                                          const std::vector<std::string>& shared_prefixes) {
   std::vector<std::string> out;
   for (const auto& d : info.disks) {
     if (d.type != "file" && d.type != "block" && d.type != "volume") continue;

@@ -2,8 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <future>
-#include <thread>
 #include <utility>
 
 namespace ferry::migration {
@@ -15,58 +13,22 @@ std::string SecsStr(Millis m) {
   return b;
 }
 
-// Post-copy recovery: attempts and the pause between them (the link may need a moment).
+std::string StateStr(const StatusOr<DomainRunState>& s) {
+  return s.ok() ? DomainRunStateName(*s) : s.status().message();
+}
 
 }  // namespace
 
-const char* ActionKindName(ActionKind k) {
-  switch (k) {
-    case ActionKind::kSetMaxDowntime: return "SetMaxDowntime";
-    case ActionKind::kAutoConvergeEngaged: return "AutoConvergeEngaged";
-    case ActionKind::kSwitchToPostCopy: return "SwitchToPostCopy";
-    case ActionKind::kAbort: return "Abort";
-    case ActionKind::kCancel: return "Cancel";
-    case ActionKind::kPostCopyRecovery: return "PostCopyRecovery";
-    case ActionKind::kAttach: return "Attach";
-    case ActionKind::kShutdown: return "Shutdown";
-  }
-  return "?";
-}
-const char* OutcomeName(Outcome o) {
-  switch (o) {
-    case Outcome::kSucceeded: return "Succeeded";
-    case Outcome::kFailed: return "Failed";
-    case Outcome::kCancelled: return "Cancelled";
-    case Outcome::kAborted: return "Aborted";
-  }
-  return "?";
-}
-const char* GuestLocationName(GuestLocation g) {
-  switch (g) {
-    case GuestLocation::kUnknown: return "unknown";
-    case GuestLocation::kSource: return "source";
-    case GuestLocation::kDestination: return "destination";
-    case GuestLocation::kSplit: return "split (post-copy failed)";
-  }
-  return "?";
-}
-const char* DomainRunStateName(DomainRunState s) {
-  switch (s) {
-    case DomainRunState::kNotFound: return "not-found";
-    case DomainRunState::kRunning: return "running";
-    case DomainRunState::kPaused: return "paused";
-    case DomainRunState::kPausedPostCopy: return "paused(post-copy)";
-    case DomainRunState::kPausedPostCopyFailed: return "paused(post-copy failed)";
-    case DomainRunState::kShutOff: return "shut-off";
-    case DomainRunState::kOther: return "other";
-  }
-  return "?";
-}
-
-Migration::Migration(MigrationOptions options, MigrationHypervisor& hypervisor, const Clock& clock,
-                     MigrationCallbacks callbacks, MigrationMetrics* metrics)
-    : options_(std::move(options)), hv_(hypervisor), clock_(clock), callbacks_(std::move(callbacks)),
+Migration::Migration(MigrationOptions options, MigrationHypervisor& source, TargetProbe& target,
+                     const Clock& clock, MigrationCallbacks callbacks, MigrationMetrics* metrics)
+    : options_(std::move(options)),
+      hv_(source),
+      target_(target),
+      clock_(clock),
+      callbacks_(std::move(callbacks)),
       metrics_(metrics) {}
+
+Migration::~Migration() { ReleaseCall(); }
 
 void Migration::Report(Action a) {
   {
@@ -87,90 +49,75 @@ void Migration::MaybeProgress(const JobSample& s) {
   if (progress_sent_ && now - last_progress_ < options_.progress_interval) return;
   progress_sent_ = true;
   last_progress_ = now;
-  Progress p{s, s.data_total > 0 ? 100.0 * static_cast<double>(s.data_processed) / static_cast<double>(s.data_total) : 0};
+  Progress p{s, s.data_total > 0 ? 100.0 * static_cast<double>(s.data_processed) /
+                                       static_cast<double>(s.data_total)
+                                 : 0};
   if (callbacks_.on_progress) callbacks_.on_progress(p);
 }
 
-Status Migration::Cancel() {
+Millis Migration::Since(Clock::TimePoint t) const {
+  return std::chrono::duration_cast<Millis>(clock_.Now() - t);
+}
+
+bool Migration::WaitFor(Millis d) {
+  std::unique_lock<std::mutex> l(mu_);
+  wake_.wait_for(l, d, [&] { return detach_requested_; });
+  return !detach_requested_;
+}
+
+bool Migration::detached() {
   std::lock_guard<std::mutex> l(mu_);
-  if (switched_.load()) {
-    return FailedPreconditionError(
-        "cancel refused: the migration switched to post-copy at " + SecsStr(switched_at_) +
-        "; the guest now runs on the destination with part of its memory still on the source, so it "
-        "cannot go back; the migration will complete (or be recovered)");
+  return detach_requested_;
+}
+
+TargetHealth Migration::ProbeTarget() { return target_.Health(); }
+
+Status Migration::Cancel() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (switched_.load()) {
+      return FailedPreconditionError(
+          "cancel refused: the migration switched to post-copy at " + SecsStr(switched_at_) +
+          "; the guest now runs on the destination with part of its memory still on the "
+          "source, so it cannot go back; the migration will complete (or be recovered)");
+    }
+    if (offline_) {
+      return FailedPreconditionError(
+          "cancel refused: an offline migration is not abortable once started");
+    }
+    if (finished_) {
+      return FailedPreconditionError("cancel refused: the migration has already finished");
+    }
+    cancel_requested_ = true;
+    if (!running_) return OkStatus();  // Run() sees the flag before starting
+    if (!abort_wanted_) {
+      abort_wanted_ = true;
+      abort_kind_ = ActionKind::kCancel;
+      abort_next_try_ = clock_.Now();
+    }
   }
-  if (offline_) return FailedPreconditionError("cancel refused: an offline migration is not abortable once started");
-  if (finished_) return FailedPreconditionError("cancel refused: the migration has already finished");
-  cancel_requested_ = true;
-  if (!running_) return OkStatus();  // Run() will see the flag before starting, or has ended
-  Status st = hv_.AbortJob(options_.domain);
-  if (st.ok()) abort_sent_ = true;
-  Action a{ActionKind::kCancel, Since(started_), "cancelled by the caller: aborting the migration job (guest stays on the source)"};
-  a.ok = st.ok();
-  if (!st.ok()) a.reason += "; abort not yet accepted (" + st.message() + "), retried at the next poll";
-  actions_.push_back(a);
-  if (metrics_ != nullptr) metrics_->OnAction(a);
-  if (callbacks_.on_action) callbacks_.on_action(a);
+  Status st = DriveAbort(Since(started_));
+  if (!st.ok()) {
+    return Status(st.code(), "cancel registered, but libvirt refused the abort (" + st.message() +
+                                 "); retried up to " + std::to_string(options_.abort_attempts) +
+                                 " times");
+  }
   return OkStatus();
 }
 
-void Migration::Apply(const Decision& d, const JobSample& s) {
-  Action a;
-  a.at = s.elapsed;
-  a.reason = d.reason;
-  a.remaining_bytes = s.memory_total > 0 ? s.memory_remaining : s.data_remaining;
-  a.dirty_rate_bytes_per_s = s.dirty_rate_bytes_per_s;
-  a.transfer_rate_bytes_per_s = s.transfer_rate_bytes_per_s;
-  a.iteration = s.iteration;
-  switch (d.kind) {
-    case DecisionKind::kContinue:
-      return;
-    case DecisionKind::kRaiseMaxDowntime: {
-      a.kind = ActionKind::kSetMaxDowntime;
-      a.max_downtime_ms = d.max_downtime_ms;
-      Status st = hv_.SetMaxDowntime(options_.domain, d.max_downtime_ms);
-      a.ok = st.ok();
-      if (!st.ok()) a.reason += "; failed: " + st.message();
-      break;
-    }
-    case DecisionKind::kAutoConvergeEngaged:
-      a.kind = ActionKind::kAutoConvergeEngaged;
-      break;
-    case DecisionKind::kSwitchToPostCopy: {
-      a.kind = ActionKind::kSwitchToPostCopy;
-      std::unique_lock<std::mutex> l(mu_);
-      if (cancel_requested_) return;  // cancel wins a tie: it keeps the guest on the source
-      Status st = hv_.StartPostCopy(options_.domain);
-      a.ok = st.ok();
-      if (st.ok()) {
-        switched_ = true;
-        switched_at_ = s.elapsed;
-      } else {
-        a.reason += "; failed: " + st.message();
-      }
-      break;
-    }
-    case DecisionKind::kAbort: {
-      a.kind = ActionKind::kAbort;
-      std::unique_lock<std::mutex> l(mu_);
-      aborted_by_policy_ = true;
-      abort_reason_ = d.reason;
-      Status st = hv_.AbortJob(options_.domain);
-      abort_sent_ = st.ok();
-      a.ok = st.ok();
-      if (!st.ok()) a.reason += "; abort failed: " + st.message();
-      break;
-    }
+void Migration::Detach() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    detach_requested_ = true;
   }
-  Report(a);
+  wake_.notify_all();
 }
-
-Millis Migration::Since(Clock::TimePoint t) const { return std::chrono::duration_cast<Millis>(clock_.Now() - t); }
 
 MigrationResult Migration::Run() {
   started_ = clock_.Now();
   MigrationResult r;
   r.mode_used = options_.offline ? "offline" : "precopy";
+  r.tls = options_.tls;
   if (Status v = ValidateOptions(options_); !v.ok()) {
     r.status = v;
     return r;
@@ -178,71 +125,121 @@ MigrationResult Migration::Run() {
   if (metrics_ != nullptr) metrics_key_ = metrics_->OnStart(options_);
   auto facts = hv_.InspectDomain(options_.domain);
   if (!facts.ok()) {
-    return End(r, facts.status().WithContext("inspecting domain '" + options_.domain + "' on the source"), GuestLocation::kUnknown);
+    return End(
+        r, facts.status().WithContext("inspecting domain '" + options_.domain + "' on the source"),
+        GuestLocation::kUnknown);
   }
+  facts_ = *facts;
   r.memory_bytes = facts->memory_bytes;
   if (options_.offline) return RunOffline(*facts);
   auto job = hv_.GetJobStats(options_.domain);
   if (!job.ok()) {
     return End(r, job.status().WithContext("reading the domain's job"), GuestLocation::kUnknown);
   }
-  if (job->active && !job->is_migration_out) {
-    return End(r, FailedPreconditionError("domain '" + options_.domain + "' is busy with another job (not a migration)"), GuestLocation::kSource);
+  if (job->active && !job->is_migration_out && !job->postcopy_failed) {
+    return End(r,
+               FailedPreconditionError("domain '" + options_.domain +
+                                       "' is busy with another job (not a migration)"),
+               GuestLocation::kSource);
   }
   return RunLive(*facts, *job);
+}
+
+bool Migration::CheckAttachTarget(const JobSample& job, Status& refused) {
+  TargetHypervisor* direct = target_.direct();
+  if (direct == nullptr) {
+    Log("adopted job: its destination cannot be read from this node; the target side "
+        "confirms the incoming domain");
+    return true;
+  }
+  auto dst = direct->GuestState(options_.domain);
+  if (!dst.ok()) {
+    Log("adopted job: cannot read the target (" + dst.status().message() +
+        "); its destination is unchecked");
+    return true;
+  }
+  // An incoming migration shows on the target as a paused domain (running after the switch).
+  if (*dst == DomainRunState::kNotFound || *dst == DomainRunState::kShutOff) {
+    refused =
+        FailedPreconditionError("domain '" + options_.domain + "' has an outgoing migration job (" +
+                                SecsStr(job.elapsed) + " old) that does not go to " +
+                                options_.destination_uri + ": the target has no incoming domain (" +
+                                DomainRunStateName(*dst) + "); left alone, not adopted");
+    return false;
+  }
+  return true;
 }
 
 MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& existing_job) {
   MigrationResult r;
   r.mode_used = "precopy";
   r.memory_bytes = facts.memory_bytes;
-  const bool attach = existing_job.active && existing_job.is_migration_out;
+  r.tls = options_.tls;
+  const bool broken = existing_job.postcopy_failed;
+  const bool attach = !broken && existing_job.active && existing_job.is_migration_out;
   auto plan = BuildPlan(options_, facts);
-  if (!plan.ok()) {
-    return End(r, plan.status(), GuestLocation::kSource);
-  }
+  if (!plan.ok()) return End(r, plan.status(), GuestLocation::kSource);
   for (const auto& n : plan->notes) Log(n);
   policy_.emplace(plan->policy);
-
-  std::future<Status> migrate_done;
-  std::thread migrate_thread;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (cancel_requested_) {
+    if (cancel_requested_ && !broken) {
       r.outcome = Outcome::kCancelled;
-      return End(r, CancelledError("cancelled before the migration started"), GuestLocation::kSource);
+      return End(r, CancelledError("cancelled before the migration started"),
+                 GuestLocation::kSource);
     }
     running_ = true;
-  }
-  if (attach) {
-    r.attached = true;
-    if (existing_job.postcopy) {
+    if (broken || existing_job.postcopy) {
       switched_ = true;
       switched_at_ = existing_job.elapsed;
     }
+  }
+  std::optional<JobSample> last;
+  if (broken) {
+    r.attached = true;
+    Report({ActionKind::kAttach, existing_job.elapsed,
+            "the domain's post-copy migration is broken (source paused, post-copy failed): "
+            "recovering it"});
+    return FinishRecovery(r, *plan, UnavailableError("post-copy migration found broken"), last);
+  }
+
+  std::future<Status> migrate_done;
+  if (attach) {
+    Status refused;
+    if (!CheckAttachTarget(existing_job, refused)) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        running_ = false;
+      }
+      return End(r, refused, GuestLocation::kSource);
+    }
+    r.attached = true;
     Report({ActionKind::kAttach, existing_job.elapsed,
             "an outgoing migration job is already running (" + SecsStr(existing_job.elapsed) +
-                " old" + (existing_job.postcopy ? ", in post-copy" : "") + "): attached to it instead of starting another"});
+                " old" + (existing_job.postcopy ? ", in post-copy" : "") +
+                "): attached to it instead of starting another" +
+                (existing_job.postcopy ? ""
+                                       : "; whether it was started with post-copy armed is "
+                                         "unknown: a refused switch gives post-copy up")});
   } else {
     Action a{ActionKind::kSetMaxDowntime, Millis(0),
-             "initial max downtime (schedule " + std::to_string(plan->policy.downtime_schedule_ms.size()) + " steps)"};
+             "initial max downtime (schedule " +
+                 std::to_string(plan->policy.downtime_schedule_ms.size()) + " steps)"};
     a.max_downtime_ms = plan->initial_downtime_ms;
     Status st = hv_.SetMaxDowntime(options_.domain, plan->initial_downtime_ms);
     a.ok = st.ok();
     if (!st.ok()) a.reason += "; failed: " + st.message();
     Report(a);
-    std::packaged_task<Status()> task([this, &plan] { return hv_.Migrate(options_.domain, options_.destination_uri, *plan); });
-    migrate_done = task.get_future();
-    migrate_thread = std::thread(std::move(task));
+    migrate_done = StartCall(*plan);
   }
 
-  std::optional<JobSample> last;
-  bool following = attach;  // judging by the job and the domain's location, not by our call
-  Follow(attach ? nullptr : &migrate_done, last);
+  FollowEnd end = Follow(attach ? nullptr : &migrate_done, last);
+  bool following = attach;
   Status migrate_status = OkStatus();
+  if (end == FollowEnd::kDetached) return EndDetached(r, last);
   if (!attach) {
     migrate_status = migrate_done.get();
-    migrate_thread.join();
+    ReleaseCall();
     // Our connection carrying the migrate call was lost: libvirtd runs a peer-to-peer job on
     // its own, so if it is still going, follow it instead of declaring a failure.
     if (migrate_status.code() == StatusCode::kUnavailable) {
@@ -252,8 +249,64 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
       r.attached = true;
       Report({ActionKind::kAttach, running ? again->elapsed : Millis(0),
               "lost the connection carrying the migrate call (" + migrate_status.message() + "); " +
-                  (running ? "the job continues in libvirtd: following it" : "judging by where the domain is")});
-      if (running) Follow(nullptr, last);
+                  (running ? "the job continues in libvirtd: following it"
+                           : "judging by where the domain is")});
+      end = running ? Follow(nullptr, last) : FollowEnd::kEnded;
+      if (end == FollowEnd::kDetached) return EndDetached(r, last);
+    }
+  }
+  if (following) migrate_status = JudgeFollowed(end);
+  return FinishRecovery(r, *plan, migrate_status, last);
+}
+
+Status Migration::JudgeFollowed(FollowEnd end) {
+  if (end == FollowEnd::kPostCopyBroken) {
+    return UnavailableError("the followed post-copy migration broke");
+  }
+  if (end == FollowEnd::kBlind) {
+    return DeadlineExceededError("lost sight of the migration job for " +
+                                 SecsStr(options_.follow_blind_limit) + ": " + follow_error_);
+  }
+  auto src = hv_.SourceState(options_.domain);
+  if (src.ok() && *src == DomainRunState::kNotFound) return OkStatus();  // it left the source
+  if (src.ok() && *src == DomainRunState::kPausedPostCopyFailed) {
+    switched_ = true;
+    return UnavailableError("the followed post-copy migration broke");
+  }
+  return UnavailableError(
+      "the adopted migration job ended without the guest leaving the source (source: " +
+      StateStr(src) + ")");
+}
+
+MigrationResult Migration::FinishRecovery(MigrationResult& r, const MigrationPlan& plan,
+                                          Status migrate_status, std::optional<JobSample>& last) {
+  if (!migrate_status.ok() && switched_.load()) {
+    Log("migration failed after the post-copy switch: " + migrate_status.message() +
+        "; trying post-copy recovery");
+    std::string why;
+    switch (RecoverPostCopy(plan, last, why)) {
+      case RecoveryEnd::kCompleted:
+        migrate_status = OkStatus();
+        break;
+      case RecoveryEnd::kDetached:
+        return EndDetached(r, last);
+      case RecoveryEnd::kLimit: {
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          running_ = false;
+        }
+        r.mode_used = "postcopy";
+        r.outcome = Outcome::kPostCopyRecovering;
+        r.status = UnavailableError(migrate_status.message() + "; post-copy recovery: " + why);
+        r.guest_location = GuestLocation::kSplit;
+        Finish(r, last);
+        return r;
+      }
+      case RecoveryEnd::kNotSplit:
+        migrate_status = Status(migrate_status.code(),
+                                migrate_status.message() + "; post-copy recovery: " + why);
+        switched_ = false;  // the guest never left the source
+        break;
     }
   }
   {
@@ -262,112 +315,81 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
   }
   if (switched_.load()) r.mode_used = "postcopy";
 
-  if (following) {
-    // We did not own (or lost) the migrate call: judge by where the domain is now.
-    auto dst = hv_.DestinationState(options_.domain);
-    auto src = hv_.SourceState(options_.domain);
-    const bool on_dst = dst.ok() && *dst == DomainRunState::kRunning;
-    const bool on_src = src.ok() && *src == DomainRunState::kRunning;
-    if (on_dst && !on_src) {
-      migrate_status = OkStatus();
-    } else {
-      migrate_status = UnavailableError(std::string("adopted migration job ended without the guest running on the destination (source: ") +
-                                        (src.ok() ? DomainRunStateName(*src) : src.status().message()) + ")");
-    }
-  }
-
-  if (!migrate_status.ok() && switched_.load()) {
-    Log("migration failed after the post-copy switch: " + migrate_status.message() + "; trying post-copy recovery");
-    Status rec = TryPostCopyRecovery(*plan);
-    if (rec.ok()) migrate_status = OkStatus();
-    else migrate_status = Status(migrate_status.code(), migrate_status.message() + "; post-copy recovery: " + rec.message());
-  }
-
   if (migrate_status.ok()) {
     r.outcome = Outcome::kSucceeded;
-    auto dst = hv_.DestinationState(options_.domain);
-    r.guest_location = dst.ok() && *dst == DomainRunState::kRunning ? GuestLocation::kDestination : GuestLocation::kUnknown;
-    if (r.guest_location != GuestLocation::kDestination) {
-      Log(std::string("migration reported success but the destination domain is ") +
-          (dst.ok() ? DomainRunStateName(*dst) : dst.status().message()));
-    }
+    LocateAfterSuccess(r);
   } else {
-    auto src = hv_.SourceState(options_.domain);
-    const bool on_src = src.ok() && (*src == DomainRunState::kRunning || *src == DomainRunState::kPaused);
-    r.guest_location = switched_.load() ? GuestLocation::kSplit : (on_src ? GuestLocation::kSource : GuestLocation::kUnknown);
-    const std::string where = on_src ? "; the guest is still running on the source"
-                                     : std::string("; source domain is ") + (src.ok() ? DomainRunStateName(*src) : src.status().message());
+    const std::string where = SettleOnSource(r, facts_);
     std::lock_guard<std::mutex> l(mu_);
-    if (cancel_requested_ && !switched_.load()) {
+    std::string abort_note;
+    if (abort_given_up_) {
+      abort_note = "; the job could not be stopped: " + std::to_string(abort_tries_) +
+                   " aborts refused (last: " + abort_last_error_ + ")";
+    }
+    if (cancel_requested_) {
       r.outcome = Outcome::kCancelled;
-      r.status = CancelledError("cancelled: " + migrate_status.message() + where);
+      r.status = CancelledError("cancelled: " + migrate_status.message() + where + abort_note);
     } else if (aborted_by_policy_) {
       r.outcome = Outcome::kAborted;
-      r.status = DeadlineExceededError("aborted by the convergence policy: " + abort_reason_ + where);
+      r.status = DeadlineExceededError("aborted by the convergence policy: " + abort_reason_ +
+                                       where + abort_note);
     } else {
       r.outcome = Outcome::kFailed;
-      r.status = Status(migrate_status.code(), "migration failed: " + migrate_status.message() + where);
+      r.status = Status(migrate_status.code(),
+                        "migration failed: " + migrate_status.message() + where + abort_note);
     }
   }
   Finish(r, last);
   return r;
 }
 
-void Migration::Follow(std::future<Status>* call, std::optional<JobSample>& last) {
-  bool job_seen = call == nullptr;
-  for (;;) {
-    if (call != nullptr && call->wait_for(options_.poll_interval) == std::future_status::ready) return;
-    if (call == nullptr) std::this_thread::sleep_for(options_.poll_interval);
-    auto s = hv_.GetJobStats(options_.domain);
-    if (!s.ok()) {
-      if (call == nullptr && s.status().code() == StatusCode::kNotFound) return;  // gone from the source
-      // Gone from the source after the job ran: the migrate call is about to return.
-      const bool gone = s.status().code() == StatusCode::kNotFound || s.status().code() == StatusCode::kFailedPrecondition;
-      if (!(job_seen && gone)) Log("job stats: " + s.status().ToString());
-      continue;
+void Migration::LocateAfterSuccess(MigrationResult& r) {
+  if (TargetHypervisor* direct = target_.direct(); direct != nullptr) {
+    auto dst = direct->GuestState(options_.domain);
+    if (dst.ok() && *dst == DomainRunState::kRunning) {
+      r.guest_location = GuestLocation::kDestination;
+      r.location_seen_by = "target";
+      return;
     }
-    if (!s->active) {
-      if (call == nullptr) return;  // the followed job ended
-      continue;                     // not started yet, or finished: the migrate call returns soon
-    }
-    job_seen = true;
-    if (s->postcopy && !switched_.load()) {
-      switched_ = true;
-      switched_at_ = s->elapsed;
-    }
-    last = *s;
-    MaybeProgress(*s);
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      if (cancel_requested_ && !abort_sent_ && !switched_.load()) abort_sent_ = hv_.AbortJob(options_.domain).ok();
-    }
-    Apply(policy_->Observe(*s), *s);
+    Log("migration reported success but the destination domain is " + StateStr(dst));
+    r.guest_location = GuestLocation::kUnknown;
+    return;
   }
+  auto src = hv_.SourceState(options_.domain);
+  if (src.ok() && (*src == DomainRunState::kNotFound || *src == DomainRunState::kShutOff)) {
+    r.guest_location = GuestLocation::kDestination;
+    r.location_seen_by = "source";
+    return;
+  }
+  Log("migration reported success but the source domain is " + StateStr(src));
+  r.guest_location = GuestLocation::kUnknown;
 }
 
-Status Migration::TryPostCopyRecovery(const MigrationPlan& plan) {
-  MigrationPlan resume = plan;
-  resume.flags.postcopy = true;
-  resume.flags.postcopy_resume = true;
-  const int attempts = options_.postcopy_recovery_attempts;
-  Status last = UnavailableError("no recovery attempt allowed (postcopy_recovery_attempts = 0)");
-  for (int i = 1; i <= attempts; ++i) {
-    auto dst = hv_.DestinationState(options_.domain);
-    if (dst.ok() && *dst == DomainRunState::kRunning) {
-      auto src = hv_.SourceState(options_.domain);
-      if (src.ok() && *src == DomainRunState::kNotFound) return OkStatus();  // it finished after all
-    }
-    const Millis at = Since(started_);  // when the attempt started; it returns when the migration ends
-    last = hv_.Migrate(options_.domain, options_.destination_uri, resume);
-    Action a{ActionKind::kPostCopyRecovery, at,
-             "post-copy recovery attempt " + std::to_string(i) + "/" + std::to_string(attempts) +
-                 (last.ok() ? ": resumed and completed" : ": " + last.message())};
-    a.ok = last.ok();
-    Report(a);
-    if (last.ok()) return last;
-    if (i < attempts) std::this_thread::sleep_for(options_.postcopy_recovery_pause);
+std::string Migration::SettleOnSource(MigrationResult& r, const DomainFacts& facts) {
+  auto src = hv_.SourceState(options_.domain);
+  if (src.ok() && *src == DomainRunState::kRunning) {
+    r.guest_location = GuestLocation::kSource;
+    r.location_seen_by = "source";
+    return "; the guest is still running on the source";
   }
-  return last;
+  if (src.ok() && *src == DomainRunState::kPaused) {
+    r.guest_location = GuestLocation::kSource;
+    r.location_seen_by = "source";
+    if (facts.paused) return "; the guest is on the source, paused as it was before";
+    // The migration paused it (stop-and-copy, or a failed switch-over): it must run again.
+    Status st = hv_.Resume(options_.domain);
+    Action a{ActionKind::kResume, Since(started_),
+             st.ok() ? "the failed migration left the guest paused on the source: resumed"
+                     : "the failed migration left the guest paused on the source; resume "
+                       "failed: " +
+                           st.message()};
+    a.ok = st.ok();
+    Report(a);
+    return st.ok() ? "; the guest was left paused on the source and has been resumed"
+                   : "; the guest is PAUSED on the source (resume failed: " + st.message() + ")";
+  }
+  r.guest_location = GuestLocation::kUnknown;
+  return "; source domain is " + StateStr(src);
 }
 
 MigrationResult Migration::End(MigrationResult& r, Status status, GuestLocation where) {
@@ -377,11 +399,34 @@ MigrationResult Migration::End(MigrationResult& r, Status status, GuestLocation 
   return r;
 }
 
+MigrationResult Migration::EndDetached(MigrationResult& r, const std::optional<JobSample>& last) {
+  ReleaseCall();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    running_ = false;
+  }
+  if (switched_.load()) r.mode_used = "postcopy";
+  r.outcome = Outcome::kDetached;
+  r.status = CancelledError(
+      "detached: the engine stopped following; the migration job was left running in "
+      "libvirtd (a new run attaches to it)");
+  r.guest_location = switched_.load() ? GuestLocation::kSplit : GuestLocation::kUnknown;
+  Report({ActionKind::kDetach, last ? last->elapsed : Since(started_),
+          "detached: the migration job was left running"});
+  Finish(r, last);
+  return r;
+}
+
 void Migration::Finish(MigrationResult& r, const std::optional<JobSample>& last) {
   r.wall_time = Since(started_);
   r.total_time = r.wall_time;
   std::optional<JobSample> done;
-  if (r.outcome == Outcome::kSucceeded && !options_.offline) done = hv_.CompletedJobStats(options_.domain);
+  if (r.outcome == Outcome::kSucceeded && !options_.offline) {
+    done = hv_.CompletedJobStats(options_.domain);
+    if (!done && target_.direct() != nullptr) {
+      done = target_.direct()->CompletedJobStats(options_.domain);
+    }
+  }
   if (done.has_value()) {
     if (done->elapsed.count() > 0) r.total_time = done->elapsed;
     r.downtime = done->downtime;
@@ -390,9 +435,13 @@ void Migration::Finish(MigrationResult& r, const std::optional<JobSample>& last)
   } else if (last.has_value()) {
     r.bytes_sent = last->data_processed;
     r.iterations = last->iteration;
-    if (last->elapsed.count() > 0 && r.outcome != Outcome::kSucceeded) r.total_time = last->elapsed;
+    if (last->elapsed.count() > 0 && r.outcome != Outcome::kSucceeded) {
+      r.total_time = last->elapsed;
+    }
   }
-  if (r.outcome == Outcome::kSucceeded && !options_.offline && r.memory_bytes == 0 && last) r.memory_bytes = last->memory_total;
+  if (r.outcome == Outcome::kSucceeded && !options_.offline && r.memory_bytes == 0 && last) {
+    r.memory_bytes = last->memory_total;
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     r.actions = actions_;

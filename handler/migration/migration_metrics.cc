@@ -5,30 +5,53 @@
 namespace ferry::migration {
 namespace {
 
-prometheus::Family<prometheus::Gauge>& G(prometheus::Registry& r, const char* name, const char* help) {
+prometheus::Family<prometheus::Gauge>& G(prometheus::Registry& r, const char* name,
+                                         const char* help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(r);
 }
 
 // Buckets: a quiet small guest moves in about a second, a hot one under a cap in a minute or
 // more; downtime goals are tens to hundreds of ms.
-const prometheus::Histogram::BucketBoundaries kDurationBuckets{1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800};
-const prometheus::Histogram::BucketBoundaries kDowntimeBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 30};
+const prometheus::Histogram::BucketBoundaries kDurationBuckets{1,  2,   5,   10,  20,  30,
+                                                               60, 120, 300, 600, 1800};
+const prometheus::Histogram::BucketBoundaries kDowntimeBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.2,
+                                                               0.3,   0.5,  1,     2,    5,   30};
 
 }  // namespace
 
 MigrationMetrics::MigrationMetrics(prometheus::Registry& registry)
-    : total_(G(registry, "ferry_migration_data_total_bytes", "Bytes the running migration has to move (memory and disks).")),
-      processed_(G(registry, "ferry_migration_data_processed_bytes", "Bytes the running migration has moved so far.")),
-      remaining_(G(registry, "ferry_migration_data_remaining_bytes", "Bytes the running migration still has to move in this pass.")),
-      dirty_(G(registry, "ferry_migration_dirty_rate_bytes_per_second", "Rate at which the guest dirties memory during the running migration.")),
-      transfer_(G(registry, "ferry_migration_transfer_rate_bytes_per_second", "Memory transfer rate of the running migration.")),
-      iteration_(G(registry, "ferry_migration_iteration", "Memory pass of the running migration (1 = first full pass).")),
-      throttle_(G(registry, "ferry_migration_cpu_throttle_ratio", "Auto-converge vCPU throttle of the running migration (0..1).")),
-      postcopy_(G(registry, "ferry_migration_postcopy", "1 when the running migration has switched to post-copy.")),
-      duration_(prometheus::BuildHistogram().Name("ferry_migration_duration_seconds").Help("Total time of finished migrations, by mode used.").Register(registry)),
-      downtime_(prometheus::BuildHistogram().Name("ferry_migration_downtime_seconds").Help("Guest downtime of successful migrations, by mode used.").Register(registry)),
-      results_(prometheus::BuildCounter().Name("ferry_migration_results_total").Help("Finished migrations, by mode used and result.").Register(registry)),
-      actions_(prometheus::BuildCounter().Name("ferry_migration_actions_total").Help("Convergence and control actions taken, by action.").Register(registry)) {}
+    : total_(G(registry, "ferry_migration_data_total_bytes",
+               "Bytes the running migration has to move (memory and disks).")),
+      processed_(G(registry, "ferry_migration_data_processed_bytes",
+                   "Bytes the running migration has moved so far.")),
+      remaining_(G(registry, "ferry_migration_data_remaining_bytes",
+                   "Bytes the running migration still has to move in this pass.")),
+      dirty_(G(registry, "ferry_migration_dirty_rate_bytes_per_second",
+               "Rate at which the guest dirties memory during the running migration.")),
+      transfer_(G(registry, "ferry_migration_transfer_rate_bytes_per_second",
+                  "Memory transfer rate of the running migration.")),
+      iteration_(G(registry, "ferry_migration_iteration",
+                   "Memory pass of the running migration (1 = first full pass).")),
+      throttle_(G(registry, "ferry_migration_cpu_throttle_ratio",
+                  "Auto-converge vCPU throttle of the running migration (0..1).")),
+      postcopy_(G(registry, "ferry_migration_postcopy",
+                  "1 when the running migration has switched to post-copy.")),
+      duration_(prometheus::BuildHistogram()
+                    .Name("ferry_migration_duration_seconds")
+                    .Help("Total time of finished migrations, by mode used.")
+                    .Register(registry)),
+      downtime_(prometheus::BuildHistogram()
+                    .Name("ferry_migration_downtime_seconds")
+                    .Help("Guest downtime of successful migrations, by mode used.")
+                    .Register(registry)),
+      results_(prometheus::BuildCounter()
+                   .Name("ferry_migration_results_total")
+                   .Help("Finished migrations, by mode used and result.")
+                   .Register(registry)),
+      actions_(prometheus::BuildCounter()
+                   .Name("ferry_migration_actions_total")
+                   .Help("Convergence and control actions taken, by action.")
+                   .Register(registry)) {}
 
 std::string MigrationMetrics::OnStart(const MigrationOptions& o) {
   std::lock_guard<std::mutex> l(mu_);
@@ -77,9 +100,11 @@ void MigrationMetrics::OnFinish(const std::string& key, const MigrationResult& r
   }
   const std::string mode = r.mode_used.empty() ? "unknown" : r.mode_used;
   results_.Add({{"mode", mode}, {"result", OutcomeName(r.outcome)}}).Increment();
-  duration_.Add({{"mode", mode}}, kDurationBuckets).Observe(static_cast<double>(r.total_time.count()) / 1000.0);
+  duration_.Add({{"mode", mode}}, kDurationBuckets)
+      .Observe(static_cast<double>(r.total_time.count()) / 1000.0);
   if (r.outcome == Outcome::kSucceeded && r.downtime) {
-    downtime_.Add({{"mode", mode}}, kDowntimeBuckets).Observe(static_cast<double>(r.downtime->count()) / 1000.0);
+    downtime_.Add({{"mode", mode}}, kDowntimeBuckets)
+        .Observe(static_cast<double>(r.downtime->count()) / 1000.0);
   }
 }
 

@@ -21,9 +21,12 @@ bool StartsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0
 
 const char* ModeName(Mode m) {
   switch (m) {
-    case Mode::kAuto: return "auto";
-    case Mode::kPreCopy: return "precopy";
-    case Mode::kPostCopy: return "postcopy";
+    case Mode::kAuto:
+      return "auto";
+    case Mode::kPreCopy:
+      return "precopy";
+    case Mode::kPostCopy:
+      return "postcopy";
   }
   return "?";
 }
@@ -35,6 +38,12 @@ std::optional<Mode> ParseMode(const std::string& s) {
   return std::nullopt;
 }
 
+std::uint64_t BandwidthMiBPerSecond(std::uint64_t bytes_per_s) {
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  if (bytes_per_s == 0) return 0;
+  return std::max<std::uint64_t>(1, (bytes_per_s + kMiB / 2) / kMiB);
+}
+
 Status ValidateOptions(const MigrationOptions& o) {
   if (o.domain.empty()) return InvalidError("domain name is empty");
   if (o.source_uri.empty()) return InvalidError("source URI is empty");
@@ -42,7 +51,8 @@ Status ValidateOptions(const MigrationOptions& o) {
   if (o.destination_uri == o.source_uri) {
     return InvalidError("destination URI equals the source URI: " + o.source_uri);
   }
-  if (!o.migrate_uri.empty() && !StartsWith(o.migrate_uri, "tcp://") && !StartsWith(o.migrate_uri, "rdma://")) {
+  if (!o.migrate_uri.empty() && !StartsWith(o.migrate_uri, "tcp://") &&
+      !StartsWith(o.migrate_uri, "rdma://")) {
     return InvalidError("migrate URI must be tcp://host[:port] (or rdma://): " + o.migrate_uri);
   }
   if (o.mode == Mode::kPostCopy && !o.allow_postcopy) {
@@ -53,19 +63,32 @@ Status ValidateOptions(const MigrationOptions& o) {
     return InvalidError("completion timeout per GiB must be a positive number of seconds");
   }
   if (o.parallel_connections > kMaxParallelConnections) {
-    return InvalidError("parallel connections must be <= " + std::to_string(kMaxParallelConnections));
+    return InvalidError("parallel connections must be <= " +
+                        std::to_string(kMaxParallelConnections));
   }
   if (o.poll_interval.count() <= 0) return InvalidError("poll interval must be > 0");
-  if (o.postcopy_recovery_attempts < 0) return InvalidError("post-copy recovery attempts must be >= 0");
-  if (o.postcopy_recovery_pause.count() < 0) return InvalidError("post-copy recovery pause must be >= 0");
+  if (o.abort_attempts < 1) return InvalidError("abort attempts must be >= 1");
+  if (o.follow_blind_limit.count() <= 0) return InvalidError("follow blind limit must be > 0");
+  if (o.postcopy_recovery_pause.count() <= 0)
+    return InvalidError("post-copy recovery pause must be > 0");
+  if (o.postcopy_recovery_max_pause.count() < 0 || o.postcopy_recovery_limit.count() < 0) {
+    return InvalidError("post-copy recovery pause and limit must be >= 0");
+  }
+  if (o.tls && !StartsWith(o.destination_uri, "qemu+tls://")) {
+    return InvalidError(
+        "TLS migration needs the daemons' connection over TLS too (qemu+tls://...), got " +
+        o.destination_uri);
+  }
   for (std::size_t i = 0; i < o.downtime_schedule_ms.size(); ++i) {
-    if (o.downtime_schedule_ms[i] == 0) return InvalidError("downtime schedule steps must be > 0 ms");
+    if (o.downtime_schedule_ms[i] == 0)
+      return InvalidError("downtime schedule steps must be > 0 ms");
     if (i > 0 && o.downtime_schedule_ms[i] <= o.downtime_schedule_ms[i - 1]) {
       return InvalidError("downtime schedule must be strictly ascending");
     }
   }
   if (!o.downtime_schedule_ms.empty() && o.downtime_schedule_ms.back() > o.max_downtime_ms) {
-    return InvalidError("downtime schedule exceeds the max downtime of " + std::to_string(o.max_downtime_ms) + " ms");
+    return InvalidError("downtime schedule exceeds the max downtime of " +
+                        std::to_string(o.max_downtime_ms) + " ms");
   }
   return OkStatus();
 }
@@ -88,12 +111,18 @@ StatusOr<MigrationPlan> BuildPlan(const MigrationOptions& o, const DomainFacts& 
   p.flags.persist_dest = true;
   p.flags.undefine_source = facts.persistent;  // a transient domain has nothing to undefine
   p.migrate_uri = o.migrate_uri;
-  p.bandwidth_mib_per_s = o.bandwidth_mib_per_s;
+  p.bandwidth_mib_per_s = BandwidthMiBPerSecond(o.bandwidth_bytes_per_s);
+  if (o.bandwidth_bytes_per_s > 0 &&
+      p.bandwidth_mib_per_s * 1024 * 1024 != o.bandwidth_bytes_per_s) {
+    p.notes.push_back("bandwidth " + std::to_string(o.bandwidth_bytes_per_s) + " B/s rounded to " +
+                      std::to_string(p.bandwidth_mib_per_s) +
+                      " MiB/s (libvirt's unit; never 0 = unlimited)");
+  }
 
   if (o.offline) {
     if (!facts.persistent) {
-      return FailedPreconditionError("offline migration needs a persistent (defined) domain; '" + o.domain +
-                                     "' is transient");
+      return FailedPreconditionError("offline migration needs a persistent (defined) domain; '" +
+                                     o.domain + "' is transient");
     }
     p.flags.offline = true;
     p.flags.undefine_source = true;
@@ -102,6 +131,7 @@ StatusOr<MigrationPlan> BuildPlan(const MigrationOptions& o, const DomainFacts& 
       // and migrates it non-live instead (its vCPUs never run on the source).
       p.flags.offline = false;
       p.flags.non_shared_disk = true;
+      p.flags.tls = o.tls;  // the disks cross over NBD
       p.migrate_disks = facts.local_disk_targets;
       p.notes.push_back("offline with local disks: copied through a paused, never-run guest");
     }
@@ -110,9 +140,11 @@ StatusOr<MigrationPlan> BuildPlan(const MigrationOptions& o, const DomainFacts& 
   }
 
   if (!facts.active) {
-    return FailedPreconditionError("domain '" + o.domain + "' is not running; use offline (cold) migration");
+    return FailedPreconditionError("domain '" + o.domain +
+                                   "' is not running; use offline (cold) migration");
   }
   p.flags.live = true;
+  p.flags.tls = o.tls;
   const bool postcopy = o.allow_postcopy && (o.mode == Mode::kAuto || o.mode == Mode::kPostCopy);
   p.flags.postcopy = postcopy;
   p.flags.auto_converge = o.allow_auto_converge && o.mode != Mode::kPostCopy;
@@ -144,9 +176,13 @@ StatusOr<MigrationPlan> BuildPlan(const MigrationOptions& o, const DomainFacts& 
   p.policy.switch_after_first_pass = o.mode == Mode::kPostCopy;
   p.policy.auto_converge_armed = p.flags.auto_converge;
   p.policy.downtime_schedule_ms = schedule;
-  const double gib = static_cast<double>(facts.memory_bytes) / (1024.0 * 1024.0 * 1024.0);
-  p.policy.completion_timeout = Millis(static_cast<std::int64_t>(std::llround(
-      std::max(gib, 1.0 / 1024.0) * o.completion_timeout_per_gib_s * 1000.0)));
+  // Like KubeVirt, the timeout scales with everything that must cross: RAM, plus the local
+  // disks when they are copied.
+  std::uint64_t bytes = facts.memory_bytes;
+  if (p.flags.non_shared_disk) bytes += facts.local_disk_bytes;
+  const double gib = static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0);
+  p.policy.completion_timeout = Millis(static_cast<std::int64_t>(
+      std::llround(std::max(gib, 1.0 / 1024.0) * o.completion_timeout_per_gib_s * 1000.0)));
   return p;
 }
 

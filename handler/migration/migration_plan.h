@@ -16,30 +16,50 @@ struct MigrationOptions {
   std::string domain;
   std::string source_uri;       // this node's libvirtd (client URI)
   std::string destination_uri;  // the target's libvirtd as the source daemon reaches it (P2P)
-  std::string destination_client_uri;  // for our own calls to the target; "" = destination_uri
   std::string migrate_uri;      // optional data-stream address (tcp://host[:port])
   Mode mode = Mode::kAuto;
-  bool offline = false;              // cold migration
-  bool stop_running = false;         // offline: shut a running guest down first (else refuse)
-  bool copy_storage = false;         // copy local disks (VIR_MIGRATE_NON_SHARED_DISK)
+  bool offline = false;       // cold migration
+  bool stop_running = false;  // offline: shut a running guest down first (else refuse)
+  bool copy_storage = false;  // copy local disks (VIR_MIGRATE_NON_SHARED_DISK)
   bool allow_postcopy = true;
   bool allow_auto_converge = true;
-  std::uint64_t bandwidth_mib_per_s = 0;  // 0 = unlimited
-  std::uint32_t max_downtime_ms = 300;    // QEMU's default; the schedule ends here
+  // Encrypt the migration stream with QEMU's TLS (VIR_MIGRATE_TLS); the daemons' own
+  // connection must then be TLS too (destination_uri qemu+tls://). The caller decides (on by
+  // default where the node has certificates: see migration/tls.h).
+  bool tls = false;
+  // Bytes per second; 0 = unlimited. libvirt takes MiB/s: see BandwidthMiBPerSecond.
+  std::uint64_t bandwidth_bytes_per_s = 0;
+  std::uint32_t max_downtime_ms = 300;              // QEMU's default; the schedule ends here
   std::vector<std::uint32_t> downtime_schedule_ms;  // ascending; empty = derived
   std::uint32_t parallel_connections = 0;           // > 1: multifd (pre-copy only)
-  double completion_timeout_per_gib_s = 150;        // KubeVirt's default
+  // KubeVirt's default; counts guest RAM plus, with copy_storage, the local disks.
+  double completion_timeout_per_gib_s = 150;
   Millis poll_interval{300};
   Millis progress_interval{1000};
   Millis shutdown_timeout{30000};
+  // An abort (policy timeout or Cancel) libvirt refuses is retried at most this many times,
+  // the pause doubling from poll_interval; then the result says the job could not be stopped.
+  int abort_attempts = 5;
+  // While following a job, no usable job sample (lasting Unavailable / FailedPrecondition
+  // errors) for this long ends the run with Failed "lost sight of the job" instead of
+  // looping; a post-copy job that broke goes to recovery as soon as the source reports it.
+  Millis follow_blind_limit{60000};
   // A post-copy migration whose connection breaks leaves the guest split between the nodes:
-  // it is resumed (VIR_MIGRATE_POSTCOPY_RESUME) up to this many times, this far apart.
-  int postcopy_recovery_attempts = 5;
+  // it is resumed (VIR_MIGRATE_POSTCOPY_RESUME) again and again, the pause doubling from
+  // postcopy_recovery_pause up to postcopy_recovery_max_pause, while the outage lasts. After
+  // postcopy_recovery_limit (counted from the first attempt of this run) the run ends with
+  // Outcome::kPostCopyRecovering, never Failed: the caller calls Recover() again.
   Millis postcopy_recovery_pause{2000};
+  Millis postcopy_recovery_max_pause{30000};
+  Millis postcopy_recovery_limit{600000};
   // Metrics labels.
   std::string namespace_label;
   std::string vm_label;  // "" = domain
 };
+
+// libvirt's bandwidth is in MiB/s and 0 means unlimited: a cap below 1 MiB/s must not become
+// 0. Rounds to the nearest MiB/s, at least 1 for any nonzero cap.
+std::uint64_t BandwidthMiBPerSecond(std::uint64_t bytes_per_s);
 
 // Validates options; returns a clear error for bad input.
 Status ValidateOptions(const MigrationOptions& o);
@@ -47,9 +67,11 @@ Status ValidateOptions(const MigrationOptions& o);
 // What we know about the domain before migrating it.
 struct DomainFacts {
   bool active = false;
+  bool paused = false;  // active but paused (by someone else) before the migration started
   bool persistent = false;
   std::uint64_t memory_bytes = 0;
   std::vector<std::string> local_disk_targets;  // e.g. "vda": disks that need copying
+  std::uint64_t local_disk_bytes = 0;           // their capacity, summed
 };
 
 // Flags, independent of libvirt's numbering (the adapter maps them).
@@ -64,12 +86,13 @@ struct MigrationFlags {
   bool auto_converge = false;
   bool non_shared_disk = false;
   bool parallel = false;
+  bool tls = false;
   friend bool operator==(const MigrationFlags&, const MigrationFlags&) = default;
 };
 
 struct MigrationPlan {
   MigrationFlags flags;
-  std::uint64_t bandwidth_mib_per_s = 0;  // 0 = not set
+  std::uint64_t bandwidth_mib_per_s = 0;   // 0 = not set
   std::uint32_t parallel_connections = 0;  // 0 = not set
   std::vector<std::string> migrate_disks;  // VIR_MIGRATE_PARAM_MIGRATE_DISKS
   std::string migrate_uri;

@@ -44,7 +44,16 @@ struct JobSample {
   std::uint64_t iteration = 0;                  // memory pass, 1 = first full pass
   int throttle_percent = 0;                     // auto-converge CPU throttle
   std::uint64_t postcopy_requests = 0;
-  std::optional<Millis> downtime;               // completed jobs only
+  // The source domain is paused because its post-copy migration broke (libvirt keeps the job
+  // for a VIR_MIGRATE_POSTCOPY_RESUME; no bytes move until then).
+  bool postcopy_failed = false;
+  std::optional<Millis> downtime;  // completed jobs only
+};
+
+// What the source knows about the target's libvirtd (see TargetProbe in hypervisor.h).
+struct TargetHealth {
+  bool alive = false;
+  std::string detail;  // where the knowledge comes from, or why it is not alive
 };
 
 // What the caller sees at most about once a second.
@@ -58,44 +67,73 @@ enum class ActionKind {
   kSetMaxDowntime,       // initial value or a step along the schedule
   kAutoConvergeEngaged,  // QEMU started throttling the guest's vCPUs
   kSwitchToPostCopy,
-  kAbort,                // the policy gave up (completion timeout)
-  kCancel,               // the caller cancelled
-  kPostCopyRecovery,     // a broken post-copy was resumed (or the attempt failed)
-  kAttach,               // an already running migration job was found and adopted
-  kShutdown,             // cold migration: the guest was stopped
+  kAbort,             // the policy gave up (completion timeout)
+  kCancel,            // the caller cancelled
+  kPostCopyRecovery,  // a broken post-copy was resumed (or the attempt failed)
+  kAttach,            // an already running migration job was found and adopted
+  kShutdown,          // cold migration: the guest was stopped
+  kResume,            // a source guest left paused by a failed migration was resumed
+  kDetach,            // the engine stopped following; the libvirt job was left running
 };
 const char* ActionKindName(ActionKind k);
 
 struct Action {
   ActionKind kind = ActionKind::kSetMaxDowntime;
-  Millis at{0};  // job time (libvirt's elapsed) when taken; cancel and recovery: time since the start
+  Millis at{
+      0};  // job time (libvirt's elapsed) when taken; cancel and recovery: time since the start
   std::string reason;  // human-readable, with the numbers that caused it
   std::uint64_t remaining_bytes = 0;
   std::uint64_t dirty_rate_bytes_per_s = 0;
   std::uint64_t transfer_rate_bytes_per_s = 0;
   std::uint64_t iteration = 0;
   std::uint32_t max_downtime_ms = 0;  // kSetMaxDowntime
-  bool ok = true;  // whether libvirt accepted it
+  bool ok = true;                     // whether libvirt accepted it
 };
 
-enum class Outcome { kSucceeded, kFailed, kCancelled, kAborted };
+enum class Outcome {
+  kSucceeded,
+  kFailed,     // before the switch: the guest is on the source (see guest_location)
+  kCancelled,  // Cancel() before the switch: the guest is on the source
+  kAborted,    // the policy gave up at the completion timeout: the guest is on the source
+  // Post-copy broke and could not be resumed within postcopy_recovery_limit: the guest runs on
+  // the destination with part of its memory still on the source. Neither Failed nor
+  // Succeeded: nothing may be destroyed on either node; call Migration::Recover() again.
+  kPostCopyRecovering,
+  // Detach() (e.g. SIGTERM for a rolling update): the engine stopped following; the libvirt
+  // job runs on. A new engine's Run() attaches to it (or Recover() if it broke meanwhile).
+  kDetached,
+};
 const char* OutcomeName(Outcome o);
+
+// What the target side must still do after an offline migration when the engine has no
+// direct access to the target's libvirtd (the node agent: the target handler does it).
+enum class TargetFollowUp {
+  kNone,
+  kStart,           // the definition arrived stopped: start it
+  kDestroyAndStart  // a paused, never-run copy arrived (disks copied): destroy it, then start
+};
+const char* TargetFollowUpName(TargetFollowUp f);
 
 enum class GuestLocation { kUnknown, kSource, kDestination, kSplit };
 const char* GuestLocationName(GuestLocation g);
 
 struct MigrationResult {
   Outcome outcome = Outcome::kFailed;
-  Status status;            // OK on success; otherwise the reason (libvirt's message included)
-  std::string mode_used;    // "precopy", "postcopy" or "offline"
-  Millis total_time{0};     // libvirt's job time when known, else wall time
+  Status status;          // OK on success; otherwise the reason (libvirt's message included)
+  std::string mode_used;  // "precopy", "postcopy" or "offline"
+  Millis total_time{0};   // libvirt's job time when known, else wall time
   Millis wall_time{0};
   std::optional<Millis> downtime;
   std::uint64_t bytes_sent = 0;
   std::uint64_t memory_bytes = 0;  // guest RAM
   std::uint64_t iterations = 0;
-  bool attached = false;           // adopted a job started by someone else
+  bool attached = false;  // adopted a job started by someone else
+  bool tls = false;       // the migration was asked for over TLS (VIR_MIGRATE_TLS)
   GuestLocation guest_location = GuestLocation::kUnknown;
+  // Where guest_location comes from: "target" (the target's libvirtd, read directly),
+  // "source" (inferred from the source: the domain left it), or "" (unknown).
+  std::string location_seen_by;
+  TargetFollowUp target_followup = TargetFollowUp::kNone;
   std::vector<Action> actions;
 };
 

@@ -2,7 +2,8 @@
 // model of QEMU's pre-copy produces the samples: pass 1 sends the guest's RAM at the link
 // rate, every later pass sends what the guest dirtied during the previous one (at most its
 // working set), and the migration completes when a pass's dirty set fits into max downtime.
-// The model reacts to the policy's decisions (raised downtime, post-copy switch, abort).
+// The model reacts to the policy's decisions (raised downtime, post-copy switch, abort), and
+// can refuse switches and aborts (as libvirt does) and lose the target's libvirtd.
 #include "migration/convergence_policy.h"
 
 #include <gtest/gtest.h>
@@ -21,8 +22,11 @@ struct Guest {
   double ws_mib = 128;
   double dirty_mib_s = 0;
   double bw_mib_s = 32;
-  double link_down_at_s = -1;  // link stops carrying bytes from then on
-  int throttle_from_pass = 0;  // QEMU's auto-converge starts biting at this pass (0 = never)
+  double link_down_at_s = -1;    // link stops carrying bytes from then on
+  int throttle_from_pass = 0;    // QEMU's auto-converge starts biting at this pass (0 = never)
+  double target_dead_at_s = -1;  // the target's libvirtd is dead from then on (probe says so)
+  int refused_switches = 0;      // StartPostCopy refusals before one is accepted (-1 = all)
+  int refused_aborts = 0;        // AbortJob refusals before one is accepted
 };
 
 struct SimRun {
@@ -30,6 +34,7 @@ struct SimRun {
   double end_s = 0;
   std::vector<Decision> actions;  // everything but kContinue
   std::uint32_t final_downtime_ms = 0;
+  int switch_refusals = 0;  // as the policy counted them
 };
 
 SimRun Simulate(const Guest& g, const PolicyConfig& cfg, double max_s = 200) {
@@ -38,6 +43,8 @@ SimRun Simulate(const Guest& g, const PolicyConfig& cfg, double max_s = 200) {
   const double dt = 0.3;
   double t = 0, processed = 0, pass_left = g.ram_mib, pass_time = 0;
   int pass = 1;
+  int switches_left_to_refuse = g.refused_switches;
+  int aborts_left_to_refuse = g.refused_aborts;
   while (t < max_s) {
     t += dt;
     const bool link_up = g.link_down_at_s < 0 || t < g.link_down_at_s;
@@ -67,14 +74,24 @@ SimRun Simulate(const Guest& g, const PolicyConfig& cfg, double max_s = 200) {
     s.dirty_rate_bytes_per_s = pass >= 2 ? static_cast<std::uint64_t>(g.dirty_mib_s * kMiB) : 0;
     s.transfer_rate_bytes_per_s = link_up ? static_cast<std::uint64_t>(g.bw_mib_s * kMiB) : 0;
     s.throttle_percent = g.throttle_from_pass > 0 && pass >= g.throttle_from_pass ? 20 : 0;
-    const Decision d = policy.Observe(s);
+    TargetHealth target{true, "probe"};
+    if (g.target_dead_at_s >= 0 && t >= g.target_dead_at_s) target = {false, "keepalive timed out"};
+    const Decision d = policy.Observe(s, target);
     if (d.kind != DecisionKind::kContinue) run.actions.push_back(d);
     if (d.kind == DecisionKind::kSwitchToPostCopy) {
+      const bool refused = switches_left_to_refuse != 0;
+      if (switches_left_to_refuse > 0) --switches_left_to_refuse;
+      policy.OnSwitch(!refused, s.elapsed);
+      if (refused) continue;  // the job goes on in pre-copy
       run.end = "postcopy";
       run.end_s = t;
       break;
     }
     if (d.kind == DecisionKind::kAbort) {
+      const bool refused = aborts_left_to_refuse > 0;
+      if (refused) --aborts_left_to_refuse;
+      policy.OnAbort(!refused);
+      if (refused) continue;
       run.end = "aborted";
       run.end_s = t;
       break;
@@ -82,8 +99,11 @@ SimRun Simulate(const Guest& g, const PolicyConfig& cfg, double max_s = 200) {
   }
   if (run.end.empty()) run.end = "running";
   run.final_downtime_ms = policy.current_downtime_ms();
+  run.switch_refusals = policy.switch_refusals();
   return run;
 }
+
+const TargetHealth kAlive{true, "test"};
 
 PolicyConfig Auto(double timeout_s = 38.4) {
   PolicyConfig c;
@@ -110,7 +130,8 @@ PolicyConfig FixedPostCopy() {
 }
 
 int Count(const SimRun& r, DecisionKind k) {
-  return static_cast<int>(std::count_if(r.actions.begin(), r.actions.end(), [k](const Decision& d) { return d.kind == k; }));
+  return static_cast<int>(std::count_if(r.actions.begin(), r.actions.end(),
+                                        [k](const Decision& d) { return d.kind == k; }));
 }
 
 struct Case {
@@ -118,10 +139,12 @@ struct Case {
   Guest guest;
   PolicyConfig config;
   std::string want_end;
-  double end_after_s;   // the end must come after this time...
-  double end_before_s;  // ...and before this one
-  int want_downtime_raises;  // -1 = don't care
-  std::string reason_contains;  // in the last action's reason
+  double end_after_s;              // the end must come after this time...
+  double end_before_s;             // ...and before this one
+  int want_downtime_raises;        // -1 = don't care
+  std::string reason_contains;     // in the last action's reason
+  int want_switch_proposals = -1;  // kSwitchToPostCopy decisions (-1 = don't care)
+  int want_aborts = -1;            // kAbort decisions (-1 = don't care)
 };
 
 class ConvergencePolicyTest : public ::testing::TestWithParam<Case> {};
@@ -137,8 +160,26 @@ TEST_P(ConvergencePolicyTest, Sequence) {
   }
   if (!c.reason_contains.empty()) {
     ASSERT_FALSE(r.actions.empty());
-    EXPECT_NE(r.actions.back().reason.find(c.reason_contains), std::string::npos) << r.actions.back().reason;
+    EXPECT_NE(r.actions.back().reason.find(c.reason_contains), std::string::npos)
+        << r.actions.back().reason;
   }
+  if (c.want_switch_proposals >= 0) {
+    EXPECT_EQ(Count(r, DecisionKind::kSwitchToPostCopy), c.want_switch_proposals);
+  }
+  if (c.want_aborts >= 0) {
+    EXPECT_EQ(Count(r, DecisionKind::kAbort), c.want_aborts);
+  }
+}
+
+Guest Hot() { return {256, 128, 64, 32}; }
+Guest Refusing(Guest g, int switches, int aborts = 0) {
+  g.refused_switches = switches;
+  g.refused_aborts = aborts;
+  return g;
+}
+Guest TargetDiesAt(Guest g, double s) {
+  g.target_dead_at_s = s;
+  return g;
 }
 
 // First pass of a 256 MiB guest at 32 MiB/s: 8 s.
@@ -151,26 +192,100 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"converging", {256, 128, 8, 32}, Auto(), "completed", 8, 14, 0, ""},
         // Dirtying as fast as the link: remaining never shrinks. Auto sees it in the second
         // pass and switches instead of waiting out a stall window or the timeout.
-        Case{"stalled_switches_early", {256, 64, 32, 32}, Auto(), "postcopy", 8, 9.5, 0, "pre-copy cannot win"},
+        Case{"stalled_switches_early",
+             {256, 64, 32, 32},
+             Auto(),
+             "postcopy",
+             8,
+             9.5,
+             0,
+             "pre-copy cannot win"},
         // Twice the link: diverging; same early switch.
-        Case{"diverging_switches_early", {256, 128, 64, 32}, Auto(), "postcopy", 8, 9.5, 0, "pre-copy cannot win"},
+        Case{"diverging_switches_early",
+             {256, 128, 64, 32},
+             Auto(),
+             "postcopy",
+             8,
+             9.5,
+             0,
+             "pre-copy cannot win"},
         // Post-copy forbidden: stall, nothing helps (downtime would need 4 s), abort at the
         // timeout and not a moment before.
-        Case{"postcopy_not_allowed_aborts_at_timeout", {256, 128, 64, 32}, NoPostCopy(20), "aborted", 19.9, 20.5, 0,
+        Case{"postcopy_not_allowed_aborts_at_timeout",
+             {256, 128, 64, 32},
+             NoPostCopy(20),
+             "aborted",
+             19.9,
+             20.5,
+             0,
              "post-copy not allowed"},
         // Stalled at a small dirty set: raising max downtime along the schedule lets it finish.
-        Case{"stalled_small_set_raises_downtime", {256, 6, 32, 32}, NoPostCopy(60), "completed", 8, 30, 2, ""},
+        Case{"stalled_small_set_raises_downtime",
+             {256, 6, 32, 32},
+             NoPostCopy(60),
+             "completed",
+             8,
+             30,
+             2,
+             ""},
         // Timeout reached while post-copy is allowed but never projected as better (a guest
         // on the edge): switch rather than abort.
-        Case{"timeout_switches_when_allowed", {1024, 900, 10, 32}, Auto(30), "postcopy", 29.9, 30.5, -1,
+        Case{"timeout_switches_when_allowed",
+             {1024, 900, 10, 32},
+             Auto(30),
+             "postcopy",
+             29.9,
+             30.5,
+             -1,
              "completion timeout"},
         // Link down mid-way: never switch to post-copy over a dead link; abort at the timeout.
-        Case{"link_down_never_switches", {256, 128, 64, 32, 5}, Auto(20), "aborted", 19.9, 20.5, 0, "link unhealthy"},
+        Case{"link_down_never_switches",
+             {256, 128, 64, 32, 5},
+             Auto(20),
+             "aborted",
+             19.9,
+             20.5,
+             0,
+             "link unhealthy"},
         // Fixed post-copy: switch as soon as the first pass is done.
-        Case{"fixed_postcopy_after_first_pass", {256, 128, 8, 32}, FixedPostCopy(), "postcopy", 8, 8.7, 0,
+        Case{"fixed_postcopy_after_first_pass",
+             {256, 128, 8, 32},
+             FixedPostCopy(),
+             "postcopy",
+             8,
+             8.7,
+             0,
              "first pass done"},
         // No post-copy, no auto-converge, nothing helps: abort at the timeout.
-        Case{"no_remedy_aborts", {256, 128, 64, 32}, NoRemedy(15), "aborted", 14.9, 15.5, 0, "timeout"}),
+        Case{"no_remedy_aborts",
+             {256, 128, 64, 32},
+             NoRemedy(15),
+             "aborted",
+             14.9,
+             15.5,
+             0,
+             "timeout"},
+        // libvirt refuses every switch (a job started without VIR_MIGRATE_POSTCOPY, e.g.
+        // adopted by attach): the policy learns, proposes at most max_switch_attempts, and the
+        // completion timeout still aborts.
+        Case{"switch_refused_aborts_at_timeout", Refusing(Hot(), -1), Auto(20), "aborted", 19.9,
+             20.5, -1, "post-copy given up after 3 refused switches", 3},
+        // One refusal (e.g. during the disk copy): proposed again after switch_retry_after.
+        Case{"switch_refused_once_retries", Refusing(Hot(), 1), Auto(), "postcopy", 11, 12.5, -1,
+             "", 2},
+        // A refused switch at the timeout: abort at the next sample, not a retry window later.
+        Case{"switch_refused_at_timeout_aborts_next_sample", Refusing({1024, 900, 10, 32}, -1),
+             Auto(30), "aborted", 29.9, 30.8, -1, "the last post-copy switch was refused", 1},
+        // The target's libvirtd is dead (the link still carries bytes to its QEMU): never switch
+        // to it; abort at the timeout.
+        Case{"dead_target_never_switches", TargetDiesAt(Hot(), 5), Auto(20), "aborted", 19.9, 20.5,
+             0, "target libvirtd not confirmed alive (keepalive timed out)", 0},
+        // Fixed post-copy waits for a live target instead of switching blind.
+        Case{"fixed_postcopy_waits_for_target", TargetDiesAt(Hot(), 1), FixedPostCopy(), "aborted",
+             38, 39, 0, "target libvirtd not confirmed alive", 0},
+        // Aborts libvirt refuses are proposed again, sample after sample, until one is taken.
+        Case{"abort_refused_is_retried", Refusing(Hot(), 0, 2), NoRemedy(15), "aborted", 15.4, 16,
+             0, "timeout", -1, 3}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
 TEST(ConvergencePolicy, ReportsAutoConvergeOnceWhenThrottleAppears) {
@@ -194,7 +309,7 @@ TEST(ConvergencePolicy, PostCopyPhaseOnlyContinues) {
   s.active = true;
   s.postcopy = true;
   s.elapsed = Millis(5000);  // past the timeout: still no abort once in post-copy
-  EXPECT_EQ(p.Observe(s).kind, DecisionKind::kContinue);
+  EXPECT_EQ(p.Observe(s, kAlive).kind, DecisionKind::kContinue);
   EXPECT_TRUE(p.switched());
 }
 
@@ -202,7 +317,7 @@ TEST(ConvergencePolicy, InactiveJobIsIgnored) {
   ConvergencePolicy p(Auto(1));
   JobSample s;
   s.elapsed = Millis(5000);
-  EXPECT_EQ(p.Observe(s).kind, DecisionKind::kContinue);
+  EXPECT_EQ(p.Observe(s, kAlive).kind, DecisionKind::kContinue);
 }
 
 TEST(ConvergencePolicy, EmptyScheduleFallsBackToQemuDefault) {
@@ -212,16 +327,37 @@ TEST(ConvergencePolicy, EmptyScheduleFallsBackToQemuDefault) {
   EXPECT_EQ(p.current_downtime_ms(), 300u);
 }
 
-TEST(ConvergencePolicy, AbortIsDecidedOnce) {
+TEST(ConvergencePolicy, AbortIsProposedUntilAccepted) {
   ConvergencePolicy p(NoRemedy(1));
   JobSample s;
   s.active = true;
   s.iteration = 3;
   s.elapsed = Millis(2000);
   s.data_processed = 1;
-  EXPECT_EQ(p.Observe(s).kind, DecisionKind::kAbort);
+  EXPECT_EQ(p.Observe(s, kAlive).kind, DecisionKind::kAbort);
+  p.OnAbort(false);
   s.elapsed = Millis(2300);
-  EXPECT_EQ(p.Observe(s).kind, DecisionKind::kContinue);
+  EXPECT_EQ(p.Observe(s, kAlive).kind, DecisionKind::kAbort);
+  p.OnAbort(true);
+  s.elapsed = Millis(2600);
+  EXPECT_EQ(p.Observe(s, kAlive).kind, DecisionKind::kContinue);
+}
+
+// A proposed switch is not a switch: until the engine says libvirt took it, the policy keeps
+// judging pre-copy (the defect was a policy that went silent after proposing).
+TEST(ConvergencePolicy, ProposedSwitchIsNotAssumedTaken) {
+  ConvergencePolicy p(Auto(1));
+  JobSample s;
+  s.active = true;
+  s.iteration = 3;
+  s.elapsed = Millis(2000);
+  s.data_processed = 1;
+  EXPECT_EQ(p.Observe(s, kAlive).kind, DecisionKind::kSwitchToPostCopy);
+  EXPECT_FALSE(p.switched());
+  p.OnSwitch(false, s.elapsed);
+  s.elapsed = Millis(2300);
+  s.data_processed = 2;
+  EXPECT_EQ(p.Observe(s, kAlive).kind, DecisionKind::kAbort);
 }
 
 }  // namespace

@@ -47,8 +47,10 @@ struct MemCase {
 };
 
 TEST(ParseDomainXml, MemoryUnits) {
-  for (const MemCase& c : {MemCase{"<memory>1024</memory>", 1024ULL << 10}, MemCase{"<memory unit='KiB'>2048</memory>", 2048ULL << 10},
-                           MemCase{"<memory unit='GiB'>2</memory>", 2ULL << 30}, MemCase{"<memory unit='MB'>5</memory>", 5000000},
+  for (const MemCase& c : {MemCase{"<memory>1024</memory>", 1024ULL << 10},
+                           MemCase{"<memory unit='KiB'>2048</memory>", 2048ULL << 10},
+                           MemCase{"<memory unit='GiB'>2</memory>", 2ULL << 30},
+                           MemCase{"<memory unit='MB'>5</memory>", 5000000},
                            MemCase{"<memory unit='b'>4096</memory>", 4096}}) {
     auto info = ParseDomainXml("<domain><name>x</name>" + c.xml_memory + "</domain>");
     ASSERT_TRUE(info.ok()) << c.xml_memory << ": " << info.status();
@@ -57,9 +59,10 @@ TEST(ParseDomainXml, MemoryUnits) {
 }
 
 TEST(ParseDomainXml, BadInputIsAClearError) {
-  for (const char* xml : {"", "<domain><name>x</name>", "<network><name>x</name></network>", "<domain></domain>",
-                          "<domain><name>x</name><memory unit='parsec'>1</memory></domain>",
-                          "<domain><name>x</name><memory>lots</memory></domain>", "not xml at all"}) {
+  for (const char* xml :
+       {"", "<domain><name>x</name>", "<network><name>x</name></network>", "<domain></domain>",
+        "<domain><name>x</name><memory unit='parsec'>1</memory></domain>",
+        "<domain><name>x</name><memory>lots</memory></domain>", "not xml at all"}) {
     auto info = ParseDomainXml(xml);
     ASSERT_FALSE(info.ok()) << xml;
     EXPECT_EQ(info.status().code(), StatusCode::kInvalid) << xml;

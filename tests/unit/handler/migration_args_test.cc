@@ -14,8 +14,8 @@ TEST(ToLibvirtArgs, PreCopyFlagsOfDesign) {
   MigrationPlan p;
   p.flags.live = p.flags.peer2peer = p.flags.persist_dest = p.flags.undefine_source = true;
   const auto a = ToLibvirtArgs(p);
-  EXPECT_EQ(a.flags, static_cast<unsigned>(VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
-                                           VIR_MIGRATE_UNDEFINE_SOURCE));
+  EXPECT_EQ(a.flags, static_cast<unsigned>(VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER |
+                                           VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE));
   EXPECT_TRUE(a.params.empty());
 }
 
@@ -29,7 +29,8 @@ TEST(ToLibvirtArgs, EveryFlag) {
                      C{&migration::MigrationFlags::postcopy_resume, VIR_MIGRATE_POSTCOPY_RESUME},
                      C{&migration::MigrationFlags::auto_converge, VIR_MIGRATE_AUTO_CONVERGE},
                      C{&migration::MigrationFlags::non_shared_disk, VIR_MIGRATE_NON_SHARED_DISK},
-                     C{&migration::MigrationFlags::parallel, VIR_MIGRATE_PARALLEL}}) {
+                     C{&migration::MigrationFlags::parallel, VIR_MIGRATE_PARALLEL},
+                     C{&migration::MigrationFlags::tls, VIR_MIGRATE_TLS}}) {
     MigrationPlan p;
     p.flags.*(c.field) = true;
     EXPECT_EQ(ToLibvirtArgs(p).flags, c.bit);

@@ -30,9 +30,14 @@ TEST(MigrationMetrics, SeriesLiveOnlyWhileMigrating) {
   s.throttle_percent = 30;
   m.OnSample(key, s);
   std::string text = Scrape(reg);
-  EXPECT_NE(text.find(R"(ferry_migration_data_processed_bytes{namespace="prod",vm="web-1"} 250)"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"(ferry_migration_dirty_rate_bytes_per_second{namespace="prod",vm="web-1"} 4096)"), std::string::npos);
-  EXPECT_NE(text.find(R"(ferry_migration_cpu_throttle_ratio{namespace="prod",vm="web-1"} 0.3)"), std::string::npos);
+  EXPECT_NE(text.find(R"(ferry_migration_data_processed_bytes{namespace="prod",vm="web-1"} 250)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(ferry_migration_dirty_rate_bytes_per_second{namespace="prod",vm="web-1"} 4096)"),
+      std::string::npos);
+  EXPECT_NE(text.find(R"(ferry_migration_cpu_throttle_ratio{namespace="prod",vm="web-1"} 0.3)"),
+            std::string::npos);
   EXPECT_NE(text.find("# HELP ferry_migration_iteration "), std::string::npos);
 
   Action a;
@@ -45,11 +50,19 @@ TEST(MigrationMetrics, SeriesLiveOnlyWhileMigrating) {
   r.downtime = Millis(11);
   m.OnFinish(key, r);
   text = Scrape(reg);
-  EXPECT_EQ(text.find(R"(vm="web-1")"), std::string::npos) << "per-migration series must be removed:\n" << text;
-  EXPECT_NE(text.find(R"(ferry_migration_results_total{mode="postcopy",result="Succeeded"} 1)"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"(ferry_migration_actions_total{action="SwitchToPostCopy"} 1)"), std::string::npos);
-  EXPECT_NE(text.find(R"(ferry_migration_duration_seconds_sum{mode="postcopy"} 7.5)"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"(ferry_migration_downtime_seconds_count{mode="postcopy"} 1)"), std::string::npos);
+  EXPECT_EQ(text.find(R"(vm="web-1")"), std::string::npos)
+      << "per-migration series must be removed:\n"
+      << text;
+  EXPECT_NE(text.find(R"(ferry_migration_results_total{mode="postcopy",result="Succeeded"} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(ferry_migration_actions_total{action="SwitchToPostCopy"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(ferry_migration_duration_seconds_sum{mode="postcopy"} 7.5)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(ferry_migration_downtime_seconds_count{mode="postcopy"} 1)"),
+            std::string::npos);
 }
 
 TEST(MigrationMetrics, ConcurrentMigrationsKeepTheirSeries) {
@@ -66,7 +79,9 @@ TEST(MigrationMetrics, ConcurrentMigrationsKeepTheirSeries) {
   const std::string text = Scrape(reg);
   EXPECT_EQ(text.find(R"(vm="a")"), std::string::npos);
   EXPECT_NE(text.find(R"(vm="b")"), std::string::npos);
-  EXPECT_NE(text.find(R"(ferry_migration_results_total{mode="precopy",result="Failed"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(ferry_migration_results_total{mode="precopy",result="Failed"} 1)"),
+            std::string::npos)
+      << text;
   // A failed migration has no downtime observation.
   EXPECT_EQ(text.find("ferry_migration_downtime_seconds_count"), std::string::npos);
   m.OnFinish(kb, r);
