@@ -1,7 +1,6 @@
-// ferry-operator: the cluster-wide brain (DESIGN.md §1). This foundation build connects to
-// the API server, campaigns for leadership on a Lease, and, while leading, keeps informer
-// caches of Ferry's resources and Nodes; it serves /healthz, /readyz and /metrics. The
-// controllers (placement, migration phase machine, evacuation) plug in on top of these caches.
+// ferry-operator: the cluster-wide brain. flags -> cluster config -> Manager (leader election,
+// shared informer caches, /healthz /readyz /metrics) -> controllers -> Run. Controllers are
+// added in AddControllers (see docs/kube-client.md, "Writing a controller").
 #include <unistd.h>
 
 #include <csignal>
@@ -13,15 +12,10 @@
 #include <thread>
 #include <vector>
 
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-
 #include "core/malloc_tuning.h"
-#include "http/ops_server.h"
 #include "kube/config.h"
-#include "kube/informer.h"
-#include "kube/leader_election.h"
 #include "kube/rest_client.h"
+#include "manager/manager.h"
 
 namespace {
 
@@ -93,6 +87,17 @@ extern "C" void OnSignal(int) { g_signalled = 1; }
 
 void Log(const std::string& msg) { std::fprintf(stderr, "ferry-operator: %s\n", msg.c_str()); }
 
+// The operator's caches and controllers. Controllers get their informers from
+// mgr.SharedInformer(...) and register with mgr.AddController(...).
+ferry::Status AddControllers(ferry::manager::Manager& mgr) {
+  using namespace ferry::kube;
+  for (const auto* rt : {&resources::kVirtualMachines, &resources::kVirtualMachineMigrations, &resources::kServerGroups,
+                         &resources::kMigrationPolicies, &resources::kNodes}) {
+    mgr.SharedInformer(*rt);
+  }
+  return ferry::OkStatus();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,47 +115,32 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto api = kube::RestApiClient::FromConfig(*cfg);
+  // The elector has a client of its own: its own rate limit, and requests bounded well
+  // inside the renew deadline, so controllers' traffic never delays a renewal.
+  kube::RestOptions election_rest;
+  election_rest.request_timeout = std::chrono::seconds(4);
+  auto election_api = kube::RestApiClient::FromConfig(*cfg, election_rest);
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  auto& leader_gauge = prometheus::BuildGauge()
-                           .Name("ferry_operator_leader")
-                           .Help("1 while this replica holds the ferry-operator lease, else 0.")
-                           .Register(*registry)
-                           .Add({});
-  auto& cached = prometheus::BuildGauge()
-                     .Name("ferry_operator_cached_objects")
-                     .Help("Objects in the operator's informer caches, by resource.")
-                     .Register(*registry);
-  auto& cache_bytes = prometheus::BuildGauge()
-                          .Name("ferry_operator_cache_bytes")
-                          .Help("Packed (CBOR) size of the objects in the operator's informer caches, by resource.")
-                          .Register(*registry);
-
-  // Informers run only while leading: a standby keeps no caches and does no work.
-  const std::vector<kube::ResourceType> watched = {kube::resources::kVirtualMachines,
-                                                   kube::resources::kVirtualMachineMigrations,
-                                                   kube::resources::kServerGroups,
-                                                   kube::resources::kMigrationPolicies, kube::resources::kNodes};
-  std::vector<std::unique_ptr<kube::Informer>> informers;
-  for (const auto& rt : watched) informers.push_back(std::make_unique<kube::Informer>(*api, rt));
-
-  std::atomic<bool> leading{!flags.leader_elect};
-  http::OpsServer ops(registry);
-  ops.AddLivenessCheck("ping", [] { return OkStatus(); });
-  ops.AddReadinessCheck("informers", [&] {
-    if (!leading) return OkStatus();  // a standby is ready to take over
-    for (const auto& inf : informers) {
-      if (!inf->HasSynced()) return UnavailableError(inf->resource().resource + " not synced");
-    }
-    return OkStatus();
-  });
-  auto port = ops.Start(flags.ops_host, flags.ops_port);
-  if (!port.ok()) {
-    Log("cannot serve /healthz: " + port.status().ToString());
+  manager::ManagerOptions mo;
+  mo.name = "ferry-operator";
+  mo.metrics_prefix = "ferry_operator";
+  mo.ops_host = flags.ops_host;
+  mo.ops_port = flags.ops_port;
+  if (flags.leader_elect) {
+    kube::LeaderElectionConfig le;
+    le.lease_namespace = flags.lease_namespace;
+    le.lease_name = flags.lease_name;
+    le.identity = flags.identity;
+    le.on_new_leader = [](const std::string& who) { Log("current leader: " + who); };
+    mo.leader_election = le;
+    mo.election_api = election_api.get();
+  }
+  manager::Manager mgr(*api, std::move(mo));
+  if (Status st = AddControllers(mgr); !st.ok()) {
+    Log("cannot set up controllers: " + st.ToString());
     return 1;
   }
-  Log("identity " + flags.identity + ", serving /healthz /readyz /metrics on " + flags.ops_host + ":" +
-      std::to_string(*port));
+  Log("identity " + flags.identity);
 
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
@@ -158,51 +148,10 @@ int main(int argc, char** argv) {
     while (!st.stop_requested() && g_signalled == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     g_stop.request_stop();
   });
-
-  auto lead = [&](std::stop_token stop) {
-    leading = true;
-    leader_gauge.Set(1);
-    Log("leading: starting informers");
-    std::vector<std::jthread> threads;
-    for (auto& inf : informers) {
-      threads.emplace_back([&inf, stop](std::stop_token) { inf->Run(stop); });
-    }
-    while (!stop.stop_requested()) {
-      for (const auto& inf : informers) {
-        cached.Add({{"resource", inf->resource().resource}}).Set(static_cast<double>(inf->store().Size()));
-        cache_bytes.Add({{"resource", inf->resource().resource}})
-            .Set(static_cast<double>(inf->store().PackedBytes()));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-  };
-
-  if (!flags.leader_elect) {
-    lead(g_stop.get_token());
-    return 0;
-  }
-  // Leading runs in its own thread; losing the lease stops it and exits the process, so a
-  // restarted replica starts clean (as controller-runtime does).
-  std::stop_source lead_stop;
-  std::jthread leader_thread;
-  kube::LeaderElectionConfig le;
-  le.lease_namespace = flags.lease_namespace;
-  le.lease_name = flags.lease_name;
-  le.identity = flags.identity;
-  le.on_started_leading = [&] {
-    Log("acquired lease " + le.lease_namespace + "/" + le.lease_name);
-    leader_thread = std::jthread([&](std::stop_token) { lead(lead_stop.get_token()); });
-  };
-  le.on_stopped_leading = [&] {
-    leader_gauge.Set(0);
-    lead_stop.request_stop();
-  };
-  le.on_new_leader = [](const std::string& who) { Log("current leader: " + who); };
-  kube::LeaderElector elector(*api, le);
-  Status st = elector.Run(g_stop.get_token());
-  lead_stop.request_stop();
-  if (leader_thread.joinable()) leader_thread.join();
-  if (!st.ok() && st.code() != StatusCode::kCancelled) {
+  // Losing the lease ends Run with an error and the process exits, so a restarted replica
+  // starts clean (as controller-runtime does).
+  Status st = mgr.Run(g_stop.get_token());
+  if (!st.ok()) {
     Log(st.ToString());
     return 1;
   }

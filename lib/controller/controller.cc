@@ -85,6 +85,11 @@ void Controller::Start() {
   }
 }
 
+void Controller::Cancel() {
+  stop_.request_stop();
+  Stop();
+}
+
 void Controller::Stop() {
   std::lock_guard<std::mutex> l(lifecycle_mu_);
   if (stopped_) return;
@@ -101,6 +106,11 @@ void Controller::Stop() {
 bool Controller::ProcessNextItem() {
   std::optional<std::string> key = queue_.Get();
   if (!key.has_value()) return false;
+  if (stop_.stop_requested()) {  // cancelled: drop the key without reconciling it
+    queue_.Forget(*key);
+    queue_.Done(*key);
+    return true;
+  }
   const auto start = clock_.Now();
   const ReconcileResult result = RunReconciler(*key);
   RecordMetrics(result, clock_.Now() - start);
@@ -114,7 +124,7 @@ ReconcileResult Controller::RunReconciler(const std::string& key) {
   // that escaped an adapter) the key is retried with backoff, like controller-runtime's
   // recovered panic, instead of killing the worker thread and the process.
   try {
-    return reconciler_.Reconcile(key);
+    return reconciler_.Reconcile(key, stop_.get_token());
   } catch (const std::exception& e) {
     return ReconcileResult::Error(InternalError(std::string("reconciler threw: ") + e.what()));
   } catch (...) {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,7 +79,23 @@ class Reconciler {
   virtual ~Reconciler() = default;
   // Brings the world in line with the object named by `key` ("namespace/name"), reading
   // state from the informer cache. Called by one worker at a time per key.
-  virtual ReconcileResult Reconcile(const std::string& key) = 0;
+  // `stop` is requested when the controller is cancelled (the process lost its leader lease
+  // or is shutting down): a reconcile must then return promptly and write nothing more —
+  // check it before every API write and pass it to anything that waits.
+  virtual ReconcileResult Reconcile(const std::string& key, std::stop_token stop) = 0;
+};
+
+// A Reconciler from a function (what the Manager's controllers usually are).
+using ReconcileFunc = std::function<ReconcileResult(const std::string& key, std::stop_token stop)>;
+class FuncReconciler final : public Reconciler {
+ public:
+  explicit FuncReconciler(ReconcileFunc fn) : fn_(std::move(fn)) {}
+  ReconcileResult Reconcile(const std::string& key, std::stop_token stop) override {
+    return fn_(key, std::move(stop));
+  }
+
+ private:
+  ReconcileFunc fn_;
 };
 
 struct ControllerOptions {
@@ -119,6 +136,15 @@ class Controller {
   // ShutDownWithDrain), and joins them. Delayed keys are dropped. Idempotent. Must not be
   // called from a reconciler (it joins the worker threads).
   void Stop();
+  // Cancels: requests the stop token every reconcile receives (in-flight reconciles should
+  // return at once), drops queued and delayed keys without reconciling them, waits until
+  // every in-flight reconcile has returned, and joins the workers. What the Manager does when
+  // leadership is lost or the process shuts down. Idempotent; Stop after Cancel does nothing.
+  void Cancel();
+  // True once Cancel was called.
+  bool Cancelled() const { return stop_.stop_requested(); }
+  // The token handed to reconciles (for work a reconciler starts that outlives one call).
+  std::stop_token stop_token() const { return stop_.get_token(); }
 
   // Takes one key (blocking until one is ready or the queue shuts down), reconciles it and
   // applies the result. Returns false once the queue is shut down and empty. This is the
@@ -146,6 +172,7 @@ class Controller {
   prometheus::Counter* reconcile_errors_ = nullptr;
   prometheus::Histogram* reconcile_duration_ = nullptr;
 
+  std::stop_source stop_;
   std::mutex lifecycle_mu_;
   bool started_ = false;
   bool stopped_ = false;

@@ -9,6 +9,8 @@
 #include <cctype>
 #include <mutex>
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
 #include <cpprest/http_listener.h>
@@ -33,6 +35,44 @@ Status TransportError(const std::string& what, const std::string& base_url) {
     return DeadlineExceededError("HTTP request to " + base_url + " timed out: " + what);
   }
   return UnavailableError("HTTP transport error talking to " + base_url + ": " + what);
+}
+
+// Loads the TLS material into a throw-away context, so that a CA, certificate or key that
+// OpenSSL cannot use is reported as what it is (kInvalid) before any request, instead of
+// surfacing as a failed handshake or a 401 from a server that never saw the client cert.
+Status CheckTls(const TlsConfig& tls) {
+  namespace ssl = boost::asio::ssl;
+  try {
+    ssl::context ctx(ssl::context::tls_client);
+    boost::system::error_code ec;
+    if (!tls.ca_pem.empty()) {
+      ctx.add_certificate_authority(boost::asio::buffer(tls.ca_pem), ec);
+      if (ec) return InvalidError("TLS setup: cannot load the CA certificate: " + ec.message());
+    }
+    if (tls.client_cert_pem.empty() != tls.client_key_pem.empty()) {
+      return InvalidError("TLS setup: a client certificate needs its key and a key its certificate");
+    }
+    if (!tls.client_cert_pem.empty()) {
+      ctx.use_certificate_chain(boost::asio::buffer(tls.client_cert_pem), ec);
+      if (ec) return InvalidError("TLS setup: cannot load the client certificate: " + ec.message());
+      ctx.use_private_key(boost::asio::buffer(tls.client_key_pem), ssl::context::pem, ec);
+      if (ec) return InvalidError("TLS setup: cannot load the client key: " + ec.message());
+      if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+        return InvalidError("TLS setup: the client key does not match the client certificate");
+      }
+    }
+  } catch (const std::exception& e) {
+    return InvalidError(std::string("TLS setup: ") + e.what());
+  }
+  return OkStatus();
+}
+
+// Methods a client may send again after a transport failure without asking its caller
+// (RFC 9110 §9.2.2 lists PUT and DELETE too, but for the API server a repeated PUT turns into
+// a 409 and a repeated DELETE into a 404 the caller would misread; those, and POST and
+// PATCH, which may have been applied already, are left to the caller).
+bool SafeToResend(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
 
 whc::http_client_config MakeConfig(const ClientConfig& c, std::chrono::milliseconds timeout) {
@@ -80,9 +120,10 @@ constexpr int kStaleConnectionAttempts = 3;
 
 class CppRestHttpClient final : public HttpClient {
  public:
-  explicit CppRestHttpClient(ClientConfig c) : config_(std::move(c)) {}
+  explicit CppRestHttpClient(ClientConfig c) : config_(std::move(c)), tls_error_(CheckTls(config_.tls)) {}
 
   StatusOr<Response> Send(const Request& req) override {
+    if (!tls_error_.ok()) return tls_error_;
     try {
       // One client (and so one pool of kept-alive TLS connections) serves every request with
       // the default timeout; a request with its own timeout gets a client of its own.
@@ -95,9 +136,11 @@ class CppRestHttpClient final : public HttpClient {
         client = &DefaultClient();
       }
       // A kept-alive connection the server has since closed (e.g. it restarted) fails on
-      // first use; like Go's net/http, retry on a fresh connection. The pool may hold more
-      // than one stale connection, hence a few attempts.
-      const int attempts = own ? 1 : kStaleConnectionAttempts;
+      // first use; like Go's net/http, retry on a fresh connection — but only a request that
+      // is safe to send twice: the failure may have come after the server applied it (a
+      // timeout, a reset while reading the answer), and a POST or a JSON patch must not be
+      // applied twice. The pool may hold more than one stale connection, hence a few attempts.
+      const int attempts = own || !SafeToResend(req.method) ? 1 : kStaleConnectionAttempts;
       for (int attempt = 1;; ++attempt) {
         try {
           wh::http_response resp = client->request(MakeRequest(req)).get();
@@ -116,6 +159,7 @@ class CppRestHttpClient final : public HttpClient {
 
   StatusOr<Response> Stream(const Request& req, const std::function<bool(std::string_view)>& on_data,
                             std::stop_token stop) override {
+    if (!tls_error_.ok()) return tls_error_;
     const auto timeout = req.timeout.count() > 0 ? req.timeout : config_.request_timeout;
     pplx::cancellation_token_source cts;
     std::stop_callback on_stop(stop, [&cts] { cts.cancel(); });
@@ -139,7 +183,18 @@ class CppRestHttpClient final : public HttpClient {
         if (got == 0) break;  // end of body
         const size_t avail = std::min(sb.in_avail(), buf.size() - 1);
         if (avail > 0) got += sb.getn(p + 1, avail).get();
-        if (!on_data(std::string_view(buf.data(), got))) break;
+        if (!on_data(std::string_view(buf.data(), got))) {
+          // The consumer is done before the server is: cancel the request so the connection
+          // is closed now rather than left open (and read into a buffer) until the server
+          // ends the stream minutes later.
+          cts.cancel();
+          try {
+            sb.close().wait();
+          } catch (const std::exception&) {
+            // Closing a cancelled stream may report the cancellation; it is what we asked.
+          }
+          break;
+        }
       }
       return out;
     } catch (const pplx::task_canceled&) {
@@ -160,6 +215,7 @@ class CppRestHttpClient final : public HttpClient {
   }
 
   ClientConfig config_;
+  Status tls_error_;
   std::mutex mu_;
   std::unique_ptr<whc::http_client> default_client_;
 };

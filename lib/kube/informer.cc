@@ -1,5 +1,7 @@
 #include "kube/informer.h"
 
+#include <cstdio>
+
 #include "controller/backoff.h"
 
 namespace ferry::kube {
@@ -9,8 +11,62 @@ void InformerOptions::DropManagedFields(Json& obj) {
   if (m != obj.end() && m->is_object()) m->erase("managedFields");
 }
 
+const char* DeleteReasonName(DeleteReason r) {
+  switch (r) {
+    case DeleteReason::kDeleted: return "Deleted";
+    case DeleteReason::kNoLongerMatches: return "NoLongerMatches";
+    case DeleteReason::kUnknown: return "Unknown";
+  }
+  return "Unknown";
+}
+
 Informer::Informer(ApiClient& api, ResourceType rt, InformerOptions options, Clock& clock)
-    : api_(api), rt_(std::move(rt)), options_(std::move(options)), clock_(clock) {}
+    : api_(api), rt_(std::move(rt)), options_(std::move(options)), clock_(clock) {
+  auto sel = LabelSelector::Parse(options_.label_selector);
+  if (sel.ok()) {
+    selector_ = std::move(*sel);
+  } else {
+    // The API server rejects it too; every list fails and says why.
+    std::fprintf(stderr, "informer %s: %s\n", rt_.resource.c_str(), sel.status().ToString().c_str());
+  }
+}
+
+int Informer::WatchTimeoutSeconds() {
+  const int base = options_.watch_timeout_seconds;
+  if (base <= 0) return 0;
+  std::lock_guard<std::mutex> l(mu_);
+  return base + std::uniform_int_distribution<int>(0, base - 1)(rng_);
+}
+
+std::chrono::nanoseconds Informer::RetryDelay(const Status& st, controller::Backoff& backoff) {
+  std::chrono::nanoseconds d = backoff.Next();
+  const bool throttled = st.code() == StatusCode::kTooManyRequests || st.retry_after().has_value();
+  if (throttled) {
+    std::lock_guard<std::mutex> l(mu_);
+    ++stats_.throttled;
+  }
+  if (st.retry_after() && *st.retry_after() > d) d = *st.retry_after();
+  return d;
+}
+
+DeleteReason Informer::WhyMissing(const Json& last) {
+  if (options_.label_selector.empty() && options_.field_selector.empty()) {
+    return DeleteReason::kDeleted;  // the list was of everything: missing means deleted
+  }
+  // One read of the object (only for selected informers, only when one leaves the cache).
+  auto [ns, name] = SplitKey(ObjectKey(last));
+  auto now = api_.Get(rt_, ns, name);
+  if (!now.ok()) {
+    return now.status().code() == StatusCode::kNotFound ? DeleteReason::kDeleted : DeleteReason::kUnknown;
+  }
+  auto uid = [](const Json& o) {
+    auto m = o.find("metadata");
+    return m != o.end() && m->is_object() ? m->value("uid", "") : std::string();
+  };
+  if (uid(*now) != uid(last)) return DeleteReason::kDeleted;  // deleted, and another made since
+  if (selector_ && !selector_->Matches(*now)) return DeleteReason::kNoLongerMatches;
+  return DeleteReason::kUnknown;  // still matches (a field selector, or it came back)
+}
 
 void Informer::AddEventHandler(EventHandler handler) { handlers_.push_back(std::move(handler)); }
 
@@ -91,7 +147,10 @@ Status Informer::ListAndReplace(std::stop_token stop) {
       if (it != old.end()) old.erase(it);
       Notify(prev, obj);
     }
-    for (const auto& [key, packed] : old) Notify(packed.Unpack(), nullptr);  // deleted while we were away
+    for (const auto& [key, packed] : old) {  // gone while we were away
+      ObjectPtr last = packed.Unpack();
+      Notify(last, nullptr, WhyMissing(*last));
+    }
   }
   if (!synced_.exchange(true)) {
     std::lock_guard<std::mutex> l(mu_);
@@ -129,21 +188,42 @@ bool Informer::Apply(const WatchEvent& ev, Status* watch_error) {
   }
   if (ev.type == WatchEvent::Type::kDeleted) {
     store_.Remove(ObjectKey(*ptr));
-    Notify(ptr, nullptr);
+    // A selected watch reports an object that left the selector (relabelled) as DELETED with
+    // its previous content, exactly like a deletion: WhyMissing reads it back to tell.
+    Notify(ptr, nullptr, WhyMissing(*ptr));
     return true;
   }
   Notify(store_.Upsert(ptr), ptr);
   return true;
 }
 
-void Informer::Notify(const ObjectPtr& prev, const ObjectPtr& obj) const {
+void Informer::Notify(const ObjectPtr& prev, const ObjectPtr& obj, DeleteReason why) {
   for (const auto& h : handlers_) {
-    if (!obj) {
-      if (h.on_delete) h.on_delete(prev);
-    } else if (!prev) {
-      if (h.on_add) h.on_add(obj);
-    } else if (h.on_update) {
-      h.on_update(prev, obj);
+    // A handler's bug must not cost the other handlers the event, nor the informer its
+    // thread (an exception escaping Run would end the process).
+    const char* what = nullptr;
+    std::string detail;
+    try {
+      if (!obj) {
+        if (h.on_delete) h.on_delete(prev, why);
+      } else if (!prev) {
+        if (h.on_add) h.on_add(obj);
+      } else if (h.on_update) {
+        h.on_update(prev, obj);
+      }
+    } catch (const std::exception& e) {
+      what = "exception";
+      detail = e.what();
+    } catch (...) {
+      what = "non-standard exception";
+    }
+    if (what != nullptr) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        ++stats_.handler_errors;
+      }
+      std::fprintf(stderr, "informer %s: event handler threw a %s for %s: %s\n", rt_.resource.c_str(), what,
+                   ObjectKey(obj ? *obj : *prev).c_str(), detail.c_str());
     }
   }
 }
@@ -157,7 +237,7 @@ void Informer::Run(std::stop_token stop) {
       Status st = ListAndReplace(stop);
       if (!st.ok()) {
         if (st.code() == StatusCode::kCancelled) break;
-        SleepFor(backoff.Next(), stop);
+        SleepFor(RetryDelay(st, backoff), stop);
         continue;
       }
       need_list = false;
@@ -167,7 +247,7 @@ void Informer::Run(std::stop_token stop) {
     wo.label_selector = options_.label_selector;
     wo.field_selector = options_.field_selector;
     wo.allow_bookmarks = true;
-    wo.timeout_seconds = options_.watch_timeout_seconds;
+    wo.timeout_seconds = WatchTimeoutSeconds();
     Status event_error;
     uint64_t applied = 0;
     {
@@ -198,7 +278,7 @@ void Informer::Run(std::stop_token stop) {
       need_list = true;
       continue;
     }
-    SleepFor(backoff.Next(), stop);
+    SleepFor(RetryDelay(st, backoff), stop);
   }
 }
 

@@ -8,28 +8,56 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "controller/backoff.h"
 #include "core/clock.h"
 #include "kube/api_client.h"
+#include "kube/selector.h"
 #include "kube/store.h"
 
 namespace ferry::kube {
 
+// Why an object left the informer's cache.
+enum class DeleteReason {
+  kDeleted,          // the object was deleted from the API server
+  kNoLongerMatches,  // it still exists, but its labels no longer match the informer's selector
+                     // (e.g. a VM relabelled to another node): "not mine any more"
+  kUnknown,          // the informer could not tell (the read-back failed, or the object
+                     // still matches: a field selector, or it was recreated meanwhile): check
+};
+// How: for an informer without selectors a DELETED event or an object missing from a relist
+// is a deletion. With a selector the API server reports an object that left it exactly like
+// a deletion (DELETED with the previous content), so the informer reads the object back
+// once (a GET on its thread): NotFound or another uid = kDeleted; present and no longer
+// matching the label selector = kNoLongerMatches.
+const char* DeleteReasonName(DeleteReason r);
+
+// Handlers run on the informer's thread, one event at a time, and must not block for long.
+// An exception thrown by a handler is caught, logged and counted (InformerStats::
+// handler_errors); the event still reaches the other handlers and the cache stays right.
 struct EventHandler {
   std::function<void(const ObjectPtr&)> on_add;
   std::function<void(const ObjectPtr& old_obj, const ObjectPtr& new_obj)> on_update;
-  std::function<void(const ObjectPtr&)> on_delete;
+  // `last` is the last state the informer saw (for kDeleted through a watch: the state at
+  // deletion).
+  std::function<void(const ObjectPtr& last, DeleteReason why)> on_delete;
 };
 
 struct InformerOptions {
   std::string ns;  // "" = all namespaces
+  // e.g. "ferry.dev/node=node-a": only matching objects are cached; an object relabelled
+  // out of the selector is reported with DeleteReason::kNoLongerMatches.
   std::string label_selector;
   std::string field_selector;
   int64_t page_size = 500;
-  // Server-side timeout of one watch request (client-go picks 5-10 min at random).
+  // Server-side timeout of one watch request: each watch asks for a random value in
+  // [watch_timeout_seconds, 2 * watch_timeout_seconds) as client-go does (5-10 min), so
+  // informers started together do not all re-watch at the same moment.
   int watch_timeout_seconds = 300;
   std::chrono::milliseconds backoff_initial{800};
   std::chrono::milliseconds backoff_max{30000};
@@ -47,6 +75,8 @@ struct InformerStats {
   uint64_t watch_errors = 0;    // watch requests that ended in an error
   uint64_t events = 0;          // ADDED/MODIFIED/DELETED events applied
   uint64_t bookmarks = 0;
+  uint64_t handler_errors = 0;   // exceptions thrown by event handlers (caught)
+  uint64_t throttled = 0;        // list/watch answered 429 (or 503 with Retry-After)
 };
 
 class Informer {
@@ -73,8 +103,14 @@ class Informer {
   Status ListAndReplace(std::stop_token stop);
   // Applies one watch event; returns false to end the watch (error event).
   bool Apply(const WatchEvent& ev, Status* watch_error);
-  // Tells every handler: added (prev null), updated, or deleted (obj null; prev is the last state).
-  void Notify(const ObjectPtr& prev, const ObjectPtr& obj) const;
+  // Tells every handler: added (prev null), updated, or deleted (obj null; prev is the last
+  // state), containing handler exceptions.
+  void Notify(const ObjectPtr& prev, const ObjectPtr& obj, DeleteReason why = DeleteReason::kDeleted);
+  // Why an object the relist did not return has gone (reads it back when selectors apply).
+  DeleteReason WhyMissing(const Json& last);
+  // How long to wait after a failed list/watch: the backoff, or longer when the server asked.
+  std::chrono::nanoseconds RetryDelay(const Status& st, controller::Backoff& backoff);
+  int WatchTimeoutSeconds();
   void SetResourceVersion(const Json& obj);
   // Sleeps up to d, returning early when stop is requested.
   void SleepFor(std::chrono::nanoseconds d, std::stop_token stop);
@@ -84,6 +120,7 @@ class Informer {
   InformerOptions options_;
   Clock& clock_;
   Store store_;
+  std::optional<LabelSelector> selector_;  // parsed options_.label_selector (null if invalid)
   std::vector<EventHandler> handlers_;
   std::atomic<bool> synced_{false};
 
@@ -91,6 +128,7 @@ class Informer {
   std::condition_variable_any cv_;
   std::string resource_version_;
   InformerStats stats_;
+  std::mt19937 rng_{std::random_device{}()};
 };
 
 }  // namespace ferry::kube

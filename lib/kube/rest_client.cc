@@ -127,12 +127,25 @@ Status StatusFromResponse(const http::Response& resp, const std::string& what) {
 RestApiClient::RestApiClient(std::shared_ptr<http::HttpClient> http, ClusterConfig config, RestOptions options)
     : http_(std::move(http)), config_(std::move(config)), options_(std::move(options)) {
   if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  if (options_.qps > 0) {
+    Clock& clock = options_.clock != nullptr ? *options_.clock : RealClock::Get();
+    limiter_ = std::make_unique<controller::BucketRateLimiter>(clock, options_.qps, options_.burst);
+  }
+}
+
+void RestApiClient::Throttle() {
+  if (!limiter_) return;
+  const auto wait = limiter_->When("");
+  if (wait > Clock::Duration::zero()) {
+    options_.sleep(std::chrono::ceil<std::chrono::milliseconds>(wait));
+  }
 }
 
 std::unique_ptr<RestApiClient> RestApiClient::FromConfig(const ClusterConfig& config, RestOptions options) {
   http::ClientConfig hc;
   hc.base_url = config.server;
   hc.tls = config.tls;
+  if (options.request_timeout.count() > 0) hc.request_timeout = options.request_timeout;
   return std::make_unique<RestApiClient>(http::MakeHttpClient(std::move(hc)), config, std::move(options));
 }
 
@@ -159,6 +172,7 @@ StatusOr<Json> RestApiClient::Do(const std::string& method, const std::string& p
   for (int attempt = 0;; ++attempt) {
     auto req = NewRequest(method, path, body, content_type);
     if (!req.ok()) return req.status();
+    Throttle();
     auto resp = http_->Send(*req);
     if (!resp.ok()) return resp.status().WithContext(what);
     if (resp->status >= 200 && resp->status < 300) {
@@ -257,6 +271,7 @@ Status RestApiClient::Watch(const ResourceType& rt, const std::string& ns, const
                      ? std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::seconds(opts.timeout_seconds) + kWatchTimeoutMargin)
                      : std::chrono::duration_cast<std::chrono::milliseconds>(kWatchDefaultSilence);
+  Throttle();
   WatchDecoder decoder;
   Status decode_error;
   std::vector<WatchEvent> events;

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "controller/rate_limiter.h"
+#include "core/clock.h"
 #include "http/http.h"
 #include "kube/api_client.h"
 #include "kube/config.h"
@@ -14,6 +16,16 @@ namespace ferry::kube {
 
 struct RestOptions {
   std::string user_agent = "ferry/0.1";
+  // Client-side rate limit of every request (a token bucket, client-go's defaults: 5 qps,
+  // burst 10), so a controller working through 10,000 objects paces itself instead of
+  // leaning on the server's 429s. Controllers with much to write raise it (e.g. 50/100).
+  // qps <= 0: no limit.
+  double qps = 5.0;
+  int burst = 10;
+  // Timeout of one request (0 = the HTTP client's default, 30 s). FromConfig only.
+  std::chrono::milliseconds request_timeout{0};
+  // Time source of the rate limiter; nullptr = RealClock::Get().
+  Clock* clock = nullptr;
   // A 429 (or 503 with Retry-After) is retried this many times, waiting as the server asks
   // (capped by max_retry_wait), before the error is returned to the caller.
   int max_throttle_retries = 3;
@@ -56,9 +68,13 @@ class RestApiClient final : public ApiClient {
   StatusOr<Json> Do(const std::string& method, const std::string& path, std::string body = "",
                     const std::string& content_type = "application/json");
 
+  // Waits for the client-side rate limiter (a token bucket) to let one more request through.
+  void Throttle();
+
   std::shared_ptr<http::HttpClient> http_;
   ClusterConfig config_;
   RestOptions options_;
+  std::unique_ptr<controller::BucketRateLimiter> limiter_;  // null: no limit
 };
 
 }  // namespace ferry::kube

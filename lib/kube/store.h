@@ -8,6 +8,7 @@
 // walking 10,000 VMs never holds 10,000 trees.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -93,8 +94,14 @@ class Store {
   size_t Size() const;
   // Sum of the packed sizes (for metrics and the memory benchmark).
   size_t PackedBytes() const;
+  // Exceptions thrown by index functions, process-wide (each is logged; the object is then
+  // indexed under no value of that index).
+  static uint64_t IndexErrors() { return index_errors_.load(); }
 
  private:
+  // fn(obj), or no values when fn throws (counted in IndexErrors).
+  static std::vector<std::string> IndexValues(const IndexFunc& fn, const Json& obj);
+  static std::atomic<uint64_t> index_errors_;
   // Adds every item of `items` to `idx` under fn (decoding each once).
   static void IndexAll(Index& idx, const IndexFunc& fn, const Items& items);
   static void IndexInto(Indexes& indexes, const std::map<std::string, IndexFunc>& funcs, const std::string& key,

@@ -45,9 +45,10 @@ TEST(InformerIT, SyncsThenFollowsAddUpdateDeleteWithIndex) {
                          std::lock_guard<std::mutex> l(mu);
                          seen.push_back("update " + ObjectKey(*n));
                        },
-                       [&](const ObjectPtr& o) {
+                       [&](const ObjectPtr& o, DeleteReason why) {
                          std::lock_guard<std::mutex> l(mu);
-                         seen.push_back("delete " + ObjectKey(*o));
+                         seen.push_back(std::string(why == DeleteReason::kDeleted ? "delete " : "gone? ") +
+                                        ObjectKey(*o));
                        }});
   std::jthread runner([&](std::stop_token st) { inf.Run(st); });
   ASSERT_TRUE(inf.WaitForSync(runner.get_stop_token(), std::chrono::seconds(20)));

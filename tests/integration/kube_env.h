@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -19,7 +20,16 @@ inline std::string Env(const char* name) {
   return v == nullptr ? "" : v;
 }
 
-inline std::unique_ptr<RestApiClient> ClientFromEnv() {
+// Tests create objects in bursts: a client-side limit far above client-go's default 5 qps
+// keeps them fast (the limiter itself is unit-tested).
+inline RestOptions TestRestOptions() {
+  RestOptions o;
+  o.qps = 500;
+  o.burst = 1000;
+  return o;
+}
+
+inline std::unique_ptr<RestApiClient> ClientFromEnv(RestOptions options = TestRestOptions()) {
   const std::string kc = Env("KUBECONFIG");
   if (kc.empty()) {
     ADD_FAILURE() << "KUBECONFIG not set: run through ctest (hack/kube/with-env.sh)";
@@ -30,7 +40,7 @@ inline std::unique_ptr<RestApiClient> ClientFromEnv() {
     ADD_FAILURE() << cfg.status();
     return nullptr;
   }
-  return RestApiClient::FromConfig(*cfg);
+  return RestApiClient::FromConfig(*cfg, std::move(options));
 }
 
 inline std::string RandomSuffix() {

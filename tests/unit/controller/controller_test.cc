@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -35,7 +36,7 @@ class ScriptedReconciler final : public Reconciler {
   void SetTakes(Clock::Duration d) { takes_ = d; }
   void ThrowOn(const std::string& key) { throw_on_ = key; }
 
-  ReconcileResult Reconcile(const std::string& key) override {
+  ReconcileResult Reconcile(const std::string& key, std::stop_token) override {
     if (clock_ != nullptr && takes_ > Clock::Duration::zero()) clock_->Advance(takes_);
     std::lock_guard<std::mutex> l(mu_);
     calls_.push_back(key);
@@ -285,7 +286,7 @@ class ReenqueueingReconciler final : public Reconciler {
  public:
   Controller* ctl = nullptr;
   int calls = 0;
-  ReconcileResult Reconcile(const std::string& key) override {
+  ReconcileResult Reconcile(const std::string& key, std::stop_token) override {
     if (++calls == 1) {
       ctl->Enqueue(key);
       ctl->Enqueue(key);  // twice: still one more reconcile
@@ -321,7 +322,7 @@ TEST_F(ControllerTest, ProcessNextItemIsFalseAfterStopAndStopIsIdempotent) {
 // no key is ever reconciled by two workers at once, and Stop drains every queued key.
 class OverlapCheckingReconciler final : public Reconciler {
  public:
-  ReconcileResult Reconcile(const std::string& key) override {
+  ReconcileResult Reconcile(const std::string& key, std::stop_token) override {
     {
       std::lock_guard<std::mutex> l(mu);
       if (!in_flight.insert(key).second) ++overlaps;
@@ -365,6 +366,56 @@ TEST_F(ControllerTest, WorkersNeverReconcileOneKeyConcurrentlyAndStopDrains) {
   int sum = 0;
   for (const auto& [k, n] : rec.reconciles) sum += n;
   EXPECT_EQ(total, sum);
+}
+
+}  // namespace
+}  // namespace ferry::controller
+
+namespace ferry::controller {
+namespace {
+
+// Cancel: the in-flight reconcile sees its stop token requested and returns; keys still
+// queued are dropped without being reconciled; Cancel returns only after the in-flight
+// reconcile has returned.
+TEST(ControllerCancelTest, InFlightReconcileSeesStopAndQueuedKeysAreDropped) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_flight = false;
+  std::atomic<bool> returned{false};
+  std::vector<std::string> reconciled;
+  FuncReconciler rec([&](const std::string& key, std::stop_token stop) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      reconciled.push_back(key);
+      in_flight = true;
+    }
+    cv.notify_all();
+    std::mutex m;
+    std::condition_variable_any wait;
+    std::unique_lock<std::mutex> l(m);
+    // Blocks until cancelled (a reconcile waiting on something slow, e.g. a long API call).
+    EXPECT_TRUE(wait.wait_for(l, stop, std::chrono::seconds(30), [] { return false; }) == false);
+    EXPECT_TRUE(stop.stop_requested());
+    returned = true;
+    return ReconcileResult::Success();
+  });
+  ControllerOptions o;
+  o.name = "cancel";
+  Controller ctl(std::move(o), rec);
+  ctl.Enqueue("ns/a");
+  ctl.Start();
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return in_flight; }));
+  }
+  ctl.Enqueue("ns/b");
+  ctl.Enqueue("ns/c");
+  EXPECT_FALSE(ctl.Cancelled());
+  ctl.Cancel();
+  EXPECT_TRUE(returned.load());  // Cancel waited for the in-flight reconcile
+  EXPECT_TRUE(ctl.Cancelled());
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(reconciled, std::vector<std::string>{"ns/a"});
 }
 
 }  // namespace

@@ -15,12 +15,5 @@ TEST(FakeClockTest, MovesOnlyWhenAdvanced) {
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(clock.WallNow() - w0).count(), 1500);
 }
 
-TEST(RealClockTest, IsMonotonic) {
-  auto& c = RealClock::Get();
-  auto a = c.Now();
-  auto b = c.Now();
-  EXPECT_LE(a, b);
-}
-
 }  // namespace
 }  // namespace ferry
