@@ -1,5 +1,6 @@
 // Informer, EventRecorder and LeaderElector against a real kube-apiserver.
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -192,6 +193,55 @@ TEST(LeaderElectionIT, CleanStopReleasesTheLeaseForAnImmediateSuccessor) {
   ASSERT_TRUE(Eventually([&] { return b.started.load(); }, std::chrono::seconds(10)));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
   EXPECT_LE(s, 2.0 + 1.5);  // one retry period, not a whole lease duration
+}
+
+// on_stopped_leading runs while we still hold the lease (the work stops before a successor
+// may start), and on_new_leader runs without the elector's lock (it may call back into it).
+TEST(LeaderElectionIT, StoppedLeadingRunsBeforeReleaseAndCallbacksRunUnlocked) {
+  auto api = ClientFromEnv();
+  ASSERT_NE(api, nullptr);
+  const std::string ns = CreateTestNamespace(*api, "it-le3");
+  auto own = ClientFromEnv();
+  LeaderElectionConfig cfg;
+  cfg.lease_namespace = ns;
+  cfg.lease_name = "lease";
+  cfg.identity = "a";
+  std::atomic<bool> started{false};
+  std::string holder_when_stopping = "(not called)";
+  std::vector<std::string> new_leaders;
+  LeaderElector* self = nullptr;
+  cfg.on_started_leading = [&] { started = true; };
+  cfg.on_stopped_leading = [&] {
+    auto l = api->Get(resources::kLeases, ns, "lease");
+    holder_when_stopping = l.ok() ? (*l)["spec"].value("holderIdentity", "") : l.status().ToString();
+  };
+  cfg.on_new_leader = [&](const std::string& who) { new_leaders.push_back(who + "/" + self->ObservedHolder()); };
+  LeaderElector elector(*own, cfg);
+  self = &elector;
+  std::jthread run([&](std::stop_token st) { (void)elector.Run(st); });
+  ASSERT_TRUE(Eventually([&] { return started.load(); }));
+  // A second candidate's view: the holder as seen by an elector that then asks itself.
+  LeaderElectionConfig other = cfg;
+  other.identity = "b";
+  other.on_started_leading = nullptr;
+  other.on_stopped_leading = nullptr;
+  LeaderElector* other_self = nullptr;
+  std::vector<std::string> other_seen;
+  other.on_new_leader = [&](const std::string& who) { other_seen.push_back(who + "/" + other_self->ObservedHolder()); };
+  LeaderElector b(*own, other);
+  other_self = &b;
+  auto attempt = std::async(std::launch::async, [&] { return b.TryAcquireOrRenew(); });
+  ASSERT_EQ(attempt.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "on_new_leader deadlocked: it ran under the elector's lock";
+  EXPECT_FALSE(attempt.get());
+  EXPECT_EQ(other_seen, std::vector<std::string>{"a/a"});
+  run.request_stop();
+  run.join();
+  EXPECT_EQ(holder_when_stopping, "a") << "the lease was released before the work stopped";
+  auto lease = api->Get(resources::kLeases, ns, "lease");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)["spec"]["holderIdentity"], "");  // released afterwards
+  EXPECT_TRUE(elector.Check().ok());
 }
 
 TEST(LeaderElectionIT, InvalidConfigIsRejected) {
