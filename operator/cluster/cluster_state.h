@@ -1,0 +1,166 @@
+// ClusterState: the operator's picture of the cluster for decisions, kept current from
+// informer events (one call per object) and from the controllers' own decisions, which are
+// counted at once ("assumed", as kube-scheduler does) so that two decisions never take the
+// same room before the API server has echoed the first.
+//
+// It holds what placement needs (nodes = Node + Hypervisor, VMs, server groups, reservations
+// of in-flight migrations) and the migration ledger the limits need (each VMM's phase,
+// nodes, priority). A VMM's phase in the ledger only moves forward: an informer event older
+// than an assumed decision never undoes it; a decision whose write failed is forgotten
+// explicitly (Forget*).
+//
+// Thread-safe. Decisions that must be atomic with their assumption (a slot, a node) are made
+// under decision_mutex(), which the controllers hold from deciding to assuming.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/core_types.h"
+#include "api/hypervisor.h"
+#include "api/migration.h"
+#include "api/servergroup.h"
+#include "api/vm.h"
+#include "core/clock.h"
+#include "migration/limits.h"
+#include "migration/phase_machine.h"
+#include "options.h"
+#include "placement/cluster_view.h"
+#include "placement/drain.h"
+#include "placement/group_status.h"
+#include "placement/placement.h"
+#include "placement/rebalance.h"
+
+namespace ferry::op {
+
+// The most candidates written to a VMM's status.placement (an object must stay well under
+// etcd's 1.5 MiB limit; at ~100 bytes each, 256 candidates are ~25 KiB). The summary always
+// counts every node.
+inline constexpr size_t kMaxPlacementCandidates = 256;
+
+struct VmPlacement {
+  bool scheduled = false;
+  std::string node;
+  std::string reason_code;  // placement reason name for metrics/conditions ("Memory", ...)
+  std::string summary;      // one line
+  std::vector<std::string> node_lines;  // "node-3: memory: needs 4Gi, free 2Gi", per node
+  bool compliant = true;
+  std::string compliance;
+};
+
+class ClusterState {
+ public:
+  ClusterState(Clock& clock, std::chrono::nanoseconds heartbeat_timeout, MigrationLimits limits);
+
+  // ---- informer feeds ----
+  void UpsertNode(const api::Node& node);
+  void RemoveNode(const std::string& name);
+  void UpsertHypervisor(const api::Hypervisor& hv);
+  void RemoveHypervisor(const std::string& name);
+  void UpsertVm(const api::VirtualMachine& vm);
+  void RemoveVm(const std::string& key);
+  void UpsertGroup(const api::ServerGroup& group);
+  void RemoveGroup(const std::string& key);
+  void UpsertMigration(const api::VirtualMachineMigration& vmm);
+  void RemoveMigration(const std::string& key);
+  // Re-judges every heartbeat against the clock; returns the nodes whose handler changed
+  // between alive and lost.
+  std::vector<std::string> RefreshHeartbeats();
+
+  // ---- facts ----
+  bool HandlerAlive(const std::string& node) const;
+  std::optional<api::WallTime> LastHeartbeat(const std::string& node) const;
+  std::string TargetProblem(const std::string& node) const;
+  std::string ActiveMigrationOf(const std::string& vm_key, const std::string& vmm_key) const;
+  // Cordoned, or tainted ferry.dev/drain.
+  bool NodeDraining(const std::string& node) const;
+  std::vector<std::string> DrainingNodes() const;
+  // Keys of VMMs waiting (Pending or Scheduling): reconciled again when slots or room free up.
+  std::vector<std::string> WaitingMigrations() const;
+  // Keys of unfinished VMMs with `node` as source or target.
+  std::vector<std::string> MigrationsTouching(const std::string& node) const;
+  // VMMs per phase (the ledger's view), for the migrations-by-phase metric.
+  std::map<api::MigrationPhase, int> PhaseCounts() const;
+  // Changes to nodes, capacity or reservations (not to migration phases alone).
+  uint64_t generation() const;
+
+  // ---- decisions (call with decision_mutex() held, then assume or not) ----
+  std::mutex& decision_mutex() { return decision_mu_; }
+
+  // Limits, then placement, for an admitted VMM in Scheduling (status as admitted).
+  migration::SchedulingOutcome ScheduleMigration(const api::VirtualMachineMigration& vmm);
+  void AssumeAdmitted(const api::VirtualMachineMigration& vmm_with_status);
+  void AssumeScheduled(const api::VirtualMachineMigration& vmm_with_status);
+  // The write of an assumed decision failed: back to what the informer said.
+  void ForgetMigrationAssumption(const std::string& vmm_key);
+
+  // A node for an unplaced VM (and the per-node reasons when none fits).
+  VmPlacement PlaceVm(const std::string& vm_key);
+  void AssumeVmNode(const std::string& vm_key, const std::string& node);
+  void ForgetVmAssumption(const std::string& vm_key);
+
+  StatusOr<placement::DrainPlan> PlanDrain(const std::string& node, bool allow_group_moves);
+  placement::RebalancePlan PlanRebalance();
+  placement::GroupStatus DescribeGroup(const std::string& group_key) const;
+
+ private:
+  struct NodeEntry {
+    std::optional<api::Node> node;
+    std::optional<api::Hypervisor> hv;
+    bool alive = false;
+  };
+  struct VmEntry {
+    placement::Vm vm;
+    std::optional<std::string> assumed_node;
+    std::string Node() const { return assumed_node ? *assumed_node : vm.node; }
+  };
+  struct MigrationEntry {
+    std::string vm_key;
+    api::MigrationPhase observed = api::MigrationPhase::kUnset;
+    api::MigrationPhase assumed = api::MigrationPhase::kUnset;
+    bool finalizer = false;
+    bool assumed_admitted = false;
+    bool deleting = false;
+    bool refused = false;
+    std::string source;
+    std::string target;
+    std::string assumed_target;
+    std::string requested_target;
+    int64_t priority = 0;
+    api::WallTime created{};
+    api::MigrationPhase Phase() const;
+    std::string Target() const { return assumed_target.empty() ? target : assumed_target; }
+    bool Admitted() const { return finalizer || assumed_admitted; }
+  };
+
+  bool AliveAt(const api::Hypervisor& hv, api::WallTime now) const;
+  // Push one object's current state into the view (mu_ held).
+  void SyncNode(const std::string& name);
+  void SyncVm(const std::string& key);
+  void SyncMigration(const std::string& key);
+  void SyncMigrationsOf(const std::string& vm_key);
+  void Check(const Status& st, const std::string& what);
+  bool HoldsReservation(const MigrationEntry& m) const;
+  api::PlacementExplanation Explain(const placement::TargetDecision& d) const;
+
+  Clock& clock_;
+  const std::chrono::nanoseconds heartbeat_timeout_;
+  const MigrationLimits limits_;
+
+  std::mutex decision_mu_;
+  mutable std::mutex mu_;
+  std::map<std::string, NodeEntry> nodes_;
+  std::map<std::string, VmEntry> vms_;
+  std::map<std::string, placement::ServerGroup> groups_;
+  std::map<std::string, MigrationEntry> migrations_;
+  std::set<std::string> in_view_;  // migrations whose reservation the view holds
+  placement::ClusterView view_;
+};
+
+}  // namespace ferry::op

@@ -1,0 +1,275 @@
+#include "migration/phase_machine.h"
+
+#include <algorithm>
+
+#include "api/group.h"
+
+namespace ferry::op::migration {
+namespace {
+
+using api::MigrationPhase;
+using std::chrono::nanoseconds;
+
+std::string Seconds(nanoseconds d) { return api::FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(d)); }
+
+class Machine {
+ public:
+  explicit Machine(const MigrationInput& in) : in_(in), vmm_(in.vmm) {
+    d_.status = vmm_.status;
+    vm_key_ = vmm_.metadata.namespace_ + "/" + VmNameOf(vmm_);
+  }
+
+  PhaseDecision Run() {
+    NoteSpecEdits();
+    switch (d_.status.phase) {
+      case MigrationPhase::kUnset:
+      case MigrationPhase::kPending:
+        if (!Admit()) break;
+        [[fallthrough]];
+      case MigrationPhase::kScheduling:
+        Scheduling();
+        break;
+      case MigrationPhase::kScheduled:
+      case MigrationPhase::kPreparingTarget:
+        Preparing();
+        break;
+      case MigrationPhase::kTargetReady:
+        TargetReady();
+        break;
+      case MigrationPhase::kRunning:
+        Running();
+        break;
+      case MigrationPhase::kSucceeded:
+      case MigrationPhase::kFailed:
+      case MigrationPhase::kCancelled:
+        Terminal();
+        break;
+    }
+    return std::move(d_);
+  }
+
+ private:
+  bool Deleting() const { return vmm_.metadata.IsBeingDeleted(); }
+  bool Admitted() const { return d_.add_finalizer || vmm_.metadata.HasFinalizer(api::kMigrationFinalizer); }
+  const api::VirtualMachine* Vm() const {
+    return in_.vm != nullptr && !in_.vm->metadata.IsBeingDeleted() ? in_.vm : nullptr;
+  }
+  bool Offline() const {
+    return d_.status.effective_options ? d_.status.effective_options->offline : vmm_.spec.offline;
+  }
+  static bool VmRuns(const api::VirtualMachine& vm) {
+    return !vm.status.node_name.empty() &&
+           (vm.status.phase == api::VmPhase::kRunning || vm.status.phase == api::VmPhase::kMigrating);
+  }
+
+  void Transition(MigrationPhase phase, const std::string& reason, const std::string& message) {
+    d_.status.phase = phase;
+    d_.status.phase_transition_time = in_.now;
+    d_.status.reason = reason;
+    d_.status.message = message;
+  }
+  void Fail(const std::string& reason, const std::string& message) {
+    Transition(MigrationPhase::kFailed, reason, message);
+    d_.status.completion_time = in_.now;
+    d_.events.push_back({true, reason, message});
+    d_.requeue_after.reset();
+  }
+  void Cancel() {
+    const std::string msg = "deleted before the target was ready; the guest stays on " +
+                            (d_.status.source_node.empty() ? std::string("its node") : d_.status.source_node);
+    Transition(MigrationPhase::kCancelled, kReasonDeleted, msg);
+    d_.status.completion_time = in_.now;
+    d_.events.push_back({false, "Cancelled", msg});
+  }
+  // Waiting in the current phase with a reason (no transition, no phase time change).
+  void Wait(const std::string& reason, const std::string& message) {
+    d_.status.reason = reason;
+    d_.status.message = message;
+  }
+  void RequeueIn(nanoseconds d) {
+    d = std::max(d, nanoseconds(std::chrono::milliseconds(100)));
+    if (!d_.requeue_after || d < *d_.requeue_after) d_.requeue_after = d;
+  }
+  nanoseconds PhaseAge() const {
+    std::optional<api::WallTime> since = d_.status.phase_transition_time;
+    if (!since) since = vmm_.metadata.creation_timestamp;
+    if (!since) return nanoseconds(0);
+    return std::chrono::duration_cast<nanoseconds>(in_.now - *since);
+  }
+  std::string LostMessage(const std::string& node, const char* role) const {
+    std::string msg = "the handler of " + role_prefix(role) + node + " stopped renewing its heartbeat";
+    if (auto hb = in_.world.LastHeartbeat(node)) msg += " (last " + api::FormatTime(*hb) + ")";
+    return msg;
+  }
+  static std::string role_prefix(const char* role) { return std::string(role) + " node "; }
+
+  void NoteSpecEdits() {
+    if (!Admitted() || d_.add_finalizer) return;
+    if (vmm_.metadata.generation <= d_.status.observed_generation || d_.status.observed_generation == 0) return;
+    api::Condition c;
+    c.type = kConditionSpecChangeIgnored;
+    c.status = api::ConditionStatus::kTrue;
+    c.reason = "SpecFixedAtAdmission";
+    c.message = "spec edited after admission (generation " + std::to_string(vmm_.metadata.generation) +
+                "); the migration runs as admitted at generation " +
+                std::to_string(d_.status.observed_generation);
+    c.observed_generation = vmm_.metadata.generation;
+    api::SetCondition(&d_.status.conditions, c, in_.now);
+  }
+
+  // Pending/"": checks and admission. Returns true when admitted (go on to Scheduling).
+  bool Admit() {
+    if (Deleting()) return false;  // never admitted: nothing holds it
+    const api::VirtualMachine* vm = Vm();
+    if (vm == nullptr) {
+      Fail(kReasonVmNotFound, "virtual machine " + vm_key_ + " does not exist");
+      return false;
+    }
+    if (vmm_.spec.offline ? vm->status.node_name.empty() : !VmRuns(*vm)) {
+      const std::string phase(api::ToString(vm->status.phase));
+      Fail(kReasonVmNotRunning, "virtual machine " + vm_key_ + " is " + (phase.empty() ? "not placed" : phase) +
+                                    (vmm_.spec.offline ? "; a cold migration needs it placed on a node"
+                                                       : "; a live migration needs it Running"));
+      return false;
+    }
+    if (std::string other = in_.world.ActiveMigrationOf(vm_key_, vmm_.metadata.Key()); !other.empty()) {
+      if (d_.status.phase != MigrationPhase::kPending) Transition(MigrationPhase::kPending, "", "");
+      Wait(kReasonActiveMigration, "virtual machine " + vm_key_ + " is being migrated by " + other +
+                                       "; one migration per VM at a time");
+      return false;
+    }
+    d_.admitted = true;
+    d_.add_finalizer = true;
+    d_.labels[api::kLabelVm] = vmm_.spec.vm_name;
+    d_.labels[api::kLabelSourceNode] = vm->status.node_name;
+    d_.status.source_node = vm->status.node_name;
+    d_.status.target_node.clear();
+    d_.status.effective_options = in_.world.EffectiveOptions(vmm_, *vm);
+    d_.status.observed_generation = vmm_.metadata.generation;
+    Transition(MigrationPhase::kScheduling, "", "");
+    d_.events.push_back({false, "Admitted",
+                         "migration of " + vm_key_ + " from " + vm->status.node_name + " admitted"});
+    return true;
+  }
+
+  void Scheduling() {
+    if (Deleting()) return Cancel();
+    const api::VirtualMachine* vm = Vm();
+    if (vm == nullptr) return Fail(kReasonVmNotFound, "virtual machine " + vm_key_ + " is gone");
+    if (!Offline() && !VmRuns(*vm)) {
+      return Fail(kReasonVmNotRunning, "virtual machine " + vm_key_ + " stopped running while the migration waited");
+    }
+    api::VirtualMachineMigration admitted = vmm_;
+    admitted.status = d_.status;
+    SchedulingOutcome out = in_.world.Schedule(admitted, *vm);
+    switch (out.kind) {
+      case SchedulingOutcome::Kind::kWait:
+        return Wait(kReasonWaitingForSlot, out.message);
+      case SchedulingOutcome::Kind::kUnschedulable:
+        if (out.placement) d_.status.placement = std::move(out.placement);
+        if (d_.status.reason != kReasonUnschedulable || d_.status.message != out.message) {
+          d_.events.push_back({true, kReasonUnschedulable, out.message});
+        }
+        return Wait(kReasonUnschedulable, out.message);
+      case SchedulingOutcome::Kind::kTargetRejected:
+        if (out.placement) d_.status.placement = std::move(out.placement);
+        return Fail(kReasonTargetRejected, out.message);
+      case SchedulingOutcome::Kind::kScheduled:
+        break;
+    }
+    d_.scheduled = true;
+    d_.status.target_node = out.target;
+    if (out.placement) d_.status.placement = std::move(out.placement);
+    d_.labels[api::kLabelTargetNode] = out.target;
+    Transition(MigrationPhase::kScheduled, "", "");
+    d_.events.push_back({false, "Scheduled", "target " + out.target + ": " + out.message});
+    RequeueIn(in_.deadlines.target_prepare);
+  }
+
+  // Scheduled / PreparingTarget: waiting for the target handler.
+  void Preparing() {
+    if (Deleting()) return Cancel();
+    if (Vm() == nullptr) return Fail(kReasonVmNotFound, "virtual machine " + vm_key_ + " is gone");
+    const std::string& src = d_.status.source_node;
+    const std::string& dst = d_.status.target_node;
+    if (!in_.world.HandlerAlive(src)) return Fail(api::kReasonHandlerLost, LostMessage(src, "source"));
+    if (!in_.world.HandlerAlive(dst)) return Fail(api::kReasonTargetNotReady, LostMessage(dst, "target"));
+    if (std::string problem = in_.world.TargetProblem(dst); !problem.empty()) {
+      return Fail(api::kReasonTargetNotReady, "target node " + dst + " can no longer receive it: " + problem);
+    }
+    const nanoseconds age = PhaseAge();
+    if (age >= in_.deadlines.target_prepare) {
+      return Fail(api::kReasonTargetNotReady, "the handler of target node " + dst + " did not report TargetReady within " +
+                                                  Seconds(in_.deadlines.target_prepare));
+    }
+    RequeueIn(in_.deadlines.target_prepare - age);
+  }
+
+  // TargetReady: waiting for the source handler to start.
+  void TargetReady() {
+    const std::string& src = d_.status.source_node;
+    const std::string& dst = d_.status.target_node;
+    if (!in_.world.HandlerAlive(src)) return Fail(api::kReasonHandlerLost, LostMessage(src, "source"));
+    if (!in_.world.HandlerAlive(dst)) return Fail(api::kReasonHandlerLost, LostMessage(dst, "target"));
+    const nanoseconds age = PhaseAge();
+    if (age >= in_.deadlines.source_start) {
+      return Fail(api::kReasonTimeout, "the handler of source node " + src + " did not start the migration within " +
+                                           Seconds(in_.deadlines.source_start) + " of TargetReady");
+    }
+    RequeueIn(in_.deadlines.source_start - age);
+  }
+
+  // Running: the source handler runs the engine; only a long-lost source fails it, and
+  // never once post-copy has switched (the guest's memory is split between the nodes).
+  void Running() {
+    if (PostCopyStarted(d_.status)) return;
+    const std::string& src = d_.status.source_node;
+    if (in_.world.HandlerAlive(src)) return;
+    std::optional<api::WallTime> since = in_.world.LastHeartbeat(src);
+    if (!since) since = d_.status.phase_transition_time;
+    const nanoseconds lost =
+        since ? std::chrono::duration_cast<nanoseconds>(in_.now - *since) : in_.deadlines.running_handler_lost;
+    if (lost >= in_.deadlines.running_handler_lost) {
+      return Fail(api::kReasonHandlerLost, LostMessage(src, "source") + " for more than " +
+                                               Seconds(in_.deadlines.running_handler_lost) + " while running");
+    }
+    RequeueIn(in_.deadlines.running_handler_lost - lost);
+  }
+
+  void Terminal() {
+    if (vmm_.metadata.HasFinalizer(api::kMigrationFinalizer) && OutcomeRecorded(vmm_, in_.vm)) {
+      d_.remove_finalizer = true;
+    }
+  }
+
+  const MigrationInput& in_;
+  const api::VirtualMachineMigration& vmm_;
+  PhaseDecision d_;
+  std::string vm_key_;
+};
+
+}  // namespace
+
+std::string VmNameOf(const api::VirtualMachineMigration& vmm) {
+  auto it = vmm.metadata.labels.find(api::kLabelVm);
+  if (it != vmm.metadata.labels.end() && vmm.metadata.HasFinalizer(api::kMigrationFinalizer)) return it->second;
+  return vmm.spec.vm_name;
+}
+
+bool OutcomeRecorded(const api::VirtualMachineMigration& vmm, const api::VirtualMachine* vm) {
+  if (vm == nullptr) return true;
+  for (const api::MigrationRecord& r : vm->status.migration_history) {
+    if (r.migration_name == vmm.metadata.name) return true;
+  }
+  return false;
+}
+
+bool PostCopyStarted(const api::VirtualMachineMigrationStatus& status) {
+  if (status.progress && status.progress->post_copy_started_at) return true;
+  const api::Condition* c = api::FindCondition(status.conditions, api::kConditionPostCopyRecovering);
+  return c != nullptr && c->status == api::ConditionStatus::kTrue;
+}
+
+PhaseDecision DecidePhase(const MigrationInput& in) { return Machine(in).Run(); }
+
+}  // namespace ferry::op::migration
