@@ -43,6 +43,9 @@ inline constexpr const char* kReasonTargetNotReady = "TargetNotReady";
 inline constexpr const char* kReasonTimeout = "Timeout";
 // ...and by the source handler: the convergence policy gave up at the completion timeout.
 inline constexpr const char* kReasonConvergenceTimeout = "ConvergenceTimeout";
+// VM condition (handler of the VM's node): True while the domain runs as the spec wants;
+// False with libvirt's reason (ShutdownFromGuest, Crashed, Failed, DomainMissing, ...).
+inline constexpr const char* kConditionDomain = "Domain";
 // VMM condition (source handler): post-copy lost its connection; recovery is being retried.
 inline constexpr const char* kConditionPostCopyRecovering = "PostCopyRecovering";
 

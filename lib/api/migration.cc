@@ -92,6 +92,7 @@ Status Decode(const Json& j, const std::string& path, MigrationProgress* out) {
   r.Time("postCopyStartedAt", &out->post_copy_started_at);
   r.Duration("currentMaxDowntime", &out->current_max_downtime);
   r.Int("autoConvergeThrottlePercent", &out->auto_converge_throttle_percent);
+  r.Duration("estimatedTimeRemaining", &out->estimated_time_remaining);
   r.Time("updatedAt", &out->updated_at);
   out->raw = j;
   return r.status();
@@ -109,6 +110,7 @@ Json Encode(const MigrationProgress& v) {
   PutTime(j, "postCopyStartedAt", v.post_copy_started_at);
   PutDuration(j, "currentMaxDowntime", v.current_max_downtime);
   PutInt(j, "autoConvergeThrottlePercent", v.auto_converge_throttle_percent);
+  PutDuration(j, "estimatedTimeRemaining", v.estimated_time_remaining);
   PutTime(j, "updatedAt", v.updated_at);
   return j;
 }

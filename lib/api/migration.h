@@ -105,6 +105,9 @@ struct MigrationProgress {
   std::optional<WallTime> post_copy_started_at;
   std::optional<std::chrono::nanoseconds> current_max_downtime;
   int64_t auto_converge_throttle_percent = 0;
+  // Time to completion as the source's convergence policy projects it; absent when pre-copy
+  // cannot converge and post-copy is not allowed (the migration ends at its timeout).
+  std::optional<std::chrono::nanoseconds> estimated_time_remaining;
   std::optional<WallTime> updated_at;
   Json raw;
 };

@@ -27,7 +27,7 @@ const char* kVmm = R"({
     "progress": {"totalBytes": 2147483648, "processedBytes": 1073741824, "remainingBytes": 1073741824,
       "dirtyRateBytesPerSecond": 52428800, "transferRateBytesPerSecond": 1073741824, "iteration": 3,
       "percent": 50, "postCopyStartedAt": "2024-05-01T12:00:20Z", "currentMaxDowntime": "500ms",
-      "autoConvergeThrottlePercent": 20, "updatedAt": "2024-05-01T12:00:21Z", "xbzrleCacheMiss": 5},
+      "autoConvergeThrottlePercent": 20, "estimatedTimeRemaining": "12.5s", "updatedAt": "2024-05-01T12:00:21Z", "xbzrleCacheMiss": 5},
     "convergenceActions": [
       {"time": "2024-05-01T12:00:10Z", "action": "IncreaseDowntime", "detail": "300ms -> 500ms"},
       {"time": "2024-05-01T12:00:20Z", "action": "SwitchToPostCopy", "detail": "remaining stalled at 1GiB"}],
@@ -67,6 +67,7 @@ TEST(VirtualMachineMigration, DecodesEveryField) {
   EXPECT_EQ(st.progress->percent, 50);
   EXPECT_EQ(st.progress->current_max_downtime, 500ms);
   EXPECT_TRUE(st.progress->post_copy_started_at.has_value());
+  EXPECT_EQ(st.progress->estimated_time_remaining, 12500ms);
   ASSERT_EQ(st.convergence_actions.size(), 2u);
   EXPECT_EQ(st.convergence_actions[1].action, "SwitchToPostCopy");
   EXPECT_EQ(st.downtime, 38ms);
