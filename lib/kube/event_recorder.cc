@@ -1,5 +1,6 @@
 #include "kube/event_recorder.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "api/time.h"
@@ -26,6 +27,14 @@ EventRecorder::EventRecorder(ApiClient& api, std::string component, std::string 
 }
 
 EventRecorder::~EventRecorder() {
+  // Events still queued are dropped (counted): a process that stops must not wait for a
+  // slow or unreachable API server to take them one by one. At most the write in flight
+  // finishes (bounded by the client's request timeout).
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stats_.dropped += queue_.size();
+    queue_.clear();
+  }
   worker_.request_stop();
   cv_.notify_all();
 }
@@ -79,7 +88,25 @@ Json EventRecorder::BuildEvent(const Json& object, EventType type, const std::st
               {"count", 1}};
 }
 
-void EventRecorder::Write(const Pending& p) {
+Status EventRecorder::WithRetryAfter(std::stop_token stop, const std::function<Status()>& write) {
+  for (int attempt = 0;; ++attempt) {
+    Status st = write();
+    // The server asked us to come back later (429, or 503 with Retry-After): wait as long as
+    // it asked before the next try instead of dropping the event at once.
+    const bool throttled = st.code() == StatusCode::kTooManyRequests || st.retry_after().has_value();
+    if (st.ok() || !throttled || attempt >= kThrottleRetries || stop.stop_requested()) return st;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++stats_.throttled;
+    }
+    const auto wait = std::min<std::chrono::seconds>(st.retry_after().value_or(std::chrono::seconds(1)),
+                                                     kMaxRetryAfter);
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, stop, wait, [] { return false; });
+  }
+}
+
+void EventRecorder::Write(const Pending& p, std::stop_token stop) {
   const std::string key = AggregationKey(p.object, p.type, p.reason, p.message);
   Seen seen;
   bool have_seen = false;
@@ -93,7 +120,9 @@ void EventRecorder::Write(const Pending& p) {
   }
   if (have_seen) {
     Json patch = {{"count", seen.count + 1}, {"lastTimestamp", api::FormatTime(p.at)}};
-    auto r = api_.Patch(resources::kEvents, seen.ns, seen.name, patch, PatchType::kMerge, false);
+    auto r = WithRetryAfter(stop, [&] {
+      return api_.Patch(resources::kEvents, seen.ns, seen.name, patch, PatchType::kMerge, false).status();
+    });
     if (r.ok()) {
       std::lock_guard<std::mutex> l(mu_);
       auto& s = seen_[key];
@@ -102,11 +131,18 @@ void EventRecorder::Write(const Pending& p) {
       ++stats_.aggregated;
       return;
     }
-    // The Event was deleted or expired (TTL): fall through and create a new one.
+    if (r.code() != StatusCode::kNotFound) {
+      // The count patch failed for another reason (the Event may even have been updated):
+      // creating a second Event for the same occurrence would duplicate it. Drop it.
+      std::lock_guard<std::mutex> l(mu_);
+      ++stats_.dropped;
+      return;
+    }
+    // The Event was deleted or expired (TTL): create a new one.
   }
   Json ev = BuildEvent(p.object, p.type, p.reason, p.message, p.at);
   const std::string ns = ev["metadata"]["namespace"];
-  auto r = api_.Create(resources::kEvents, ns, ev);
+  auto r = WithRetryAfter(stop, [&] { return api_.Create(resources::kEvents, ns, ev).status(); });
   std::lock_guard<std::mutex> l(mu_);
   if (!r.ok()) {
     ++stats_.dropped;
@@ -133,7 +169,7 @@ void EventRecorder::Loop(std::stop_token stop) {
       queue_.pop_front();
       ++in_flight_;
     }
-    Write(p);
+    Write(p, stop);
     std::lock_guard<std::mutex> l(mu_);
     --in_flight_;
     cv_.notify_all();

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,7 +21,8 @@ enum class EventType { kNormal, kWarning };
 struct EventRecorderStats {
   uint64_t created = 0;
   uint64_t aggregated = 0;  // repeats folded into an existing Event (count patched)
-  uint64_t dropped = 0;     // queue full or write failed
+  uint64_t dropped = 0;     // queue full, write failed, or still queued at destruction
+  uint64_t throttled = 0;   // writes answered 429 / Retry-After and tried again after waiting
 };
 
 class EventRecorder {
@@ -29,8 +31,13 @@ class EventRecorder {
   static constexpr std::chrono::minutes kAggregationWindow{10};
   // Bound on queued events; beyond it new events are dropped (and counted), never blocking.
   static constexpr size_t kMaxQueued = 1000;
+  // A write the server throttles is tried again this many times, waiting its Retry-After
+  // (at most kMaxRetryAfter each).
+  static constexpr int kThrottleRetries = 3;
+  static constexpr std::chrono::seconds kMaxRetryAfter{10};
 
   EventRecorder(ApiClient& api, std::string component, std::string host, Clock& clock = RealClock::Get());
+  // Drops what is still queued (counted) and waits only for the write in flight.
   ~EventRecorder();
   EventRecorder(const EventRecorder&) = delete;
   EventRecorder& operator=(const EventRecorder&) = delete;
@@ -60,7 +67,8 @@ class EventRecorder {
     Clock::WallTime last;
   };
   void Loop(std::stop_token stop);
-  void Write(const Pending& p);
+  void Write(const Pending& p, std::stop_token stop);
+  Status WithRetryAfter(std::stop_token stop, const std::function<Status()>& write);
 
   ApiClient& api_;
   std::string component_;

@@ -74,7 +74,7 @@ TEST(OpsServerTest, ServesHealthReadinessAndMetricsOverHttp) {
   EXPECT_FALSE(get("/healthz").ok());  // nothing listens any more
 }
 
-TEST(HttpClientTest, StreamDeliversChunksAsTheyArriveAndStops) {
+TEST(HttpClientTest, StreamDeliversTheWholeBodyAndErrorBodies) {
   // A server whose handler answers at once; Stream must deliver the body and end cleanly.
   auto server = MakeHttpServer();
   server->Handle("/stream", [](const ServerRequest&) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_http.h"
+
 namespace ferry::kube {
 namespace {
 
@@ -88,6 +90,76 @@ TEST(StatusFromResponseTest, Table) {
       EXPECT_FALSE(st.retry_after().has_value()) << c.resp.status;
     }
   }
+}
+
+}  // namespace
+}  // namespace ferry::kube
+
+namespace ferry::kube {
+namespace {
+
+using testing::FakeHttp;
+using testing::FakeConfig;
+using testing::JsonResponse;
+using testing::StatusResponse;
+
+// 429 (and 503 with Retry-After) are waited out as the server asks, then the error returns.
+TEST(RestApiClientTest, ThrottledRequestsWaitRetryAfterThenGiveUp) {
+  auto http = std::make_shared<FakeHttp>();
+  int calls = 0;
+  http->send = [&](const http::Request&) -> StatusOr<http::Response> {
+    ++calls;
+    if (calls == 1) return StatusResponse(429, "TooManyRequests", 2);
+    if (calls == 2) return StatusResponse(503, "ServiceUnavailable", 1);
+    return JsonResponse(200, Json{{"kind", "ConfigMap"}});
+  };
+  std::vector<std::chrono::milliseconds> sleeps;
+  RestOptions o = testing::NoLimits();
+  o.sleep = [&](std::chrono::milliseconds d) { sleeps.push_back(d); };
+  RestApiClient api(http, FakeConfig(), o);
+  auto r = api.Get(resources::kConfigMaps, "ns", "a");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(2), std::chrono::seconds(1)}));
+
+  // Always throttled: max_throttle_retries (3) waits, then kTooManyRequests with the delay.
+  calls = 0;
+  sleeps.clear();
+  http->send = [&](const http::Request&) -> StatusOr<http::Response> {
+    ++calls;
+    return StatusResponse(429, "TooManyRequests", 30);
+  };
+  r = api.Get(resources::kConfigMaps, "ns", "a");
+  EXPECT_EQ(r.status().code(), StatusCode::kTooManyRequests);
+  EXPECT_EQ(r.status().retry_after(), std::chrono::seconds(30));
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(sleeps, std::vector<std::chrono::milliseconds>(3, std::chrono::seconds(10)));  // capped
+}
+
+// The client-side token bucket: client-go's 5 qps with a burst of 10 by default.
+TEST(RestApiClientTest, ClientSideRateLimitPacesRequests) {
+  auto http = std::make_shared<FakeHttp>();
+  http->send = [&](const http::Request&) -> StatusOr<http::Response> { return JsonResponse(200, Json::object()); };
+  FakeClock clock;
+  std::vector<std::chrono::milliseconds> sleeps;
+  RestOptions o;
+  EXPECT_EQ(o.qps, 5.0);
+  EXPECT_EQ(o.burst, 10);
+  o.clock = &clock;
+  o.sleep = [&](std::chrono::milliseconds d) { sleeps.push_back(d); };
+  RestApiClient api(http, FakeConfig(), o);
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(api.Get(resources::kConfigMaps, "ns", "a").ok());
+  EXPECT_EQ(sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(200),
+                                                           std::chrono::milliseconds(400)}));
+  clock.Advance(std::chrono::seconds(2));  // 10 tokens back
+  sleeps.clear();
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(api.Get(resources::kConfigMaps, "ns", "a").ok());
+  EXPECT_TRUE(sleeps.empty());
+  o.qps = 0;  // no limit
+  RestApiClient unlimited(http, FakeConfig(), o);
+  sleeps.clear();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(unlimited.Get(resources::kConfigMaps, "ns", "a").ok());
+  EXPECT_TRUE(sleeps.empty());
 }
 
 }  // namespace
