@@ -65,6 +65,7 @@ struct HypervisorInfo {
   std::string cpu_model;
   std::vector<std::string> cpu_models;
   HypervisorVersion version;
+  friend bool operator==(const HypervisorInfo&, const HypervisorInfo&) = default;
 };
 
 NodeInfo NodeInfoOf(const Node& node);
@@ -168,9 +169,7 @@ class ClusterView {
   const std::vector<VmId>& vms_on(NodeId node) const { return nodes_[Index(node)].residents; }
   // VMs whose counted migration goes to `node`, by name.
   const std::vector<VmId>& inbound(NodeId node) const { return nodes_[Index(node)].inbound; }
-  const std::vector<NumaEntry>& numa_entries(NodeId node) const {
-    return nodes_[Index(node)].numa;
-  }
+  const std::vector<NumaEntry>& numa_entries(NodeId node) const { return nodes_[Index(node)].numa; }
 
   // Known groups in name order.
   const std::vector<GroupId>& group_ids() const { return group_order_; }
@@ -205,7 +204,6 @@ class ClusterView {
     NodeId location = kNoId;
     GroupId group = kNoId;
     std::vector<std::string> migrations;  // migrations naming this VM, sorted
-    std::string counted;                  // the one that counts, "" if none
   };
   struct GroupSlot {
     ServerGroup group;
@@ -218,41 +216,55 @@ class ClusterView {
     NodeId target_ref = kNoId;
   };
 
+  // Heterogeneous lookup: find by string_view without building a string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename T>
+  using NameMap = std::unordered_map<std::string, T, NameHash, std::equal_to<>>;
+
   static size_t Index(int32_t id) { return static_cast<size_t>(id); }
   bool NodeKnown(NodeId id) const;
-  NodeId NodeSlotFor(std::string_view name);  // creates a placeholder slot
-  VmId VmSlotFor(std::string_view name);
-  GroupId GroupSlotFor(std::string_view name);
-  void ReleaseNodeIfUnused(NodeId id);
-  void ReleaseVmIfUnused(VmId id);
-  void ReleaseGroupIfUnused(GroupId id);
+  // Slots for names, created on first mention (a placeholder until the object arrives).
+  NodeId NodeSlotFor(const std::string& name);
+  VmId VmSlotFor(const std::string& name);
+  GroupId GroupSlotFor(const std::string& name);
+  void Attach(VmId id);  // counts a known VM on its node and in its group
+  void Detach(VmId id);
+  void RefreshMigration(VmId id);  // which of the VM's migrations counts
+  void DetachMigration(std::string name);
   void NodeKnownChanged(NodeId id, bool was_known);
+  void IndexLabels(NodeId id, bool add);
   void RefreshFacts(NodeId id);
   void RecomputeNode(NodeId id);
-  void RefreshMigration(VmId id);
-  void SetVmNode(VmId id, const std::string& node);
-  void SetVmGroup(VmId id, const std::string& group);
-  void DetachMigration(const std::string& name, Migration& m);
-  void Changed() { ++generation_; }
+  void MarkDirty(NodeId id);
+  // Ends an update: recomputes the usage of the nodes it touched, frees unused slots.
+  void Flush();
+  void ChangeVm(VmId id, const Vm& vm);
 
   std::vector<NodeSlot> nodes_;
   std::vector<NodeFacts> facts_;
   std::vector<NodeId> node_order_;  // known nodes by name
   std::vector<NodeId> free_nodes_;
-  std::unordered_map<std::string, NodeId> node_by_name_;  // every slot, known or not
+  NameMap<NodeId> node_by_name_;  // every slot, known or not
   std::vector<VmSlot> vms_;
   std::vector<VmId> free_vms_;
-  std::unordered_map<std::string, VmId> vm_by_name_;
+  NameMap<VmId> vm_by_name_;
   int vm_count_ = 0;
   std::vector<GroupSlot> groups_;
   std::vector<GroupId> group_order_;
   std::vector<GroupId> free_groups_;
-  std::unordered_map<std::string, GroupId> group_by_name_;
+  NameMap<GroupId> group_by_name_;
   std::map<std::string, Migration, std::less<>> migrations_;
-  std::unordered_map<std::string, int32_t> cpu_model_ids_;
-  std::unordered_map<std::string, std::vector<NodeId>> label_index_;  // "key\0value" -> nodes
+  NameMap<int32_t> cpu_model_ids_;
+  NameMap<std::vector<NodeId>> label_index_;  // "key\0value" -> nodes
   UsageTable usage_;
   uint64_t generation_ = 0;
+  std::vector<NodeId> dirty_;
+  std::vector<NodeId> maybe_unused_nodes_;
+  std::vector<VmId> maybe_unused_vms_;
+  std::vector<GroupId> maybe_unused_groups_;
 };
 
 }  // namespace ferry::placement

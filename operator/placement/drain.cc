@@ -9,89 +9,68 @@
 namespace ferry::placement {
 namespace {
 
-bool IsStrict(const ClusterIndex& index, GroupId g, GroupPolicy policy) {
-  return g >= 0 && index.group(g).policy == policy && !index.group(g).best_effort;
+bool IsStrict(const ClusterView& view, GroupId g, GroupPolicy policy) {
+  return g >= 0 && view.group(g).policy == policy && !view.group(g).best_effort;
+}
+
+// Members of a group that hold a node (Scheduled, Starting, Running, Migrating).
+std::vector<VmId> RunningMembers(const ClusterView& view, GroupId g) {
+  std::vector<VmId> out;
+  for (VmId m : view.members(g)) {
+    if (view.location(m) != kNoId) out.push_back(m);
+  }
+  return out;
 }
 
 // Lower sorts first: the VMs with the fewest possible targets take their spots first.
-auto DifficultyKey(const ClusterIndex& index, VmId v) {
-  const Vm& vm = index.vm(v);
-  const bool strict_anti = IsStrict(index, index.group_of(v), GroupPolicy::kAntiAffinity);
+auto DifficultyKey(const ClusterView& view, VmId v) {
+  const Vm& vm = view.vm(v);
+  const bool strict_anti = IsStrict(view, view.group_of(v), GroupPolicy::kAntiAffinity);
   const bool special = vm.dedicated_cpus || vm.numa_nodes > 0 || vm.hugepage_size_bytes > 0;
-  return std::make_tuple(strict_anti ? 0 : 1, special ? 0 : 1, -vm.memory_bytes, v);
-}
-
-BlockerKind Classify(const TargetDecision& d) {
-  const auto& c = d.rejections.count;
-  if (c[static_cast<size_t>(Filter::kAffinity)] + c[static_cast<size_t>(Filter::kAntiAffinity)] >
-      0) {
-    return BlockerKind::kNoCompliantNode;
-  }
-  return BlockerKind::kNoCapacity;
+  return std::make_tuple(strict_anti ? 0 : 1, special ? 0 : 1, -vm.memory_bytes,
+                         std::string_view(vm.name));
 }
 
 }  // namespace
 
-const char* BlockerKindName(BlockerKind kind) {
-  switch (kind) {
-    case BlockerKind::kStrictAffinity:
-      return "StrictAffinity";
-    case BlockerKind::kEvictionNone:
-      return "EvictionStrategyNone";
-    case BlockerKind::kNoCapacity:
-      return "NoCapacity";
-    case BlockerKind::kNoCompliantNode:
-      return "NoCompliantNode";
-    case BlockerKind::kInvalid:
-      return "Invalid";
-    case BlockerKind::kInboundMigration:
-      return "InboundMigration";
-  }
-  return "Unknown";
-}
-
-StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
+StatusOr<DrainPlan> PlanDrain(const ClusterView& view, std::string_view node,
                               const DrainOptions& options) {
-  const NodeId drained = index.FindNode(node);
-  if (drained == kNoId)
-    return NotFoundError("node " + std::string(node) + " is not in the snapshot");
+  const NodeId drained = view.FindNode(node);
+  if (drained == kNoId) return NotFoundError("node " + std::string(node) + " is not in the view");
   DrainPlan plan;
   plan.node = std::string(node);
-  UsageTable usage = index.usage();  // planned moves are recorded here
-  std::vector<char> excluded(static_cast<size_t>(index.node_count()), 0);
+  UsageTable usage = view.usage();  // planned moves are recorded here
+  std::vector<char> excluded(static_cast<size_t>(view.node_id_limit()), 0);
   excluded[static_cast<size_t>(drained)] = 1;
   for (const std::string& name : options.placement.excluded_nodes) {
-    if (const NodeId n = index.FindNode(name); n != kNoId) excluded[static_cast<size_t>(n)] = 1;
+    if (const NodeId n = view.FindNode(name); n != kNoId) excluded[static_cast<size_t>(n)] = 1;
   }
   PlacementOptions placement = options.placement;
   placement.explain_nodes = false;
   placement.excluded_nodes.clear();
 
-  for (VmId v = 0; v < index.vm_count(); ++v) {
-    if (usage.migrating_to[static_cast<size_t>(v)] == drained) {
-      plan.blockers.push_back({index.vm(v).name, BlockerKind::kInboundMigration,
-                               "vm " + index.vm(v).name + " is migrating to " + plan.node +
-                                   "; cancel it or let it finish, then plan again"});
-    }
+  for (VmId v : view.inbound(drained)) {
+    plan.blockers.push_back({view.vm(v).name, Reason::kInboundMigration,
+                             "vm " + view.vm(v).name + " is migrating to " + plan.node +
+                                 "; cancel it or let it finish, then plan again"});
   }
 
   std::vector<VmId> singles;
   std::vector<GroupId> group_moves;
-  for (VmId v : index.vms_on(drained)) {
-    const Vm& vm = index.vm(v);
-    const GroupId g = index.group_of(v);
+  for (VmId v : view.vms_on(drained)) {
+    const Vm& vm = view.vm(v);
+    const GroupId g = view.group_of(v);
     if (const NodeId to = usage.migrating_to[static_cast<size_t>(v)]; to != kNoId) {
-      plan.steps.push_back({vm.name,
-                            DrainAction::kAlreadyLeaving,
-                            index.node(to).name,
-                            "",
-                            true,
-                            {},
-                            "already migrating to " + index.node(to).name});
+      DrainStep step;
+      step.vm = vm.name;
+      step.action = DrainAction::kAlreadyLeaving;
+      step.target = view.node(to).name;
+      step.note = "already migrating to " + step.target;
+      plan.steps.push_back(std::move(step));
       continue;
     }
     if (vm.eviction_strategy == EvictionStrategy::kNone) {
-      plan.blockers.push_back({vm.name, BlockerKind::kEvictionNone,
+      plan.blockers.push_back({vm.name, Reason::kEvictionNone,
                                "vm " + vm.name +
                                    " has evictionStrategy None; stop or move it "
                                    "by hand"});
@@ -99,25 +78,29 @@ StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
     }
     if (g == kMissingGroup) {
       plan.blockers.push_back(
-          {vm.name, BlockerKind::kInvalid,
+          {vm.name, Reason::kGroupNotFound,
            "vm " + vm.name + " names server group " + vm.server_group + ", which does not exist"});
       continue;
     }
-    if (IsStrict(index, g, GroupPolicy::kAffinity) && index.members(g).size() > 1) {
+    if (IsStrict(view, g, GroupPolicy::kAffinity) && RunningMembers(view, g).size() > 1) {
       if (!options.allow_group_moves) {
         plan.blockers.push_back(
-            {vm.name, BlockerKind::kStrictAffinity,
-             "vm " + vm.name + " is in strict affinity group " + index.group(g).name + " (" +
-                 std::to_string(index.members(g).size()) +
-                 " members); a member may not migrate alone and group moves are not allowed"});
+            {vm.name, Reason::kMayNotMoveAlone,
+             "vm " + vm.name + " is in strict affinity group " + view.group(g).name + " (" +
+                 std::to_string(RunningMembers(view, g).size()) +
+                 " running members); a member may not migrate alone and group moves are not "
+                 "allowed"});
       } else if (std::find(group_moves.begin(), group_moves.end(), g) == group_moves.end()) {
         group_moves.push_back(g);
       }
       continue;
     }
     if (vm.eviction_strategy == EvictionStrategy::kShutdown) {
-      plan.steps.push_back(
-          {vm.name, DrainAction::kShutdown, "", "", true, {}, "evictionStrategy Shutdown"});
+      DrainStep step;
+      step.vm = vm.name;
+      step.action = DrainAction::kShutdown;
+      step.note = "evictionStrategy Shutdown";
+      plan.steps.push_back(std::move(step));
       continue;
     }
     singles.push_back(v);
@@ -127,57 +110,80 @@ StatusOr<DrainPlan> PlanDrain(const ClusterIndex& index, std::string_view node,
   group_options.weights = placement.weights;
   group_options.explain_nodes = false;
   for (GroupId g : group_moves) {
-    const std::vector<VmId>& members = index.members(g);
-    const auto none = std::find_if(members.begin(), members.end(), [&](VmId m) {
-      return index.vm(m).eviction_strategy == EvictionStrategy::kNone;
+    const std::vector<VmId> running = RunningMembers(view, g);
+    const auto none = std::find_if(running.begin(), running.end(), [&](VmId m) {
+      return view.vm(m).eviction_strategy == EvictionStrategy::kNone;
     });
     GroupMoveDecision d;
-    if (none != members.end()) {
-      d.reason = "group " + index.group(g).name + " cannot move: member " + index.vm(*none).name +
+    if (none != running.end()) {
+      d.code = Reason::kGroupMoveRefused;
+      d.reason = "group " + view.group(g).name + " cannot move: member " + view.vm(*none).name +
                  " has evictionStrategy None";
     } else {
-      d = PlanGroupMoveWithUsage(index, usage, g, &excluded, group_options);
+      d = PlanGroupMoveWithUsage(view, usage, g, &excluded, group_options);
     }
     if (!d.feasible) {
-      for (VmId m : members) {
-        if (index.location(m) != drained) continue;
-        const bool is_none = none != members.end() && m == *none;
-        plan.blockers.push_back({index.vm(m).name,
-                                 is_none ? BlockerKind::kEvictionNone : BlockerKind::kNoCapacity,
-                                 d.reason});
+      // Members still on the node; those already leaving are steps, not blockers.
+      for (VmId m : running) {
+        if (view.location(m) != drained || usage.migrating_to[static_cast<size_t>(m)] != kNoId) {
+          continue;
+        }
+        const bool is_none = none != running.end() && m == *none;
+        plan.blockers.push_back(
+            {view.vm(m).name, is_none ? Reason::kEvictionNone : d.code, d.reason});
       }
       continue;
     }
-    for (VmId m : members) {
-      if (index.location(m) == d.node_id || index.location(m) == kNoId) continue;
-      index.StartMigration(usage, m, d.node_id);
-      plan.steps.push_back(
-          {index.vm(m).name, DrainAction::kMigrate, d.node, d.group, true, {}, d.reason});
+    for (VmId m : running) {
+      if (view.location(m) == d.node_id || usage.migrating_to[static_cast<size_t>(m)] != kNoId) {
+        continue;
+      }
+      view.StartMigration(usage, m, d.node_id);
+      DrainStep step;
+      step.vm = view.vm(m).name;
+      step.target = d.node;
+      step.group_move = d.group;
+      step.note = d.reason;
+      plan.steps.push_back(std::move(step));
     }
   }
 
   std::sort(singles.begin(), singles.end(),
-            [&](VmId a, VmId b) { return DifficultyKey(index, a) < DifficultyKey(index, b); });
+            [&](VmId a, VmId b) { return DifficultyKey(view, a) < DifficultyKey(view, b); });
   for (VmId v : singles) {
-    const Vm& vm = index.vm(v);
-    TargetDecision d = ChooseTargetWithUsage(index, usage, v, kNoId, &excluded, placement);
+    const Vm& vm = view.vm(v);
+    TargetDecision d = ChooseTargetWithUsage(view, usage, v, kNoId, &excluded, placement);
     if (d.scheduled) {
-      index.StartMigration(usage, v, d.node_id, DemandOf(vm, d.relaxation));
-      plan.steps.push_back({vm.name, DrainAction::kMigrate, d.node, "", d.compliant,
-                            std::move(d.relaxed), std::move(d.reason)});
+      view.StartMigration(usage, v, d.node_id, DemandOf(vm, d.relaxation));
+      DrainStep step;
+      step.vm = vm.name;
+      step.target = d.node;
+      step.compliant = d.compliant;
+      step.relaxed = std::move(d.relaxed);
+      step.note = std::move(d.reason);
+      plan.steps.push_back(std::move(step));
     } else if (vm.eviction_strategy == EvictionStrategy::kLiveMigrateIfPossible) {
-      plan.steps.push_back({vm.name,
-                            DrainAction::kShutdown,
-                            "",
-                            "",
-                            true,
-                            {},
-                            "LiveMigrateIfPossible and no target: " + d.reason});
+      DrainStep step;
+      step.vm = vm.name;
+      step.action = DrainAction::kShutdown;
+      step.note = "LiveMigrateIfPossible and no target: " + d.reason;
+      step.why = d.code;
+      plan.steps.push_back(std::move(step));
     } else {
-      plan.blockers.push_back({vm.name, Classify(d), std::move(d.reason)});
+      plan.blockers.push_back({vm.name, d.code, std::move(d.reason)});
     }
   }
   return plan;
+}
+
+Status ApplyStep(ClusterView& view, const DrainStep& step, std::string_view migration) {
+  if (step.action != DrainAction::kMigrate) return OkStatus();
+  InFlightMigration m;
+  m.vm = step.vm;
+  if (const VmId v = view.FindVm(step.vm); v != kNoId) m.source_node = view.vm(v).node;
+  m.target_node = step.target;
+  m.name = std::string(migration);
+  return view.UpsertMigration(m);
 }
 
 }  // namespace ferry::placement

@@ -1,21 +1,11 @@
 #include "placement/explain.h"
 
+#include <algorithm>
+
 #include "placement/format.h"
 
 namespace ferry::placement {
 namespace {
-
-std::string Quantity(Filter f, int64_t v) {
-  switch (f) {
-    case Filter::kCpu:
-      return FormatMillicores(v);
-    case Filter::kMemory:
-    case Filter::kHugepages:
-      return FormatBytes(v);
-    default:
-      return std::to_string(v);
-  }
-}
 
 const char* EffectName(TaintEffect e) {
   switch (e) {
@@ -29,53 +19,74 @@ const char* EffectName(TaintEffect e) {
   return "?";
 }
 
-std::string NodeName(const ClusterIndex& index, int64_t id) {
-  if (id < 0 || id >= index.node_count()) return "?";
-  return index.node(static_cast<NodeId>(id)).name;
+std::string NodeName(const ClusterView& view, int64_t id) {
+  if (id < 0 || id >= view.node_id_limit()) return "?";
+  return view.node(static_cast<NodeId>(id)).name;
+}
+
+std::string GroupName(const ClusterView& view, VmId vm) {
+  const GroupId g = view.group_of(vm);
+  return g >= 0 ? view.group(g).name : "?";
 }
 
 }  // namespace
 
 void RejectionTally::Add(NodeId node, const Rejection& r) {
-  const auto f = static_cast<size_t>(r.filter);
+  const auto f = static_cast<size_t>(r.reason);
   if (count[f]++ == 0) {
     example_node[f] = node;
     example[f] = r;
   }
 }
 
-std::string NeedHave(Filter f, int64_t need, int64_t have) {
-  std::string n = Quantity(f, need);
-  std::string h = Quantity(f, have);
-  if (n == h && need != have) {  // rounding hid the difference: show exact bytes
-    n = std::to_string(need);
-    h = std::to_string(have);
+Reason RejectionTally::Main() const {
+  for (int f = kNodeReasonCount - 1; f > static_cast<int>(Reason::kCurrentNode); --f) {
+    if (count[static_cast<size_t>(f)] > 0) return static_cast<Reason>(f);
   }
-  return "needs " + n + ", free " + h;
+  if (count[static_cast<size_t>(Reason::kCurrentNode)] > 0) return Reason::kCurrentNode;
+  if (count[static_cast<size_t>(Reason::kExcluded)] > 0) return Reason::kExcluded;
+  return Reason::kNone;
 }
 
-std::string DescribeRejection(const ClusterIndex& index, VmId vm_id, NodeId node_id,
+std::string NeedHave(Reason r, int64_t need, int64_t have) {
+  if (r == Reason::kCpu)
+    return "needs " + FormatMillicores(need) + ", free " + FormatMillicores(have);
+  if (r != Reason::kMemory && r != Reason::kHugepages) {
+    return "needs " + std::to_string(need) + ", free " + std::to_string(have);
+  }
+  std::string out = "needs " + FormatBytesUp(need) + ", free " + FormatBytes(have);
+  // Compare the values, never the strings: a gap smaller than the last digit shown is spelled
+  // out in bytes.
+  const int64_t gap = need - have;
+  if (gap > 0 && gap <= std::max(FormatBytesStep(need), FormatBytesStep(have))) {
+    out += " (" + std::to_string(gap) + (gap == 1 ? " byte" : " bytes") + " short)";
+  }
+  return out;
+}
+
+std::string DescribeRejection(const ClusterView& view, VmId vm_id, NodeId node_id,
                               const Rejection& r) {
-  const Vm& vm = index.vm(vm_id);
-  const Node& node = index.node(node_id);
-  const std::string prefix = std::string(FilterName(r.filter)) + ": ";
-  switch (r.filter) {
-    case Filter::kNone:
-      return "passes";
-    case Filter::kExcluded:
+  const Vm& vm = view.vm(vm_id);
+  const Node& node = view.node(node_id);
+  const std::string prefix = std::string(ReasonLabel(r.reason)) + ": ";
+  switch (r.reason) {
+    case Reason::kExcluded:
       return prefix + "node is being drained or was excluded by the caller";
-    case Filter::kCurrentNode:
+    case Reason::kCurrentNode:
       return prefix + "vm " + vm.name + " already runs here";
-    case Filter::kNotReady:
-      return prefix + "node is not Ready";
-    case Filter::kCordoned:
+    case Reason::kNodeNotReady:
+      return prefix + (node.has_node_object ? "node is not Ready" : "there is no Node object");
+    case Reason::kHypervisorNotReady:
+      return prefix + (node.has_hypervisor ? "the Hypervisor is not ready or its heartbeat is stale"
+                                           : "no Hypervisor object reports this node's capacity");
+    case Reason::kCordoned:
       return prefix + "node is unschedulable";
-    case Filter::kTaint: {
+    case Reason::kTaint: {
       const Taint& t = node.taints[static_cast<size_t>(r.ref)];
       return prefix + t.key + (t.value.empty() ? "" : "=" + t.value) + ":" + EffectName(t.effect) +
              " not tolerated";
     }
-    case Filter::kNodeSelector: {
+    case Reason::kNodeSelector: {
       for (const auto& [key, value] : vm.node_selector) {
         auto label = node.labels.find(key);
         if (label != node.labels.end() && label->second == value) continue;
@@ -84,45 +95,52 @@ std::string DescribeRejection(const ClusterIndex& index, VmId vm_id, NodeId node
       }
       return prefix + "node labels do not match";
     }
-    case Filter::kCpuModel: {
+    case Reason::kCpuModel: {
       if (r.ref == 0) {
-        const NodeId src = index.location(vm_id);
+        const NodeId src = view.location(vm_id);
         return prefix + "host-passthrough needs host model " +
-               (src == kNoId ? std::string("?") : index.node(src).cpu_model) + ", node has " +
+               (src == kNoId ? std::string("?") : view.node(src).cpu_model) + ", node has " +
                node.cpu_model;
       }
       return prefix + "model " + vm.cpu_model + " not supported (host " + node.cpu_model + ")";
     }
-    case Filter::kVersion:
+    case Reason::kVersion:
       return prefix + (r.ref == 0 ? "libvirt " : "QEMU ") + FormatVersion(r.have) +
              " is older than " + FormatVersion(r.need) +
              " (the source's, or the one the guest first booted on)";
-    case Filter::kCpu:
-    case Filter::kMemory:
-    case Filter::kDedicatedCpus:
-      return prefix + NeedHave(r.filter, r.need, r.have);
-    case Filter::kHugepages:
-      return "hugepages-" + FormatBytes(r.ref) + ": " + NeedHave(r.filter, r.need, r.have);
-    case Filter::kNuma:
-      return prefix + "needs " + std::to_string(r.need) + " cells with " + FormatBytes(r.ref) +
-             " and " + FormatMillicores(CeilDiv(DemandOf(vm).cpu_millis, r.need)) +
-             " cpu free each, " + std::to_string(r.have) + " of " +
-             std::to_string(node.numa_cells.size()) + " cells have room";
-    case Filter::kAffinity: {
-      const GroupId g = index.group_of(vm_id);
-      return prefix + "group " + (g >= 0 ? index.group(g).name : "?") + " is on " +
-             NodeName(index, r.ref) + ", not here";
+    case Reason::kCpu:
+    case Reason::kMemory:
+    case Reason::kDedicatedCpus:
+      return prefix + NeedHave(r.reason, r.need, r.have);
+    case Reason::kHugepages:
+      return "hugepages-" + FormatBytes(r.ref) + ": " + NeedHave(r.reason, r.need, r.have);
+    case Reason::kNuma: {
+      std::string out = prefix + "needs " + std::to_string(r.need) + " cells with " +
+                        FormatBytesUp(r.ref) + " and " +
+                        FormatMillicores(CeilDiv(vm.cpu_millis, r.need)) + " cpu free each, " +
+                        std::to_string(r.have) + " of " + std::to_string(node.numa_cells.size()) +
+                        " cells have room";
+      if (r.have >= r.need) out += ", but then a NUMA guest already here would have none";
+      return out;
     }
-    case Filter::kAntiAffinity: {
-      const GroupId g = index.group_of(vm_id);
+    case Reason::kAffinity:
+      if (r.have > 0) {
+        return prefix + "group " + GroupName(view, vm_id) + " is together on " +
+               NodeName(view, r.ref) + " (its main node); only " + std::to_string(r.have) +
+               " of its members are here";
+      }
+      return prefix + "group " + GroupName(view, vm_id) + " is on " + NodeName(view, r.ref) +
+             ", not here";
+    case Reason::kAntiAffinity: {
       const std::string member =
-          r.ref >= 0 && r.ref < index.vm_count() ? index.vm(static_cast<VmId>(r.ref)).name : "?";
-      return prefix + "group " + (g >= 0 ? index.group(g).name : "?") + " already on " + node.name +
-             " (" + member + "; " + std::to_string(r.have) + " of maxPerNode " +
-             std::to_string(r.need) + ", members migrating to or from it counted)";
+          r.ref >= 0 && r.ref < view.vm_id_limit() ? view.vm(static_cast<VmId>(r.ref)).name : "?";
+      return prefix + "group " + GroupName(view, vm_id) + " already on " + node.name + " (" +
+             member + "; " + std::to_string(r.have) + " of maxPerNode " + std::to_string(r.need) +
+             ", members migrating to or from it counted)";
     }
+    default:
+      return r.rejected() ? prefix : "passes";
   }
-  return prefix;
 }
 
 std::string DescribeScore(const ScoreBreakdown& s, const Weights& w) {
@@ -136,19 +154,19 @@ std::string DescribeScore(const ScoreBreakdown& s, const Weights& w) {
          (s.compliant ? "" : " (breaks the best-effort group rule)");
 }
 
-std::string DescribeTally(const ClusterIndex& index, VmId vm, const RejectionTally& tally) {
+std::string DescribeTally(const ClusterView& view, VmId vm, const RejectionTally& tally) {
   std::string out;
-  for (int f = 1; f < kFilterCount; ++f) {
+  for (int f = 1; f < kNodeReasonCount; ++f) {
     const auto i = static_cast<size_t>(f);
     if (tally.count[i] == 0) continue;
     if (!out.empty()) out += "; ";
-    const auto filter = static_cast<Filter>(f);
+    const auto reason = static_cast<Reason>(f);
     out += std::to_string(tally.count[i]) + (tally.count[i] == 1 ? " node " : " nodes ") +
-           FilterName(filter);
+           ReasonLabel(reason);
     // Excluded and current nodes need no example; every other filter shows its numbers.
-    if (filter == Filter::kExcluded || filter == Filter::kCurrentNode) continue;
-    out += " (" + index.node(tally.example_node[i]).name + ": " +
-           DescribeRejection(index, vm, tally.example_node[i], tally.example[i]) + ")";
+    if (reason == Reason::kExcluded || reason == Reason::kCurrentNode) continue;
+    out += " (" + view.node(tally.example_node[i]).name + ": " +
+           DescribeRejection(view, vm, tally.example_node[i], tally.example[i]) + ")";
   }
   return out;
 }

@@ -12,21 +12,27 @@ namespace ferry::placement {
 
 // "memory: needs 4Gi, free 2Gi", "anti-affinity: group db already on node-3 (db-2; 1 of
 // maxPerNode 1)". `vm` is the VM being placed, `node` the node rejected.
-std::string DescribeRejection(const ClusterIndex& index, VmId vm, NodeId node, const Rejection& r);
+std::string DescribeRejection(const ClusterView& view, VmId vm, NodeId node, const Rejection& r);
 
-// "score 580 = group 3×100 + load 1×80 + pinned 1×100 + in-flight 1×100".
+// "score 580 = group 3x100 + load 1x80 + pinned 1x100 + in-flight 1x100".
 std::string DescribeScore(const ScoreBreakdown& s, const Weights& w);
 
-// "no node fits: 3 memory (node-2: needs 4Gi, free 2Gi), 2 anti-affinity (...)".
+// Nodes rejected per reason, with the first node (in name order) of each as an example.
 struct RejectionTally {
-  std::array<int32_t, kFilterCount> count{};
-  std::array<NodeId, kFilterCount> example_node{};
-  std::array<Rejection, kFilterCount> example{};
+  std::array<int32_t, kNodeReasonCount> count{};
+  std::array<NodeId, kNodeReasonCount> example_node{};
+  std::array<Rejection, kNodeReasonCount> example{};
   void Add(NodeId node, const Rejection& r);
+  // The reason of the nodes that came closest to fitting: the last filter, in filter order,
+  // that rejected any node, not counting the excluded and current nodes unless nothing else
+  // rejected. kNone when no node was rejected.
+  Reason Main() const;
 };
-std::string DescribeTally(const ClusterIndex& index, VmId vm, const RejectionTally& tally);
+// "3 nodes memory (node-2: memory: needs 4Gi, free 2Gi); 2 nodes anti-affinity (...)".
+std::string DescribeTally(const ClusterView& view, VmId vm, const RejectionTally& tally);
 
-// Need/have pair in the unit of a filter, made distinct when rounding would hide the gap.
-std::string NeedHave(Filter f, int64_t need, int64_t have);
+// "needs 6.01Gi, free 6Gi (1 byte short)": the need rounded up, the free figure rounded down,
+// so they never look equal when they differ, and the exact gap when rounding hides it.
+std::string NeedHave(Reason r, int64_t need, int64_t have);
 
 }  // namespace ferry::placement

@@ -5,44 +5,6 @@
 
 namespace ferry::placement {
 
-const char* FilterName(Filter f) {
-  switch (f) {
-    case Filter::kNone:
-      return "none";
-    case Filter::kExcluded:
-      return "excluded";
-    case Filter::kCurrentNode:
-      return "current node";
-    case Filter::kNotReady:
-      return "not ready";
-    case Filter::kCordoned:
-      return "cordoned";
-    case Filter::kTaint:
-      return "taint";
-    case Filter::kNodeSelector:
-      return "node selector";
-    case Filter::kCpuModel:
-      return "cpu model";
-    case Filter::kVersion:
-      return "version";
-    case Filter::kCpu:
-      return "cpu";
-    case Filter::kMemory:
-      return "memory";
-    case Filter::kDedicatedCpus:
-      return "dedicated cpus";
-    case Filter::kHugepages:
-      return "hugepages";
-    case Filter::kNuma:
-      return "numa";
-    case Filter::kAffinity:
-      return "affinity";
-    case Filter::kAntiAffinity:
-      return "anti-affinity";
-  }
-  return "unknown";
-}
-
 int32_t GroupPresence::CountOn(NodeId node) const {
   auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(node, int32_t{0}));
   return it != counts.end() && it->first == node ? it->second : 0;
@@ -54,49 +16,53 @@ VmId GroupPresence::ExampleOn(NodeId node) const {
   return example[static_cast<size_t>(it - counts.begin())];
 }
 
-GroupPresence ComputePresence(const ClusterIndex& index, const UsageTable& usage, GroupId group,
+GroupPresence ComputePresence(const ClusterView& view, const UsageTable& usage, GroupId group,
                               VmId exclude) {
   GroupPresence p;
   if (group < 0) return p;
-  std::vector<std::pair<NodeId, VmId>> where;
-  for (VmId m : index.members(group)) {
+  const std::vector<VmId>& members = view.members(group);
+  // (node, position of the member in name order), so each node's first member comes first.
+  std::vector<std::pair<NodeId, int32_t>> where;
+  for (size_t i = 0; i < members.size(); ++i) {
+    const VmId m = members[i];
     if (m == exclude) continue;
     ++p.members;
-    const NodeId loc = index.location(m);
+    const NodeId loc = view.location(m);
     const NodeId to = usage.migrating_to[static_cast<size_t>(m)];
-    if (loc != kNoId) where.emplace_back(loc, m);
-    if (to != kNoId && to != loc) where.emplace_back(to, m);
+    if (loc != kNoId) where.emplace_back(loc, static_cast<int32_t>(i));
+    if (to != kNoId && to != loc) where.emplace_back(to, static_cast<int32_t>(i));
   }
   std::sort(where.begin(), where.end());
   int32_t best = 0;
-  for (const auto& [node, vm] : where) {
+  for (const auto& [node, i] : where) {
     if (p.counts.empty() || p.counts.back().first != node) {
       p.counts.emplace_back(node, 0);
-      p.example.push_back(vm);
+      p.example.push_back(members[static_cast<size_t>(i)]);
     }
-    if (++p.counts.back().second > best) {
-      best = p.counts.back().second;
+    const int32_t count = ++p.counts.back().second;
+    if (count > best || (count == best && view.rank(node) < view.rank(p.main_node))) {
+      best = count;
       p.main_node = node;
     }
   }
   return p;
 }
 
-VmContext MakeVmContext(const ClusterIndex& index, const UsageTable& usage, VmId vm,
+VmContext MakeVmContext(const ClusterView& view, const UsageTable& usage, VmId vm,
                         const Demand& demand, bool enforce_best_effort) {
   VmContext ctx;
   ctx.vm = vm;
-  ctx.source = index.location(vm);
+  ctx.source = view.location(vm);
   ctx.demand = demand;
-  ctx.group = index.group_of(vm);
+  ctx.group = view.group_of(vm);
   if (ctx.group >= 0) {
-    ctx.presence = ComputePresence(index, usage, ctx.group, vm);
-    ctx.enforce_group = !index.group(ctx.group).best_effort || enforce_best_effort;
+    ctx.presence = ComputePresence(view, usage, ctx.group, vm);
+    ctx.enforce_group = !view.group(ctx.group).best_effort || enforce_best_effort;
   }
   // A guest may move to an older libvirt/QEMU only as far back as the version it first
   // booted on (its machine type exists there); otherwise the target must not be older than
   // the source.
-  const Vm& spec = index.vm(vm);
+  const Vm& spec = view.vm(vm);
   auto floor = [&](int64_t source_version, int64_t boot_version) -> int64_t {
     if (boot_version > 0 && (source_version == 0 || boot_version < source_version)) {
       return boot_version;
@@ -104,34 +70,59 @@ VmContext MakeVmContext(const ClusterIndex& index, const UsageTable& usage, VmId
     return source_version;
   };
   const HypervisorVersion src =
-      ctx.source == kNoId ? HypervisorVersion{} : index.node(ctx.source).version;
+      ctx.source == kNoId ? HypervisorVersion{} : view.node(ctx.source).version;
   if (!spec.node_selector.empty()) {
     ctx.selector_entries =
         static_cast<uint16_t>(std::min<size_t>(spec.node_selector.size(), 65535));
-    ctx.selector_matches.assign(static_cast<size_t>(index.node_count()), 0);
+    ctx.selector_matches.assign(static_cast<size_t>(view.node_id_limit()), 0);
     for (const auto& [key, value] : spec.node_selector) {
-      for (NodeId n : index.NodesWithLabel(key, value))
+      for (NodeId n : view.NodesWithLabel(key, value)) {
         ++ctx.selector_matches[static_cast<size_t>(n)];
+      }
     }
   }
   ctx.named_cpu_model = !spec.cpu_model.empty() && spec.cpu_model != kHostPassthrough;
   if (spec.cpu_model == kHostPassthrough && ctx.source != kNoId) {
-    ctx.passthrough_model = index.facts(ctx.source).cpu_model_id;
+    ctx.passthrough_model = view.facts(ctx.source).cpu_model_id;
   }
   ctx.libvirt_floor = floor(src.libvirt, spec.boot_version.libvirt);
   ctx.qemu_floor = floor(src.qemu, spec.boot_version.qemu);
   return ctx;
 }
 
-Ledger LedgerOf(const ClusterIndex& index, const UsageTable& usage, NodeId node) {
+void Ledger::Add(const ClusterView& view, NodeId node, const Demand& d) {
+  cpu_millis += d.cpu_millis;
+  memory_bytes += d.memory_bytes;
+  dedicated_cpus += d.dedicated_cpus;
+  if (d.hugepage_size > 0) {
+    const int pool = view.PoolIndex(node, d.hugepage_size);
+    (pool >= 0 ? pool_bytes[static_cast<size_t>(pool)] : memory_bytes) += d.hugepage_bytes;
+  }
+  if (d.numa_nodes > 0) {
+    const NumaEntry e = NumaEntryOf(d);
+    extra_numa.push_back(e);
+    numa.Add(e);
+    std::vector<NumaEntry> all = view.numa_entries(node);
+    all.insert(all.end(), extra_numa.begin(), extra_numa.end());
+    std::array<int64_t, kMaxNumaCells> cpu{};
+    std::array<int64_t, kMaxNumaCells> mem{};
+    numa.failures = PackNuma(view.node(node).numa_cells, all, cpu.data(), mem.data());
+  }
+}
+
+Ledger LedgerOf(const ClusterView& view, const UsageTable& usage, NodeId node) {
   const auto n = static_cast<size_t>(node);
   Ledger l;
   l.cpu_millis = usage.cpu_millis[n];
   l.memory_bytes = usage.memory_bytes[n];
   l.dedicated_cpus = usage.dedicated_cpus[n];
-  l.cell_cpu = usage.cell_cpu_millis.data() + index.cell_offset(node);
-  l.cell_mem = usage.cell_memory_bytes.data() + index.cell_offset(node);
-  l.pool_bytes = usage.hugepage_bytes.data() + index.pool_offset(node);
+  l.pool_bytes = usage.hugepage_bytes[n];
+  l.numa = usage.numa[n];
+  if (view.facts(node).cells > 0) {
+    for (const auto& [target, e] : usage.planned_numa) {
+      if (target == node) l.extra_numa.push_back(e);
+    }
+  }
   return l;
 }
 
@@ -145,119 +136,164 @@ bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint) {
   return false;
 }
 
-Rejection CheckStatic(const ClusterIndex& index, const VmContext& ctx, NodeId node_id) {
-  const NodeFacts& facts = index.facts(node_id);
+Rejection CheckStatic(const ClusterView& view, const VmContext& ctx, NodeId node_id) {
+  const NodeFacts& facts = view.facts(node_id);
   if (ctx.excluded != nullptr && (*ctx.excluded)[static_cast<size_t>(node_id)] != 0) {
-    return {Filter::kExcluded};
+    return {Reason::kExcluded};
   }
-  if (node_id == ctx.source) return {Filter::kCurrentNode};
-  if (!facts.ready) return {Filter::kNotReady};
-  if (facts.unschedulable) return {Filter::kCordoned};
-  const Vm& vm = index.vm(ctx.vm);
+  if (node_id == ctx.source) return {Reason::kCurrentNode};
+  if (facts.blocked != 0) return {static_cast<Reason>(facts.blocked)};
   if (facts.has_hard_taints) {
-    const Node& node = index.node(node_id);
+    const Vm& vm = view.vm(ctx.vm);
+    const Node& node = view.node(node_id);
     for (size_t i = 0; i < node.taints.size(); ++i) {
       const Taint& t = node.taints[i];
       if (t.effect == TaintEffect::kPreferNoSchedule) continue;
-      if (!Tolerates(vm.tolerations, t)) return {Filter::kTaint, 0, 0, static_cast<int64_t>(i)};
+      if (!Tolerates(vm.tolerations, t)) return {Reason::kTaint, 0, 0, static_cast<int64_t>(i)};
     }
   }
   if (ctx.selector_entries > 0 &&
       ctx.selector_matches[static_cast<size_t>(node_id)] != ctx.selector_entries) {
     // Which entry failed is worked out only when the rejection is described.
-    return {Filter::kNodeSelector};
+    return {Reason::kNodeSelector};
   }
   if (ctx.passthrough_model != -2) {
-    if (facts.cpu_model_id != ctx.passthrough_model) return {Filter::kCpuModel, 0, 0, 0};
+    if (facts.cpu_model_id != ctx.passthrough_model) return {Reason::kCpuModel, 0, 0, 0};
   } else if (ctx.named_cpu_model) {
-    const Node& node = index.node(node_id);
+    const Vm& vm = view.vm(ctx.vm);
+    const Node& node = view.node(node_id);
     if (node.cpu_model != vm.cpu_model && std::find(node.cpu_models.begin(), node.cpu_models.end(),
                                                     vm.cpu_model) == node.cpu_models.end()) {
-      return {Filter::kCpuModel, 0, 0, 1};
+      return {Reason::kCpuModel, 0, 0, 1};
     }
   }
   if (ctx.libvirt_floor > 0 && facts.libvirt_version < ctx.libvirt_floor) {
-    return {Filter::kVersion, ctx.libvirt_floor, facts.libvirt_version, 0};
+    return {Reason::kVersion, ctx.libvirt_floor, facts.libvirt_version, 0};
   }
   if (ctx.qemu_floor > 0 && facts.qemu_version < ctx.qemu_floor) {
-    return {Filter::kVersion, ctx.qemu_floor, facts.qemu_version, 1};
+    return {Reason::kVersion, ctx.qemu_floor, facts.qemu_version, 1};
   }
   return {};
 }
 
-Rejection CheckCapacity(const NodeCapacity& cap, const Ledger& used, const Demand& d) {
+namespace {
+
+// Cells of `node` with room for one share of `x`, under the canonical packing of the view's
+// entries plus `extra`.
+int64_t CellsWithRoom(const ClusterView& view, NodeId node, const std::vector<NumaEntry>& extra,
+                      const NumaEntry& x) {
+  const Node& n = view.node(node);
+  std::vector<NumaEntry> all = view.numa_entries(node);
+  all.insert(all.end(), extra.begin(), extra.end());
+  std::array<int64_t, kMaxNumaCells> cpu{};
+  std::array<int64_t, kMaxNumaCells> mem{};
+  PackNuma(n.numa_cells, all, cpu.data(), mem.data());
+  int64_t room = 0;
+  for (size_t c = 0; c < n.numa_cells.size(); ++c) {
+    if (n.numa_cells[c].cpu_millis - cpu[c] >= x.cpu_share &&
+        n.numa_cells[c].memory_bytes - mem[c] >= x.mem_share) {
+      ++room;
+    }
+  }
+  return room;
+}
+
+// x fits when the canonical packing with it added leaves no more entries without cells than
+// before. The sums decide most nodes without packing.
+Rejection CheckNuma(const ClusterView& view, NodeId node, const Ledger& used, const NumaEntry& x) {
+  const NodeFacts& f = view.facts(node);
+  const NumaLoad& load = used.numa;
+  auto reject = [&] {
+    return Rejection{Reason::kNuma, x.cells, CellsWithRoom(view, node, used.extra_numa, x),
+                     x.mem_share};
+  };
+  if (x.cells > f.cells) return reject();
+  if (f.min_cell_cpu >= load.share_cpu + x.cpu_share &&
+      f.min_cell_mem >= load.share_mem + x.mem_share) {
+    return {};  // every cell could hold a share of every entry: all fit
+  }
+  if (load.failures == 0 && (f.sum_cell_cpu - load.total_cpu < x.cells * x.cpu_share ||
+                             f.sum_cell_mem - load.total_mem < x.cells * x.mem_share)) {
+    return reject();  // the cells together lack room
+  }
+  std::vector<NumaEntry> all = view.numa_entries(node);
+  all.insert(all.end(), used.extra_numa.begin(), used.extra_numa.end());
+  all.push_back(x);
+  std::array<int64_t, kMaxNumaCells> cpu{};
+  std::array<int64_t, kMaxNumaCells> mem{};
+  if (PackNuma(view.node(node).numa_cells, all, cpu.data(), mem.data()) > load.failures) {
+    return reject();
+  }
+  return {};
+}
+
+}  // namespace
+
+Rejection CheckCapacity(const ClusterView& view, NodeId node, const Ledger& used, const Demand& d) {
+  const NodeFacts& cap = view.facts(node);
   const int64_t cpu_free = cap.cpu_millis - used.cpu_millis;
-  if (d.cpu_millis > cpu_free) return {Filter::kCpu, d.cpu_millis, cpu_free};
+  if (d.cpu_millis > cpu_free) return {Reason::kCpu, d.cpu_millis, cpu_free};
   const int64_t mem_free = cap.memory_bytes - used.memory_bytes;
-  if (d.memory_bytes > mem_free) return {Filter::kMemory, d.memory_bytes, mem_free};
+  if (d.memory_bytes > mem_free) return {Reason::kMemory, d.memory_bytes, mem_free};
   if (d.dedicated_cpus > 0) {
     const int64_t ded_free = cap.dedicated_cpus - used.dedicated_cpus;
-    if (d.dedicated_cpus > ded_free) return {Filter::kDedicatedCpus, d.dedicated_cpus, ded_free};
+    if (d.dedicated_cpus > ded_free) return {Reason::kDedicatedCpus, d.dedicated_cpus, ded_free};
   }
   if (d.hugepage_size > 0) {
-    int64_t free_bytes = 0;
-    for (int i = 0; i < cap.pools; ++i) {
-      if (cap.pool_page_size[i] == d.hugepage_size) {
-        free_bytes = cap.pool_total[i] - used.pool_bytes[i];
-        break;
-      }
-    }
+    const int pool = view.PoolIndex(node, d.hugepage_size);
+    const int64_t free_bytes =
+        pool < 0 ? 0
+                 : view.node(node).hugepages[static_cast<size_t>(pool)].total_bytes -
+                       used.pool_bytes[static_cast<size_t>(pool)];
     if (d.hugepage_bytes > free_bytes) {
-      return {Filter::kHugepages, d.hugepage_bytes, free_bytes, d.hugepage_size};
+      return {Reason::kHugepages, d.hugepage_bytes, free_bytes, d.hugepage_size};
     }
   }
-  if (d.numa_nodes > 0) {
-    // FitNumaCells takes every cell that fits a share, so it succeeds exactly when at least
-    // k cells fit; counting them is the same test without choosing.
-    const int k = d.numa_nodes;
-    const int64_t cpu_share = CeilDiv(d.cpu_millis, k);
-    const int64_t mem_share = CeilDiv(d.memory_bytes + d.hugepage_bytes, k);
-    int fitting = 0;
-    for (int c = 0; c < cap.cells; ++c) {
-      if (cap.cell_cpu[c] - used.cell_cpu[c] >= cpu_share &&
-          cap.cell_mem[c] - used.cell_mem[c] >= mem_share) {
-        ++fitting;
-      }
-    }
-    if (fitting < k) return {Filter::kNuma, k, fitting, mem_share};
-  }
+  if (d.numa_nodes > 0) return CheckNuma(view, node, used, NumaEntryOf(d));
   return {};
 }
 
-Rejection CheckGroup(const ClusterIndex& index, const VmContext& ctx, NodeId node) {
+Rejection CheckGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
   if (!ctx.enforce_group) return {};
-  const ServerGroup& g = index.group(ctx.group);
+  const ServerGroup& g = view.group(ctx.group);
   const int32_t here = ctx.presence.CountOn(node);
   if (g.policy == GroupPolicy::kAffinity) {
+    if (g.best_effort) {
+      // Asked for compliance (rebalance): only the group's main node.
+      if (ctx.presence.main_node != kNoId && node != ctx.presence.main_node) {
+        return {Reason::kAffinity, 1, here, ctx.presence.main_node};
+      }
+      return {};
+    }
     if (!ctx.presence.counts.empty() && here == 0) {
-      return {Filter::kAffinity, 1, 0, ctx.presence.main_node};
+      return {Reason::kAffinity, 1, 0, ctx.presence.main_node};
     }
     return {};
   }
   if (here >= g.max_per_node) {
-    return {Filter::kAntiAffinity, g.max_per_node, here, ctx.presence.ExampleOn(node)};
+    return {Reason::kAntiAffinity, g.max_per_node, here, ctx.presence.ExampleOn(node)};
   }
   return {};
 }
 
-Rejection CheckNode(const ClusterIndex& index, const UsageTable& usage, const VmContext& ctx,
+Rejection CheckNode(const ClusterView& view, const UsageTable& usage, const VmContext& ctx,
                     NodeId node) {
-  Rejection r = CheckStatic(index, ctx, node);
+  Rejection r = CheckStatic(view, ctx, node);
   if (r.rejected()) return r;
   // Fast path for the common demand (no pinning, NUMA or hugepages): the packed facts only.
   const Demand& d = ctx.demand;
-  if (d.dedicated_cpus == 0 && d.numa_nodes == 0 && d.hugepage_size == 0) {
-    const NodeFacts& f = index.facts(node);
+  if (d.IsPlain()) {
+    const NodeFacts& f = view.facts(node);
     const auto n = static_cast<size_t>(node);
     const int64_t cpu_free = f.cpu_millis - usage.cpu_millis[n];
-    if (d.cpu_millis > cpu_free) return {Filter::kCpu, d.cpu_millis, cpu_free};
+    if (d.cpu_millis > cpu_free) return {Reason::kCpu, d.cpu_millis, cpu_free};
     const int64_t mem_free = f.memory_bytes - usage.memory_bytes[n];
-    if (d.memory_bytes > mem_free) return {Filter::kMemory, d.memory_bytes, mem_free};
+    if (d.memory_bytes > mem_free) return {Reason::kMemory, d.memory_bytes, mem_free};
   } else {
-    r = CheckCapacity(index.capacity(node), LedgerOf(index, usage, node), d);
+    r = CheckCapacity(view, node, LedgerOf(view, usage, node), d);
     if (r.rejected()) return r;
   }
-  return CheckGroup(index, ctx, node);
+  return CheckGroup(view, ctx, node);
 }
 
 }  // namespace ferry::placement

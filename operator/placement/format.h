@@ -10,6 +10,11 @@ namespace ferry::placement {
 // ("4Gi", "1536Mi"); other values use the largest unit below them with two decimals,
 // truncated ("2.79Gi"), so a "free" figure is never overstated. Negative values keep the sign.
 std::string FormatBytes(int64_t bytes);
+// The same, rounded up instead ("6.01Gi" for 6Gi + 1 byte): for what something needs, which
+// must never look smaller than it is.
+std::string FormatBytesUp(int64_t bytes);
+// The step of the last digit FormatBytes/FormatBytesUp show for `bytes` (0 when exact).
+int64_t FormatBytesStep(int64_t bytes);
 
 // Millicores as Kubernetes writes CPU: whole CPUs as "4", otherwise "2500m".
 std::string FormatMillicores(int64_t millis);

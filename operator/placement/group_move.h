@@ -1,12 +1,15 @@
 // Group move: a strict-affinity group may not migrate member by member, so it moves as a
-// unit to one node that fits all its members together, or the decision says why none does.
+// unit to one node that fits all its running members together, or the decision says why
+// none does. A move already under way (some members migrating, all to one node) is
+// completed: the remaining members follow to that node.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "placement/cluster_index.h"
+#include "placement/cluster_view.h"
+#include "placement/reasons.h"
 #include "placement/scoring.h"
 
 namespace ferry::placement {
@@ -25,17 +28,21 @@ struct GroupMoveDecision {
   ScoreBreakdown score;
   std::vector<std::string> moves;  // members that migrate, in name order
   std::string reason;              // why not, or a summary of the choice
+  // Not feasible: kGroupMoveRefused (no node fits all members, or an anti-affinity group;
+  // the text says which member and node), kNoRunningMember, kAlreadyMigrating (members are
+  // migrating to different nodes), kGroupNotFound. kNone when feasible.
+  Reason code = Reason::kNone;
   // One line per node: "node-4: vm db-2: memory: needs 8Gi, free 4Gi (group needs 24Gi)".
   std::vector<std::string> node_lines;
 };
 
-// Never fails: an unknown group, an anti-affinity group, a member already migrating or no
-// node that fits all members is a decision with feasible == false and the reason.
-GroupMoveDecision PlanGroupMove(const ClusterIndex& index, std::string_view group,
+// Never fails: an unknown group, an anti-affinity group, a group with no running member, or
+// no node that fits all members is a decision with feasible == false, a code and the reason.
+GroupMoveDecision PlanGroupMove(const ClusterView& view, std::string_view group,
                                 const GroupMoveOptions& options = {});
 
 // Same against a plan's usage with nodes excluded by id (drain uses it).
-GroupMoveDecision PlanGroupMoveWithUsage(const ClusterIndex& index, const UsageTable& usage,
+GroupMoveDecision PlanGroupMoveWithUsage(const ClusterView& view, const UsageTable& usage,
                                          GroupId group, const std::vector<char>* excluded,
                                          const GroupMoveOptions& options);
 

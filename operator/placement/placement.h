@@ -1,9 +1,10 @@
-// The placement engine's entry points. Pure: a ClusterIndex (built from a ClusterSnapshot)
-// and a request in, a decision with its explanation out; equal input gives equal output.
+// The placement engine's entry points. Pure: a ClusterView (cluster_view.h, kept current
+// from events, or built from a ClusterSnapshot) and a request in, a decision with its
+// explanation and reason code out; equal state gives equal output.
 //
-//   auto index = ClusterIndex::Build(snapshot);          // once per snapshot
-//   TargetDecision d = ChooseTarget(*index, {.vm = "ns/web-1"});
-//   for (auto& line : ExplainNodes(*index, d)) ...       // one line per node
+//   TargetDecision d = ChooseTarget(view, {"ns/web-1", ""});
+//   ReasonName(d.code);                                  // "Memory", ... when unschedulable
+//   for (auto& line : ExplainNodes(view, d)) ...         // one line per node
 //
 // Drain, group move and rebalance plans live in drain.h, group_move.h and rebalance.h.
 #pragma once
@@ -11,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "placement/cluster_index.h"
+#include "placement/cluster_view.h"
 #include "placement/explain.h"
 #include "placement/filters.h"
 #include "placement/scoring.h"
@@ -56,30 +57,34 @@ struct TargetDecision {
   std::vector<std::string> relaxed;
   // Unschedulable: why, in one line, with numbers. Scheduled: a one-line summary.
   std::string reason;
+  // Unschedulable: the reason code (reasons.h). A per-node code means the nodes that came
+  // closest to fitting were refused for it (RejectionTally::Main). kNone when scheduled.
+  Reason code = Reason::kNone;
   int32_t nodes_considered = 0;
   int32_t feasible_nodes = 0;
   RejectionTally rejections;  // nodes rejected per filter, with the first of each
   Weights weights;
-  std::vector<NodeVerdict> verdicts;  // when explain_nodes, in node-name order
+  std::vector<NodeVerdict> verdicts;  // when explain_nodes, in node-name order; ids valid
+                                      // until the view's next update
 };
 
 // Chooses a target for one VM: a new VM (no current node) or a migration. Never fails:
 // every problem (unknown VM, missing group, zero nodes, VM larger than every node) is an
 // unschedulable decision whose reason says so.
-TargetDecision ChooseTarget(const ClusterIndex& index, const PlacementRequest& request,
+TargetDecision ChooseTarget(const ClusterView& view, const PlacementRequest& request,
                             const PlacementOptions& options = {});
 
 // Same against a plan's usage (earlier planned moves counted) with nodes excluded by id.
-TargetDecision ChooseTargetWithUsage(const ClusterIndex& index, const UsageTable& usage, VmId vm,
+TargetDecision ChooseTargetWithUsage(const ClusterView& view, const UsageTable& usage, VmId vm,
                                      NodeId requested, const std::vector<char>* excluded,
                                      const PlacementOptions& options);
 
-// Convenience for callers holding only a snapshot: indexes it first (fails on an invalid
+// Convenience for callers holding only a snapshot: builds a view first (fails on an invalid
 // snapshot, e.g. duplicate names).
 StatusOr<TargetDecision> ChooseTarget(ClusterSnapshot snapshot, const PlacementRequest& request,
                                       const PlacementOptions& options = {});
 
 // "node-3: memory: needs 4Gi, free 2Gi" or "node-4: score 580 = ..." for every verdict.
-std::vector<std::string> ExplainNodes(const ClusterIndex& index, const TargetDecision& d);
+std::vector<std::string> ExplainNodes(const ClusterView& view, const TargetDecision& d);
 
 }  // namespace ferry::placement

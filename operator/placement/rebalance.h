@@ -3,10 +3,12 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "placement/cluster_index.h"
+#include "placement/cluster_view.h"
 #include "placement/placement.h"
+#include "placement/reasons.h"
 
 namespace ferry::placement {
 
@@ -28,7 +30,8 @@ struct StillViolating {
   std::string vm;
   std::string group;
   std::string violation;
-  std::string reason;  // why no compliant node exists now
+  Reason code = Reason::kNone;  // why no compliant node exists now (as TargetDecision::code)
+  std::string reason;
 };
 
 struct RebalancePlan {
@@ -37,11 +40,15 @@ struct RebalancePlan {
 };
 
 // Violators, in group-name then VM-name order:
-//  * best-effort anti-affinity: on a node holding more than maxPerNode members (counting
-//    migrations to or from it), the members beyond the first maxPerNode by name;
-//  * best-effort affinity: members not on the group's node (the one with most members).
+//  * best-effort anti-affinity: on a node where more than maxPerNode members stay (members
+//    migrating there count, members leaving it do not), the staying members beyond the
+//    first maxPerNode (arriving members first, then by name);
+//  * best-effort affinity: members not on the group's main node (ADR 5).
 // Members already migrating are left alone. Each violator gets a compliant target (the
-// group's node for affinity) or is listed in still_violating with the reason.
-RebalancePlan PlanRebalance(const ClusterIndex& index, const RebalanceOptions& options = {});
+// group's main node for affinity) or is listed in still_violating with the reason.
+RebalancePlan PlanRebalance(const ClusterView& view, const RebalanceOptions& options = {});
+
+// Applies a move to the view as the migration `migration`: one UpsertMigration.
+Status ApplyMove(ClusterView& view, const RebalanceMove& move, std::string_view migration);
 
 }  // namespace ferry::placement

@@ -21,9 +21,9 @@ int64_t FreePercent(int64_t total, int64_t used, int64_t extra) {
 
 }  // namespace
 
-int32_t GroupScore(const ClusterIndex& index, const VmContext& ctx, NodeId node) {
+int32_t GroupScore(const ClusterView& view, const VmContext& ctx, NodeId node) {
   if (ctx.group < 0) return static_cast<int32_t>(kMax);
-  const ServerGroup& g = index.group(ctx.group);
+  const ServerGroup& g = view.group(ctx.group);
   const int32_t here = ctx.presence.CountOn(node);
   if (g.policy == GroupPolicy::kAffinity) {
     if (ctx.presence.counts.empty()) return static_cast<int32_t>(kMax);
@@ -34,17 +34,20 @@ int32_t GroupScore(const ClusterIndex& index, const VmContext& ctx, NodeId node)
   return static_cast<int32_t>(kMax / (1 + here));
 }
 
-bool HonoursGroup(const ClusterIndex& index, const VmContext& ctx, NodeId node) {
+bool HonoursGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
   if (ctx.group < 0) return true;
-  const ServerGroup& g = index.group(ctx.group);
+  const ServerGroup& g = view.group(ctx.group);
+  if (!g.best_effort) return true;  // a strict rule is a filter: every node left keeps it
   const int32_t here = ctx.presence.CountOn(node);
-  if (g.policy == GroupPolicy::kAffinity) return ctx.presence.counts.empty() || here > 0;
+  if (g.policy == GroupPolicy::kAffinity) {
+    return ctx.presence.main_node == kNoId || node == ctx.presence.main_node;
+  }
   return here < g.max_per_node;
 }
 
-ScoreBreakdown ScoreNode(const ClusterIndex& index, const UsageTable& usage, const VmContext& ctx,
+ScoreBreakdown ScoreNode(const ClusterView& view, const UsageTable& usage, const VmContext& ctx,
                          NodeId node_id, const Weights& w) {
-  const NodeFacts& node = index.facts(node_id);
+  const NodeFacts& node = view.facts(node_id);
   const auto n = static_cast<size_t>(node_id);
   ScoreBreakdown s;
   const int64_t cpu = FreePercent(node.cpu_millis, usage.cpu_millis[n], ctx.demand.cpu_millis);
@@ -55,8 +58,8 @@ ScoreBreakdown ScoreNode(const ClusterIndex& index, const UsageTable& usage, con
       node.dedicated_cpus > 0
           ? static_cast<int32_t>(FreePercent(node.dedicated_cpus, usage.dedicated_cpus[n], 0))
           : static_cast<int32_t>(kMax);
-  s.group = GroupScore(index, ctx, node_id);
-  s.compliant = HonoursGroup(index, ctx, node_id);
+  s.group = GroupScore(view, ctx, node_id);
+  s.compliant = HonoursGroup(view, ctx, node_id);
   s.inflight = static_cast<int32_t>(kMax / (1 + usage.inflight[n]));
   s.total = int64_t{w.least_loaded} * s.least_loaded + int64_t{w.least_pinned} * s.least_pinned +
             int64_t{w.group} * s.group + int64_t{w.inflight} * s.inflight;

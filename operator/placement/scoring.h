@@ -21,11 +21,27 @@ namespace ferry::placement {
 //    passes the filters can honour it.
 //  * inflight: migrations in and out of a node share its network and CPU; a node already
 //    busy migrating converges slower and makes the next one slower.
+//
+// Set weights by name (`Weights w; w.group = 5;` or `Weights().WithGroup(5)`): the
+// user-declared constructor makes the struct a non-aggregate, so a positional
+// `Weights{1, 1, 3, 1}`, which silently depends on the field order, does not compile.
 struct Weights {
+  Weights() = default;
   int least_loaded = 1;
   int least_pinned = 1;
   int group = 3;
   int inflight = 1;
+  Weights& WithLeastLoaded(int w) { return Set(least_loaded, w); }
+  Weights& WithLeastPinned(int w) { return Set(least_pinned, w); }
+  Weights& WithGroup(int w) { return Set(group, w); }
+  Weights& WithInflight(int w) { return Set(inflight, w); }
+  friend bool operator==(const Weights&, const Weights&) = default;
+
+ private:
+  Weights& Set(int& field, int w) {
+    field = w;
+    return *this;
+  }
 };
 
 struct ScoreBreakdown {
@@ -36,7 +52,7 @@ struct ScoreBreakdown {
   int64_t total = 0;
   bool compliant = true;  // honours the VM's best-effort group rule (always true for none)
 
-  // Ranking: compliant first, then the higher total. Ties go to the caller (lowest node id).
+  // Ranking: compliant first, then the higher total. Ties go to the caller (first name).
   bool BetterThan(const ScoreBreakdown& other) const {
     if (compliant != other.compliant) return compliant;
     return total > other.total;
@@ -44,13 +60,13 @@ struct ScoreBreakdown {
 };
 
 // Scores `node` for the VM of `ctx` (which passed the filters there).
-ScoreBreakdown ScoreNode(const ClusterIndex& index, const UsageTable& usage, const VmContext& ctx,
+ScoreBreakdown ScoreNode(const ClusterView& view, const UsageTable& usage, const VmContext& ctx,
                          NodeId node, const Weights& weights);
 
 // The group component alone: 100 when the node honours the group's preference fully.
-int32_t GroupScore(const ClusterIndex& index, const VmContext& ctx, NodeId node);
-// Whether `node` keeps the VM's group rule (affinity: holds a member, if any is placed;
-// anti-affinity: fewer than maxPerNode other members there).
-bool HonoursGroup(const ClusterIndex& index, const VmContext& ctx, NodeId node);
+int32_t GroupScore(const ClusterView& view, const VmContext& ctx, NodeId node);
+// Whether `node` keeps the VM's group rule (affinity: it is the group's main node, if any
+// other member holds a node; anti-affinity: fewer than maxPerNode other members there).
+bool HonoursGroup(const ClusterView& view, const VmContext& ctx, NodeId node);
 
 }  // namespace ferry::placement

@@ -25,6 +25,7 @@ struct Taint {
   std::string key;
   std::string value;
   TaintEffect effect = TaintEffect::kNoSchedule;
+  friend bool operator==(const Taint&, const Taint&) = default;
 };
 
 // Kubernetes toleration semantics: `exists` ignores the value; an empty key with `exists`
@@ -45,16 +46,19 @@ struct Toleration {
   static Toleration Exists(std::string key = "", std::optional<TaintEffect> effect = std::nullopt) {
     return {std::move(key), "", true, effect};
   }
+  friend bool operator==(const Toleration&, const Toleration&) = default;
 };
 
 struct NumaCell {
   int64_t cpu_millis = 0;
   int64_t memory_bytes = 0;
+  friend bool operator==(const NumaCell&, const NumaCell&) = default;
 };
 
 struct HugepagePool {
   int64_t page_size_bytes = 0;  // e.g. 2Mi or 1Gi
   int64_t total_bytes = 0;      // allocatable; the engine subtracts the VMs using it
+  friend bool operator==(const HugepagePool&, const HugepagePool&) = default;
 };
 
 // libvirt and QEMU versions of a node (libvirt's integer encoding).
@@ -91,6 +95,7 @@ struct Node {
   std::string cpu_model;                // host CPU model name
   std::vector<std::string> cpu_models;  // named guest models the host can run
   HypervisorVersion version;
+  friend bool operator==(const Node&, const Node&) = default;
 };
 
 enum class EvictionStrategy { kLiveMigrate, kLiveMigrateIfPossible, kShutdown, kNone };
@@ -115,6 +120,7 @@ struct Vm {
   EvictionStrategy eviction_strategy = EvictionStrategy::kLiveMigrate;
   // Versions of the node the guest first booted on (its machine type); 0 = unknown.
   HypervisorVersion boot_version;
+  friend bool operator==(const Vm&, const Vm&) = default;
 };
 
 enum class GroupPolicy { kAffinity, kAntiAffinity };
@@ -127,6 +133,7 @@ struct ServerGroup {
   // Optional explicit member list (e.g. from status). Membership itself comes from
   // Vm::server_group; a listed name that is not a VM of the group is reported as a problem.
   std::vector<std::string> members;
+  friend bool operator==(const ServerGroup&, const ServerGroup&) = default;
 };
 
 // A migration that holds a reservation: from the moment it is Scheduled until it ends. It
@@ -140,6 +147,7 @@ struct InFlightMigration {
   // snapshot an empty name stands for the VM's name. When one VM has several, the one with
   // the smallest name counts, whatever the order they arrive in.
   std::string name;
+  friend bool operator==(const InFlightMigration&, const InFlightMigration&) = default;
 };
 
 struct ClusterSnapshot {
@@ -147,6 +155,7 @@ struct ClusterSnapshot {
   std::vector<Vm> vms;
   std::vector<ServerGroup> groups;
   std::vector<InFlightMigration> migrations;
+  friend bool operator==(const ClusterSnapshot&, const ClusterSnapshot&) = default;
 };
 
 }  // namespace ferry::placement

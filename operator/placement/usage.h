@@ -42,6 +42,7 @@ struct Demand {
   int64_t hugepage_bytes = 0;
   int numa_nodes = 0;
   bool IsPlain() const { return dedicated_cpus == 0 && numa_nodes == 0 && hugepage_size == 0; }
+  friend bool operator==(const Demand&, const Demand&) = default;
 };
 
 // Constraints dropped by relaxed pinning (oVirt's second phase).

@@ -23,7 +23,7 @@ struct FilterCase {
   const char* name;
   std::function<void(ClusterSnapshot&)> mutate;
   bool migrating;
-  Filter want;
+  Reason want;
   const char* message;  // substring of the explanation ("" when passing)
 };
 
@@ -38,135 +38,135 @@ TEST_P(FilterTableTest, RejectsWithTheNumbers) {
   s.nodes = {MakeNode("src"), MakeNode("dst", 8, 16)};
   s.vms = {MakeVm("v", 2, 4, c.migrating ? "src" : "")};
   c.mutate(s);
-  ClusterIndex index = MustBuild(s);
-  const VmId v = index.FindVm("v");
-  const NodeId dst = index.FindNode("dst");
-  const VmContext ctx = MakeVmContext(index, index.usage(), v, DemandOf(index.vm(v)), false);
-  const Rejection r = CheckNode(index, index.usage(), ctx, dst);
-  EXPECT_EQ(r.filter, c.want) << FilterName(r.filter);
+  ClusterView view = MustBuild(s);
+  const VmId v = view.FindVm("v");
+  const NodeId dst = view.FindNode("dst");
+  const VmContext ctx = MakeVmContext(view, view.usage(), v, DemandOf(view.vm(v)), false);
+  const Rejection r = CheckNode(view, view.usage(), ctx, dst);
+  EXPECT_EQ(r.reason, c.want) << ReasonLabel(r.reason);
   if (r.rejected()) {
-    EXPECT_THAT(DescribeRejection(index, v, dst, r), HasSubstr(c.message));
+    EXPECT_THAT(DescribeRejection(view, v, dst, r), HasSubstr(c.message));
   }
 }
 
 const FilterCase kCases[] = {
-    {"passes", [](ClusterSnapshot&) {}, true, Filter::kNone, ""},
-    {"not_ready", [](ClusterSnapshot& s) { Dst(s).ready = false; }, true, Filter::kNotReady,
+    {"passes", [](ClusterSnapshot&) {}, true, Reason::kNone, ""},
+    {"not_ready", [](ClusterSnapshot& s) { Dst(s).ready = false; }, true, Reason::kNodeNotReady,
      "not ready: node is not Ready"},
-    {"cordoned", [](ClusterSnapshot& s) { Dst(s).unschedulable = true; }, false, Filter::kCordoned,
+    {"cordoned", [](ClusterSnapshot& s) { Dst(s).unschedulable = true; }, false, Reason::kCordoned,
      "cordoned: node is unschedulable"},
     {"taint_not_tolerated",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"gpu", "yes", TaintEffect::kNoSchedule}};
      },
-     false, Filter::kTaint, "taint: gpu=yes:NoSchedule not tolerated"},
+     false, Reason::kTaint, "taint: gpu=yes:NoSchedule not tolerated"},
     {"noexecute_taint",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"maint", "", TaintEffect::kNoExecute}};
      },
-     true, Filter::kTaint, "taint: maint:NoExecute not tolerated"},
+     true, Reason::kTaint, "taint: maint:NoExecute not tolerated"},
     {"prefer_no_schedule_ignored",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"x", "", TaintEffect::kPreferNoSchedule}};
      },
-     false, Filter::kNone, ""},
+     false, Reason::kNone, ""},
     {"taint_tolerated_by_value",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"gpu", "yes", TaintEffect::kNoSchedule}};
        V(s).tolerations = {Toleration::Equal("gpu", "yes")};
      },
-     false, Filter::kNone, ""},
+     false, Reason::kNone, ""},
     {"taint_wrong_effect",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"gpu", "yes", TaintEffect::kNoExecute}};
        V(s).tolerations = {Toleration::Exists("gpu", TaintEffect::kNoSchedule)};
      },
-     false, Filter::kTaint, "gpu=yes:NoExecute"},
+     false, Reason::kTaint, "gpu=yes:NoExecute"},
     {"taint_tolerated_by_wildcard",
      [](ClusterSnapshot& s) {
        Dst(s).taints = {{"a", "b", TaintEffect::kNoSchedule}};
        V(s).tolerations = {Toleration::Exists()};
      },
-     false, Filter::kNone, ""},
+     false, Reason::kNone, ""},
     {"selector_label_missing",
      [](ClusterSnapshot& s) {
        V(s).node_selector = {{"zone", "a"}};
      },
-     false, Filter::kNodeSelector, "node selector: needs zone=a, node has no zone label"},
+     false, Reason::kNodeSelector, "node selector: needs zone=a, node has no zone label"},
     {"selector_label_differs",
      [](ClusterSnapshot& s) {
        V(s).node_selector = {{"rack", "1"}, {"zone", "a"}};
        Dst(s).labels = {{"rack", "1"}, {"zone", "b"}};
      },
-     false, Filter::kNodeSelector, "needs zone=a, node has zone=b"},
+     false, Reason::kNodeSelector, "needs zone=a, node has zone=b"},
     {"selector_matches",
      [](ClusterSnapshot& s) {
        V(s).node_selector = {{"zone", "a"}};
        Dst(s).labels = {{"zone", "a"}, {"x", "y"}};
      },
-     false, Filter::kNone, ""},
+     false, Reason::kNone, ""},
     {"passthrough_other_host_model",
      [](ClusterSnapshot& s) {
        V(s).cpu_model = kHostPassthrough;
        Dst(s).cpu_model = "Icelake";
      },
-     true, Filter::kCpuModel, "host-passthrough needs host model Skylake, node has Icelake"},
+     true, Reason::kCpuModel, "host-passthrough needs host model Skylake, node has Icelake"},
     {"passthrough_new_vm_anywhere",
      [](ClusterSnapshot& s) {
        V(s).cpu_model = kHostPassthrough;
        Dst(s).cpu_model = "Icelake";
      },
-     false, Filter::kNone, ""},
+     false, Reason::kNone, ""},
     {"named_model_unsupported", [](ClusterSnapshot& s) { V(s).cpu_model = "EPYC"; }, false,
-     Filter::kCpuModel, "model EPYC not supported (host Skylake)"},
+     Reason::kCpuModel, "model EPYC not supported (host Skylake)"},
     {"named_model_supported",
      [](ClusterSnapshot& s) {
        V(s).cpu_model = "Haswell";
        Dst(s).cpu_models = {"Broadwell", "Haswell"};
      },
-     false, Filter::kNone, ""},
+     false, Reason::kNone, ""},
     {"qemu_older_than_source",
-     [](ClusterSnapshot& s) { Dst(s).version.qemu = MakeVersion(6, 2, 0); }, true, Filter::kVersion,
+     [](ClusterSnapshot& s) { Dst(s).version.qemu = MakeVersion(6, 2, 0); }, true, Reason::kVersion,
      "QEMU 6.2.0 is older than 7.2.0"},
     {"libvirt_older_than_source",
      [](ClusterSnapshot& s) { Dst(s).version.libvirt = MakeVersion(8, 0, 0); }, true,
-     Filter::kVersion, "libvirt 8.0.0 is older than 9.0.0"},
+     Reason::kVersion, "libvirt 8.0.0 is older than 9.0.0"},
     {"older_allowed_back_to_boot_version",
      [](ClusterSnapshot& s) {
        Dst(s).version.qemu = MakeVersion(6, 2, 0);
        V(s).boot_version = {MakeVersion(9, 0, 0), MakeVersion(6, 2, 0)};
      },
-     true, Filter::kNone, ""},
+     true, Reason::kNone, ""},
     {"older_than_boot_version",
      [](ClusterSnapshot& s) {
        Dst(s).version.qemu = MakeVersion(6, 0, 0);
        V(s).boot_version = {MakeVersion(9, 0, 0), MakeVersion(6, 2, 0)};
      },
-     true, Filter::kVersion, "QEMU 6.0.0 is older than 6.2.0"},
+     true, Reason::kVersion, "QEMU 6.0.0 is older than 6.2.0"},
     {"new_vm_needs_boot_version",
      [](ClusterSnapshot& s) {
        Dst(s).version.qemu = MakeVersion(6, 0, 0);
        V(s).boot_version = {0, MakeVersion(7, 0, 0)};
      },
-     false, Filter::kVersion, "QEMU 6.0.0 is older than 7.0.0"},
-    {"cpu", [](ClusterSnapshot& s) { V(s).cpu_millis = 8500; }, false, Filter::kCpu,
+     false, Reason::kVersion, "QEMU 6.0.0 is older than 7.0.0"},
+    {"cpu", [](ClusterSnapshot& s) { V(s).cpu_millis = 8500; }, false, Reason::kCpu,
      "cpu: needs 8500m, free 8"},
     {"cpu_counts_vms", [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("other", 7, 1, "dst")); },
-     false, Filter::kCpu, "cpu: needs 2, free 1"},
+     false, Reason::kCpu, "cpu: needs 2, free 1"},
     {"memory", [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("big", 1, 14, "dst")); }, true,
-     Filter::kMemory, "memory: needs 4Gi, free 2Gi"},
+     Reason::kMemory, "memory: needs 4Gi, free 2Gi"},
     {"memory_counts_inflight_reservation",
      [](ClusterSnapshot& s) {
        s.vms.push_back(MakeVm("incoming", 1, 14, "src"));
        s.migrations = {{"incoming", "src", "dst", ""}};
      },
-     false, Filter::kMemory, "memory: needs 4Gi, free 2Gi"},
+     false, Reason::kMemory, "memory: needs 4Gi, free 2Gi"},
     {"dedicated_cpus",
      [](ClusterSnapshot& s) {
        V(s).dedicated_cpus = true;
        Dst(s).dedicated_cpus = 1;
      },
-     false, Filter::kDedicatedCpus, "dedicated cpus: needs 2, free 1"},
+     false, Reason::kDedicatedCpus, "dedicated cpus: needs 2, free 1"},
     {"dedicated_pool_used",
      [](ClusterSnapshot& s) {
        V(s).dedicated_cpus = true;
@@ -174,43 +174,43 @@ const FilterCase kCases[] = {
        s.vms.push_back(MakeVm("pinned", 3, 1, "dst"));
        s.vms.back().dedicated_cpus = true;
      },
-     false, Filter::kDedicatedCpus, "needs 2, free 1"},
+     false, Reason::kDedicatedCpus, "needs 2, free 1"},
     {"hugepages_no_pool", [](ClusterSnapshot& s) { V(s).hugepage_size_bytes = kGi; }, false,
-     Filter::kHugepages, "hugepages-1Gi: needs 4Gi, free 0"},
+     Reason::kHugepages, "hugepages-1Gi: needs 4Gi, free 0"},
     {"hugepages_small_pool",
      [](ClusterSnapshot& s) {
        V(s).hugepage_size_bytes = 2 * kMi;
        Dst(s).hugepages = {{kGi, 64 * kGi}, {2 * kMi, 3 * kGi}};
      },
-     false, Filter::kHugepages, "hugepages-2Mi: needs 4Gi, free 3Gi"},
+     false, Reason::kHugepages, "hugepages-2Mi: needs 4Gi, free 3Gi"},
     {"hugepages_fit_not_regular_memory",
      [](ClusterSnapshot& s) {
        V(s).hugepage_size_bytes = kGi;
        V(s).memory_bytes = 32 * kGi;  // more than dst's 16Gi regular memory
        Dst(s).hugepages = {{kGi, 32 * kGi}};
      },
-     false, Filter::kNone, ""},
-    {"numa_no_cells", [](ClusterSnapshot& s) { V(s).numa_nodes = 1; }, false, Filter::kNuma,
+     false, Reason::kNone, ""},
+    {"numa_no_cells", [](ClusterSnapshot& s) { V(s).numa_nodes = 1; }, false, Reason::kNuma,
      "numa: needs 1 cells with 4Gi and 2 cpu free each, 0 of 0 cells have room"},
     {"numa_cells_too_small",
      [](ClusterSnapshot& s) {
        V(s).numa_nodes = 2;
        Dst(s).numa_cells = {{4000, 8 * kGi}, {4000, 1 * kGi}};
      },
-     false, Filter::kNuma, "needs 2 cells with 2Gi and 1 cpu free each, 1 of 2 cells have room"},
+     false, Reason::kNuma, "needs 2 cells with 2Gi and 1 cpu free each, 1 of 2 cells have room"},
     {"numa_fits",
      [](ClusterSnapshot& s) {
        V(s).numa_nodes = 2;
        Dst(s).numa_cells = {{4000, 8 * kGi}, {4000, 8 * kGi}};
      },
-     false, Filter::kNone, ""},
+     false, Reason::kNone, ""},
     {"strict_anti_affinity",
      [](ClusterSnapshot& s) {
        V(s).server_group = "db";
        s.vms.push_back(MakeVm("db-2", 1, 1, "dst", "db"));
        s.groups = {MakeGroup("db", GroupPolicy::kAntiAffinity, false)};
      },
-     false, Filter::kAntiAffinity,
+     false, Reason::kAntiAffinity,
      "anti-affinity: group db already on dst (db-2; 1 of maxPerNode 1"},
     {"best_effort_anti_affinity_is_no_filter",
      [](ClusterSnapshot& s) {
@@ -218,14 +218,14 @@ const FilterCase kCases[] = {
        s.vms.push_back(MakeVm("db-2", 1, 1, "dst", "db"));
        s.groups = {MakeGroup("db", GroupPolicy::kAntiAffinity, true)};
      },
-     false, Filter::kNone, ""},
+     false, Reason::kNone, ""},
     {"strict_affinity_elsewhere",
      [](ClusterSnapshot& s) {
        V(s).server_group = "web";
        s.vms.push_back(MakeVm("web-2", 1, 1, "src", "web"));
        s.groups = {MakeGroup("web", GroupPolicy::kAffinity, false)};
      },
-     false, Filter::kAffinity, "affinity: group web is on src, not here"},
+     false, Reason::kAffinity, "affinity: group web is on src, not here"},
     {"capacity_reported_before_group_rule",
      [](ClusterSnapshot& s) {
        V(s).server_group = "db";
@@ -233,7 +233,7 @@ const FilterCase kCases[] = {
        s.vms.push_back(MakeVm("db-2", 1, 1, "dst", "db"));
        s.groups = {MakeGroup("db", GroupPolicy::kAntiAffinity, false)};
      },
-     false, Filter::kMemory, "memory: needs 32Gi, free 15Gi"},
+     false, Reason::kMemory, "memory: needs 32Gi, free 15Gi"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Filters, FilterTableTest, ::testing::ValuesIn(kCases),
@@ -243,12 +243,12 @@ TEST(FiltersTest, CurrentAndExcludedNodesAreRejected) {
   ClusterSnapshot s;
   s.nodes = {MakeNode("a"), MakeNode("b")};
   s.vms = {MakeVm("v", 1, 1, "a")};
-  ClusterIndex index = MustBuild(s);
-  VmContext ctx = MakeVmContext(index, index.usage(), 0, DemandOf(index.vm(0)), false);
-  EXPECT_EQ(CheckNode(index, index.usage(), ctx, 0).filter, Filter::kCurrentNode);
+  ClusterView view = MustBuild(s);
+  VmContext ctx = MakeVmContext(view, view.usage(), 0, DemandOf(view.vm(0)), false);
+  EXPECT_EQ(CheckNode(view, view.usage(), ctx, 0).reason, Reason::kCurrentNode);
   const std::vector<char> excluded = {0, 1};
   ctx.excluded = &excluded;
-  EXPECT_EQ(CheckNode(index, index.usage(), ctx, 1).filter, Filter::kExcluded);
+  EXPECT_EQ(CheckNode(view, view.usage(), ctx, 1).reason, Reason::kExcluded);
 }
 
 // Members migrating to or from a node count there (StarlingX), and maxPerNode bounds them.
@@ -259,18 +259,18 @@ TEST(GroupPresenceTest, CountsMembersMigratingToAndFrom) {
            MakeVm("x", 1, 1, "", "g")};
   s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, false, 2)};
   s.migrations = {{"m2", "a", "b", ""}};
-  ClusterIndex index = MustBuild(s);
-  const GroupPresence p = ComputePresence(index, index.usage(), 0, index.FindVm("x"));
+  ClusterView view = MustBuild(s);
+  const GroupPresence p = ComputePresence(view, view.usage(), 0, view.FindVm("x"));
   EXPECT_EQ(p.members, 3);
-  EXPECT_EQ(p.CountOn(index.FindNode("a")), 2);
-  EXPECT_EQ(p.CountOn(index.FindNode("b")), 1);
-  EXPECT_EQ(p.CountOn(index.FindNode("c")), 1);
-  EXPECT_EQ(p.main_node, index.FindNode("a"));
-  EXPECT_EQ(p.ExampleOn(index.FindNode("b")), index.FindVm("m2"));
-  const VmId x = index.FindVm("x");
-  const VmContext ctx = MakeVmContext(index, index.usage(), x, DemandOf(index.vm(x)), false);
-  EXPECT_EQ(CheckGroup(index, ctx, index.FindNode("a")).filter, Filter::kAntiAffinity);
-  EXPECT_EQ(CheckGroup(index, ctx, index.FindNode("b")).filter, Filter::kNone);  // 1 < 2
+  EXPECT_EQ(p.CountOn(view.FindNode("a")), 2);
+  EXPECT_EQ(p.CountOn(view.FindNode("b")), 1);
+  EXPECT_EQ(p.CountOn(view.FindNode("c")), 1);
+  EXPECT_EQ(p.main_node, view.FindNode("a"));
+  EXPECT_EQ(p.ExampleOn(view.FindNode("b")), view.FindVm("m2"));
+  const VmId x = view.FindVm("x");
+  const VmContext ctx = MakeVmContext(view, view.usage(), x, DemandOf(view.vm(x)), false);
+  EXPECT_EQ(CheckGroup(view, ctx, view.FindNode("a")).reason, Reason::kAntiAffinity);
+  EXPECT_EQ(CheckGroup(view, ctx, view.FindNode("b")).reason, Reason::kNone);  // 1 < 2
 }
 
 }  // namespace

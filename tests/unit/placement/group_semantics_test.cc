@@ -16,10 +16,10 @@ using ::ferry::placement::testing::MakeNode;
 using ::ferry::placement::testing::MakeVm;
 using ::ferry::placement::testing::MustBuild;
 using ::testing::HasSubstr;
-constexpr Filter kOk = Filter::kNone;
-constexpr Filter kAnti = Filter::kAntiAffinity;
-constexpr Filter kAff = Filter::kAffinity;
-constexpr Filter kHere = Filter::kCurrentNode;
+constexpr Reason kOk = Reason::kNone;
+constexpr Reason kAnti = Reason::kAntiAffinity;
+constexpr Reason kAff = Reason::kAffinity;
+constexpr Reason kHere = Reason::kCurrentNode;
 
 // Server-group semantics: policy x bestEffort x members migrating in/out. Nodes a, b, c
 // (16 CPUs, 64Gi); the VM "x" in group "g" is placed (new, or migrated from x_node).
@@ -32,7 +32,7 @@ struct GroupCase {
   const char* x_node;                           // "" = new VM
   const char* want_node;                        // "" = unschedulable
   bool want_compliant;
-  std::vector<Filter> want_filters;  // per node a, b, c
+  std::vector<Reason> want_filters;  // per node a, b, c
   const char* want_reason;           // substring of reason / compliance
 };
 
@@ -55,13 +55,13 @@ TEST_P(GroupSemanticsTest, HoldsExactly) {
   s.groups = {MakeGroup("g", c.policy, c.best_effort, c.max_per_node)};
   s.vms = {MakeVm("x", 2, 4, c.x_node, "g")};
   c.setup(s);
-  ClusterIndex index = MustBuild(s);
-  const TargetDecision d = ChooseTarget(index, {"x", ""});
+  ClusterView view = MustBuild(s);
+  const TargetDecision d = ChooseTarget(view, {"x", ""});
   EXPECT_EQ(d.scheduled, std::string(c.want_node) != "") << d.reason;
   EXPECT_EQ(d.node, c.want_node) << d.reason;
   EXPECT_EQ(d.compliant, c.want_compliant) << d.compliance;
-  std::vector<Filter> filters;
-  for (const NodeVerdict& v : d.verdicts) filters.push_back(v.rejection.filter);
+  std::vector<Reason> filters;
+  for (const NodeVerdict& v : d.verdicts) filters.push_back(v.rejection.reason);
   EXPECT_EQ(filters, c.want_filters);
   EXPECT_THAT(d.reason, HasSubstr(c.want_reason));
 }
@@ -227,7 +227,7 @@ const GroupCase kGroupCases[] = {
      "",
      "b",
      true,
-     {kOk, kOk, Filter::kCordoned},
+     {kOk, kOk, Reason::kCordoned},
      "b chosen"},
     {"aff_strict_joins_group",
      GroupPolicy::kAffinity,
@@ -250,7 +250,7 @@ const GroupCase kGroupCases[] = {
      "",
      "",
      true,
-     {kAff, Filter::kMemory, kAff},
+     {kAff, Reason::kMemory, kAff},
      "1 node memory (b: memory: needs 4Gi, free 1Gi); 2 nodes affinity"},
     {"aff_strict_member_may_not_migrate_alone",
      GroupPolicy::kAffinity,
@@ -319,7 +319,7 @@ const GroupCase kGroupCases[] = {
      "",
      "a",
      false,
-     {kOk, Filter::kMemory, kOk},
+     {kOk, Reason::kMemory, kOk},
      "non-compliant: best-effort affinity: group g is on b, not here"},
     {"aff_best_effort_member_migrating_in",
      GroupPolicy::kAffinity,

@@ -30,12 +30,12 @@ TEST(ChooseTargetTest, ExplainsEveryNode) {
   ClusterSnapshot s = ThreeNodes();
   s.nodes[0].unschedulable = true;
   s.vms[0].memory_bytes = 30 * kGi;
-  ClusterIndex index = MustBuild(s);
-  const TargetDecision d = ChooseTarget(index, {"web", ""});
+  ClusterView view = MustBuild(s);
+  const TargetDecision d = ChooseTarget(view, {"web", ""});
   ASSERT_TRUE(d.scheduled);
   EXPECT_EQ(d.node, "node-3");
   EXPECT_EQ(d.feasible_nodes, 1);
-  EXPECT_THAT(ExplainNodes(index, d),
+  EXPECT_THAT(ExplainNodes(view, d),
               ElementsAre("node-1: cordoned: node is unschedulable",
                           "node-2: memory: needs 30Gi, free 24Gi",
                           "node-3: score 570 = group 3x100 + load 1x70 + pinned 1x100 + "
@@ -51,7 +51,7 @@ TEST(ChooseTargetTest, EqualInputGivesEqualOutputWhateverTheOrder) {
   }
   s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, true)};
   s.vms.push_back(MakeVm("new", 2, 4, "", "g"));
-  ClusterIndex first = MustBuild(s);
+  ClusterView first = MustBuild(s);
   const TargetDecision want = ChooseTarget(first, {"new", ""});
   const std::vector<std::string> want_lines = ExplainNodes(first, want);
   std::mt19937 rng(7);
@@ -59,44 +59,44 @@ TEST(ChooseTargetTest, EqualInputGivesEqualOutputWhateverTheOrder) {
     ClusterSnapshot shuffled = s;
     std::shuffle(shuffled.nodes.begin(), shuffled.nodes.end(), rng);
     std::shuffle(shuffled.vms.begin(), shuffled.vms.end(), rng);
-    ClusterIndex index = MustBuild(shuffled);
-    const TargetDecision got = ChooseTarget(index, {"new", ""});
+    ClusterView view = MustBuild(shuffled);
+    const TargetDecision got = ChooseTarget(view, {"new", ""});
     EXPECT_EQ(got.node, want.node);
     EXPECT_EQ(got.reason, want.reason);
-    EXPECT_EQ(ExplainNodes(index, got), want_lines);
+    EXPECT_EQ(ExplainNodes(view, got), want_lines);
   }
 }
 
 TEST(ChooseTargetTest, RequestedNode) {
-  ClusterIndex index = MustBuild(ThreeNodes());
-  TargetDecision d = ChooseTarget(index, {"web", "node-2"});
+  ClusterView view = MustBuild(ThreeNodes());
+  TargetDecision d = ChooseTarget(view, {"web", "node-2"});
   EXPECT_TRUE(d.scheduled);
   EXPECT_EQ(d.node, "node-2");
   EXPECT_EQ(d.verdicts.size(), 1u);
-  d = ChooseTarget(index, {"db", "node-2"});
+  d = ChooseTarget(view, {"db", "node-2"});
   EXPECT_FALSE(d.scheduled);
   EXPECT_EQ(d.reason, "requested node node-2: current node: vm db already runs here");
   ClusterSnapshot grouped = ThreeNodes();
   grouped.groups = {MakeGroup("g", GroupPolicy::kAffinity, false)};
   grouped.vms[1].server_group = "g";
   grouped.vms.push_back(MakeVm("db-peer", 1, 1, "node-2", "g"));
-  ClusterIndex grouped_index = MustBuild(grouped);
+  ClusterView grouped_index = MustBuild(grouped);
   EXPECT_THAT(ChooseTarget(grouped_index, {"db", "node-3"}).reason,
               HasSubstr("a member may not migrate alone"));
-  d = ChooseTarget(index, {"web", "node-9"});
+  d = ChooseTarget(view, {"web", "node-9"});
   EXPECT_FALSE(d.scheduled);
   EXPECT_EQ(d.reason, "requested node node-9 does not exist");
 }
 
 TEST(ChooseTargetTest, ExcludedNodesAndQuietMode) {
-  ClusterIndex index = MustBuild(ThreeNodes());
+  ClusterView view = MustBuild(ThreeNodes());
   PlacementOptions options;
   options.excluded_nodes = {"node-1", "node-3", "unknown"};
   options.explain_nodes = false;
-  const TargetDecision d = ChooseTarget(index, {"web", ""}, options);
+  const TargetDecision d = ChooseTarget(view, {"web", ""}, options);
   EXPECT_EQ(d.node, "node-2");
   EXPECT_TRUE(d.verdicts.empty());
-  EXPECT_EQ(d.rejections.count[static_cast<size_t>(Filter::kExcluded)], 2);
+  EXPECT_EQ(d.rejections.count[static_cast<size_t>(Reason::kExcluded)], 2);
 }
 
 struct BadInputCase {
@@ -108,7 +108,7 @@ struct BadInputCase {
 
 TEST(ChooseTargetTest, BadInputGivesAClearReason) {
   const BadInputCase cases[] = {
-      {"unknown vm", [](ClusterSnapshot&) {}, {"ghost", ""}, "vm ghost is not in the snapshot"},
+      {"unknown vm", [](ClusterSnapshot&) {}, {"ghost", ""}, "vm ghost is not in the view"},
       {"zero nodes",
        [](ClusterSnapshot& s) { s.nodes.clear(); },
        {"web", ""},
@@ -135,8 +135,8 @@ TEST(ChooseTargetTest, BadInputGivesAClearReason) {
   for (const BadInputCase& c : cases) {
     ClusterSnapshot s = ThreeNodes();
     c.mutate(s);
-    ClusterIndex index = MustBuild(s);
-    const TargetDecision d = ChooseTarget(index, c.request);
+    ClusterView view = MustBuild(s);
+    const TargetDecision d = ChooseTarget(view, c.request);
     EXPECT_FALSE(d.scheduled) << c.name;
     EXPECT_THAT(d.reason, HasSubstr(c.want)) << c.name;
   }
@@ -179,13 +179,13 @@ TEST(ChooseTargetTest, RelaxedPinningOnlyWhenAskedAndSaysWhatWasDropped) {
     ClusterSnapshot s = ThreeNodes();  // no NUMA cells, no dedicated pools anywhere
     s.vms[0].dedicated_cpus = c.dedicated;
     s.vms[0].numa_nodes = c.numa;
-    ClusterIndex index = MustBuild(s);
-    const TargetDecision strict = ChooseTarget(index, {"web", ""});
+    ClusterView view = MustBuild(s);
+    const TargetDecision strict = ChooseTarget(view, {"web", ""});
     EXPECT_FALSE(strict.scheduled) << c.name;
     EXPECT_TRUE(strict.relaxed.empty()) << c.name;
     PlacementOptions options;
     options.relax_pinning = true;
-    const TargetDecision relaxed = ChooseTarget(index, {"web", ""}, options);
+    const TargetDecision relaxed = ChooseTarget(view, {"web", ""}, options);
     EXPECT_TRUE(relaxed.scheduled) << c.name;
     EXPECT_EQ(relaxed.relaxed, c.want_relaxed) << c.name;
     EXPECT_THAT(relaxed.reason, HasSubstr("relaxed pinning dropped")) << c.name;
@@ -198,10 +198,10 @@ TEST(ChooseTargetTest, RelaxedPinningKeepsNumaWhenOnlyPinningIsShort) {
   for (Node& n : s.nodes) n.numa_cells = {{8000, 32 * kGi}, {8000, 32 * kGi}};
   s.vms[0].dedicated_cpus = true;
   s.vms[0].numa_nodes = 2;
-  ClusterIndex index = MustBuild(s);
+  ClusterView view = MustBuild(s);
   PlacementOptions options;
   options.relax_pinning = true;
-  const TargetDecision d = ChooseTarget(index, {"web", ""}, options);
+  const TargetDecision d = ChooseTarget(view, {"web", ""}, options);
   ASSERT_TRUE(d.scheduled);
   // NUMA alone was dropped first and did not help; both are dropped.
   EXPECT_EQ(d.relaxed, (std::vector<std::string>{"numa", "dedicated cpus"}));

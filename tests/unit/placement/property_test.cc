@@ -185,9 +185,9 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
     ClusterSnapshot s = RandomSpecs(rng);
     // 1. First start of every VM, one by one.
     for (Vm& v : s.vms) {
-      ClusterIndex index = MustBuild(s);
-      const TargetDecision d = ChooseTarget(index, {v.name, ""});
-      const TargetDecision again = ChooseTarget(index, {v.name, ""});
+      ClusterView view = MustBuild(s);
+      const TargetDecision d = ChooseTarget(view, {v.name, ""});
+      const TargetDecision again = ChooseTarget(view, {v.name, ""});
       ASSERT_EQ(d.reason, again.reason) << "not deterministic";
       if (!d.scheduled) continue;
       ASSERT_EQ(CheckNodeAllowed(s, v, d.node), "") << d.reason;
@@ -199,8 +199,8 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
     for (int i = 0; i < 3 && !s.vms.empty(); ++i) {
       Vm& v = s.vms[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(s.vms.size()) - 1))];
       if (v.node.empty()) continue;
-      ClusterIndex index = MustBuild(s);
-      const TargetDecision d = ChooseTarget(index, {v.name, ""});
+      ClusterView view = MustBuild(s);
+      const TargetDecision d = ChooseTarget(view, {v.name, ""});
       if (!d.scheduled) continue;
       ASSERT_NE(d.node, v.node);
       s.migrations.push_back({v.name, v.node, d.node, ""});
@@ -209,19 +209,19 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
     }
     // 3. Drain a random node; replay its plan step by step.
     {
-      ClusterIndex index = MustBuild(s);
+      ClusterView view = MustBuild(s);
       const std::string drained =
           s.nodes[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(s.nodes.size()) - 1))].name;
       DrainOptions options;
       options.allow_group_moves = rng.Chance(50);
-      const StatusOr<DrainPlan> plan = PlanDrain(index, drained, options);
+      const StatusOr<DrainPlan> plan = PlanDrain(view, drained, options);
       ASSERT_TRUE(plan.ok()) << plan.status();
       blockers += static_cast<int>(plan->blockers.size());
       for (const DrainStep& step : plan->steps) {
         if (step.action != DrainAction::kMigrate) continue;
         if (step.group_move.empty()) {
           // Still valid at its turn, with every earlier step in flight.
-          ClusterIndex now = MustBuild(s);
+          ClusterView now = MustBuild(s);
           const TargetDecision d = ChooseTarget(now, {step.vm, step.target});
           ASSERT_TRUE(d.scheduled)
               << "drain step " << step.vm << " -> " << step.target << ": " << d.reason;
@@ -239,8 +239,8 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
     }
     // 4. Rebalance best-effort violators; replay.
     {
-      ClusterIndex index = MustBuild(s);
-      const RebalancePlan plan = PlanRebalance(index);
+      ClusterView view = MustBuild(s);
+      const RebalancePlan plan = PlanRebalance(view);
       for (const RebalanceMove& m : plan.moves) {
         ASSERT_EQ(CheckNodeAllowed(s, *FindVm(s, m.vm), m.to), "");
         s.migrations.push_back({m.vm, m.from, m.to, ""});

@@ -29,8 +29,8 @@ TEST(RebalanceTest, BestEffortAntiAffinityViolatorsSpreadOut) {
   s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, true)};
   s.vms = {MakeVm("m1", 1, 1, "a", "g"), MakeVm("m2", 1, 1, "a", "g"),
            MakeVm("m3", 1, 1, "a", "g")};
-  ClusterIndex index = MustBuild(s);
-  const RebalancePlan plan = PlanRebalance(index);
+  ClusterView view = MustBuild(s);
+  const RebalancePlan plan = PlanRebalance(view);
   EXPECT_EQ(Moves(plan), "m2:a>b m3:a>c");  // earlier moves counted: not both to b
   EXPECT_EQ(plan.moves[0].violation,
             "best-effort anti-affinity: group g has 3 members on a (maxPerNode 1)");
@@ -43,8 +43,8 @@ TEST(RebalanceTest, ViolatorWithoutACompliantNodeStays) {
   s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, true)};
   s.vms = {MakeVm("m1", 1, 1, "a", "g"), MakeVm("m2", 1, 1, "a", "g"),
            MakeVm("m3", 1, 1, "b", "g")};
-  ClusterIndex index = MustBuild(s);
-  const RebalancePlan plan = PlanRebalance(index);
+  ClusterView view = MustBuild(s);
+  const RebalancePlan plan = PlanRebalance(view);
   EXPECT_TRUE(plan.moves.empty());
   ASSERT_EQ(plan.still_violating.size(), 1u);
   EXPECT_EQ(plan.still_violating[0].vm, "m2");
@@ -57,8 +57,8 @@ TEST(RebalanceTest, BestEffortAffinityMembersReturnToTheGroupNode) {
   s.groups = {MakeGroup("g", GroupPolicy::kAffinity, true)};
   s.vms = {MakeVm("m1", 1, 4, "a", "g"), MakeVm("m2", 1, 4, "a", "g"), MakeVm("m3", 1, 4, "b", "g"),
            MakeVm("m4", 1, 8, "c", "g")};
-  ClusterIndex index = MustBuild(s);
-  const RebalancePlan plan = PlanRebalance(index);
+  ClusterView view = MustBuild(s);
+  const RebalancePlan plan = PlanRebalance(view);
   EXPECT_EQ(Moves(plan), "m3:b>a");
   ASSERT_EQ(plan.still_violating.size(), 1u);  // a has 4Gi left after m3, m4 needs 8Gi
   EXPECT_EQ(plan.still_violating[0].vm, "m4");
@@ -74,10 +74,10 @@ TEST(RebalanceTest, LeavesStrictGroupsMigratingMembersAndRespectsTheLimit) {
            MakeVm("be-3", 1, 1, "a", "be"),    MakeVm("be-4", 1, 1, "a", "be"),
            MakeVm("s-1", 1, 1, "b", "strict"), MakeVm("s-2", 1, 1, "c", "strict")};
   s.migrations = {{"be-2", "a", "d", ""}};
-  ClusterIndex index = MustBuild(s);
+  ClusterView view = MustBuild(s);
   RebalanceOptions options;
   options.max_moves = 1;
-  const RebalancePlan plan = PlanRebalance(index, options);
+  const RebalancePlan plan = PlanRebalance(view, options);
   EXPECT_EQ(Moves(plan), "be-3:a>b");
 }
 

@@ -33,10 +33,10 @@ TEST_P(WeightTest, PrefersTheBetterNode) {
   s.nodes[2].unschedulable = true;  // only a and b compete
   s.vms = {MakeVm("x", 2, 8)};
   c.setup(s);
-  ClusterIndex index = MustBuild(s);
+  ClusterView view = MustBuild(s);
   PlacementOptions options;
   options.weights = c.weights;
-  const TargetDecision d = ChooseTarget(index, {"x", ""}, options);
+  const TargetDecision d = ChooseTarget(view, {"x", ""}, options);
   ASSERT_TRUE(d.scheduled) << d.reason;
   EXPECT_EQ(d.node, c.want);
   const ScoreBreakdown a = d.verdicts[0].score;
@@ -88,7 +88,7 @@ const WeightCase kWeightCases[] = {
      {75, 100, 50, 100, 0}},
     {"zero_weight_ignores_load",
      [](ClusterSnapshot& s) { s.vms.push_back(MakeVm("f", 8, 32, "b")); },
-     Weights{0, 1, 1, 1},
+     Weights().WithLeastLoaded(0),
      "a",
      {87, 100, 100, 100, 0}},
 };
@@ -110,11 +110,11 @@ TEST(GroupScoreTest, AffinityAndAntiAffinity) {
            MakeVm("q2", 1, 1, "a", "anti"),
            MakeVm("q3", 1, 1, "b", "anti"),
            MakeVm("z", 1, 1)};
-  ClusterIndex index = MustBuild(s);
+  ClusterView view = MustBuild(s);
   auto score = [&](const char* vm, const char* node) {
-    const VmId v = index.FindVm(vm);
-    const VmContext ctx = MakeVmContext(index, index.usage(), v, DemandOf(index.vm(v)), false);
-    return GroupScore(index, ctx, index.FindNode(node));
+    const VmId v = view.FindVm(vm);
+    const VmContext ctx = MakeVmContext(view, view.usage(), v, DemandOf(view.vm(v)), false);
+    return GroupScore(view, ctx, view.FindNode(node));
   };
   EXPECT_EQ(score("x", "a"), 100);  // the group's node
   EXPECT_EQ(score("x", "b"), 50);   // holds some members

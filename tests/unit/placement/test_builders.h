@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "placement/cluster_index.h"
+#include "placement/cluster_view.h"
 #include "placement/format.h"
 #include "placement/types.h"
 
@@ -47,11 +47,11 @@ inline ServerGroup MakeGroup(std::string name, GroupPolicy policy, bool best_eff
 }
 
 // Builds the index; a test whose snapshot is invalid fails here with the reason.
-inline ClusterIndex MustBuild(ClusterSnapshot snapshot) {
-  StatusOr<ClusterIndex> index = ClusterIndex::Build(std::move(snapshot));
+inline ClusterView MustBuild(ClusterSnapshot snapshot) {
+  StatusOr<ClusterView> index = ClusterView::Build(std::move(snapshot));
   if (!index.ok()) {
-    ADD_FAILURE() << "ClusterIndex::Build: " << index.status();
-    return std::move(ClusterIndex::Build({})).value();
+    ADD_FAILURE() << "ClusterView::Build: " << index.status();
+    return std::move(ClusterView::Build({})).value();
   }
   return std::move(index).value();
 }
