@@ -91,8 +91,16 @@ StatusOr<DomainPtr> LibvirtConnection::Domain(const std::string& name) {
   return UnavailableError("libvirtd at " + uri_ + " unreachable after reconnecting");
 }
 
-Status LibvirtConnection::Failed(const std::string& call, virConnectPtr used) {
+Status LibvirtConnection::Failed(const std::string& call, virDomainPtr domain) {
   LibvirtError e = CaptureLastError();
+  return FailedWith(std::move(e), call, domain != nullptr ? virDomainGetConnect(domain) : nullptr);
+}
+
+Status LibvirtConnection::Failed(const std::string& call, virConnectPtr used) {
+  return FailedWith(CaptureLastError(), call, used);
+}
+
+Status LibvirtConnection::FailedWith(LibvirtError e, const std::string& call, virConnectPtr used) {
   std::lock_guard<std::mutex> l(mu_);
   // The error may be relayed from another daemon (peer-to-peer): only our own dead
   // connection counts as connection loss. `used` replaced meanwhile = it was lost.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "libvirt/libvirt_error.h"
 #include "libvirt/libvirt_handles.h"
 
 namespace ferry::libvirt {
@@ -36,15 +37,20 @@ class LibvirtConnection {
   // reconnects.
   bool Alive();
 
-  // Call right after a failed call made on `used` (the domain's or Get()'s connection): if
-  // that connection is dead or already replaced, the next Get() reopens. Returns the error as
-  // a Status (Unavailable when the connection is lost).
+  // Call right after a failed call made on `used` (Get()'s connection): if that connection
+  // is dead or already replaced, the next Get() reopens. Returns the error as a Status
+  // (Unavailable when the connection is lost). Nothing may call libvirt in between: every
+  // libvirt API resets the thread's last error (so never write
+  // Failed(call, virDomainGetConnect(d)): the argument is evaluated first; pass the domain).
   Status Failed(const std::string& call, virConnectPtr used);
+  // The same for a call made on a domain: its connection is read after the error is captured.
+  Status Failed(const std::string& call, virDomainPtr domain);
 
   const std::string& uri() const { return uri_; }
   int reconnects() const { return reconnects_; }
 
  private:
+  Status FailedWith(LibvirtError e, const std::string& call, virConnectPtr used);
   static void OnClose(virConnectPtr conn, int reason, void* opaque);
 
   const std::string uri_;

@@ -74,7 +74,7 @@ template <typename F>
 Status On(LibvirtConnection& c, const std::string& name, const char* call, F&& fn) {
   auto d = c.Domain(name);
   if (!d.ok()) return d.status();
-  if (fn(d->get()) < 0) return c.Failed(call, virDomainGetConnect(d->get()));
+  if (fn(d->get()) < 0) return c.Failed(call, d->get());
   return OkStatus();
 }
 
@@ -86,7 +86,7 @@ StatusOr<DomainRunState> StateOn(LibvirtConnection& c, const std::string& name) 
   }
   int state = 0, reason = 0;
   if (virDomainGetState(d->get(), &state, &reason, 0) < 0) {
-    return c.Failed("virDomainGetState", virDomainGetConnect(d->get()));
+    return c.Failed("virDomainGetState", d->get());
   }
   return MapState(state, reason);
 }
@@ -100,7 +100,7 @@ std::optional<JobSample> CompletedOn(LibvirtConnection& c, const std::string& na
   if (virDomainGetJobStats(d->get(), &type, tp.out(), tp.count(),
                            VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) <
       0) {
-    (void)c.Failed("virDomainGetJobStats(COMPLETED)", virDomainGetConnect(d->get()));
+    (void)c.Failed("virDomainGetJobStats(COMPLETED)", d->get());
     return std::nullopt;
   }
   if (tp.size() > 0 && ULL(tp.get(), tp.size(), VIR_DOMAIN_JOB_TIME_ELAPSED) > 0) {
@@ -127,7 +127,7 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     auto d = monitor_.Domain(name);
     if (!d.ok()) return d.status();
     virDomainInfo info{};
-    virConnectPtr used = virDomainGetConnect(d->get());
+    virDomainPtr used = d->get();
     if (virDomainGetInfo(d->get(), &info) < 0) return monitor_.Failed("virDomainGetInfo", used);
     DomainFacts f;
     f.active = info.state == VIR_DOMAIN_RUNNING || info.state == VIR_DOMAIN_PAUSED ||
@@ -180,7 +180,7 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     }
     if (virDomainMigrateToURI3(d->get(), destination_uri.c_str(), tp.get(), tp.size(), args.flags) <
         0) {
-      return migrate_.Failed("virDomainMigrateToURI3", virDomainGetConnect(d->get()));
+      return migrate_.Failed("virDomainMigrateToURI3", d->get());
     }
     return OkStatus();
   }
@@ -191,7 +191,7 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     int type = VIR_DOMAIN_JOB_NONE;
     TypedParams tp;
     if (virDomainGetJobStats(d->get(), &type, tp.out(), tp.count(), 0) < 0) {
-      return monitor_.Failed("virDomainGetJobStats", virDomainGetConnect(d->get()));
+      return monitor_.Failed("virDomainGetJobStats", d->get());
     }
     JobSample s = SampleFromParams(tp.get(), tp.size());
     s.active = type != VIR_DOMAIN_JOB_NONE && type != VIR_DOMAIN_JOB_COMPLETED &&

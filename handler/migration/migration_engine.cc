@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "migration/tls.h"
+
 namespace ferry::migration {
 namespace {
 
@@ -335,8 +337,12 @@ MigrationResult Migration::FinishRecovery(MigrationResult& r, const MigrationPla
                                        where + abort_note);
     } else {
       r.outcome = Outcome::kFailed;
-      r.status = Status(migrate_status.code(),
-                        "migration failed: " + migrate_status.message() + where + abort_note);
+      std::string tls_note;
+      if (options_.tls) tls_note = ExplainTlsFailure(migrate_status.message());
+      if (!tls_note.empty()) tls_note += ": ";
+      r.status =
+          Status(migrate_status.code(),
+                 tls_note + "migration failed: " + migrate_status.message() + where + abort_note);
     }
   }
   Finish(r, last);

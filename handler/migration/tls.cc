@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace ferry::migration {
 
 std::vector<std::string> QemuTlsFiles(TlsRole role) {
@@ -42,6 +45,19 @@ StatusOr<bool> ResolveTls(TlsSetting setting, const std::string& dir, TlsRole ro
       return true;
   }
   return false;
+}
+
+std::string ExplainTlsFailure(const std::string& libvirt_message) {
+  std::string m = libvirt_message;
+  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* key : {"credentials", "certificate", "x509", "tls", "handshake"}) {
+    if (m.find(key) != std::string::npos) {
+      return "TLS migration refused: a node's migration certificates are missing or not valid "
+             "(every node needs the cluster CA's ca-cert.pem and its own client and server "
+             "certificates in QEMU's migrate_tls_x509_cert_dir)";
+    }
+  }
+  return "";
 }
 
 }  // namespace ferry::migration

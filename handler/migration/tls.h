@@ -36,4 +36,9 @@ enum class TlsSetting { kAuto, kOn, kOff };
 // kAuto uses TLS exactly where they are present, kOff never.
 StatusOr<bool> ResolveTls(TlsSetting setting, const std::string& dir, TlsRole role);
 
+// libvirt relays TLS failures as QEMU's object-add or handshake errors ("Unable to access
+// credentials .../ca-cert.pem"); for such a message, a clear statement of what is wrong
+// (certificates missing or not valid on a node), else "".
+std::string ExplainTlsFailure(const std::string& libvirt_message);
+
 }  // namespace ferry::migration

@@ -2,9 +2,13 @@
 # One real-migration scenario in the lab (hack/lab/lab.sh; the ctest fixture brings it up).
 #   tests/lab/scenario.sh NAME PATH/TO/ferry-handler
 # NAME: precopy_quiet auto_postcopy_hot postcopy_forbidden_timeout cancel dest_killed cold attach
-#       storage_copy cold_storage postcopy_recovery
-# ferry-handler runs inside node A's network namespace (as it would on node A) and reaches
-# B's libvirtd over the lab link; this script only talks to the daemons through lab.sh.
+#       storage_copy cold_storage postcopy_recovery link_loss_precopy postcopy_refused_attach
+#       handler_killed_postcopy downtime_steps auto_converge tls tls_refused
+# ferry-handler runs in the host namespace, as Ferry's handlers do in the local cluster: every
+# connection it opens itself is a unix socket (A's libvirtd, and B's for the target's health,
+# state and cold start). Only libvirtd and QEMU use the lab network (A's daemon dials
+# B's, qemu+tcp:// or qemu+tls://, from inside node A's namespace). The blackhole is proven
+# before every scenario: a TCP connection from here to a lab address would fail.
 set -euo pipefail
 NAME=${1:?scenario}
 H=${2:-${FERRY_HANDLER:-}}
@@ -13,8 +17,10 @@ L=$(cd "$(dirname "$0")/../.." && pwd)/hack/lab/lab.sh
 VM=$($L vm)
 SRC=$($L uri A)
 DST=$($L peer-uri B)
+TGT=$($L uri B)  # the handler's own connection to the target: its unix socket
 OUT=$(mktemp /tmp/ferry-lab-scenario.XXXXXX)
 trap 'rm -f "$OUT"' EXIT
+$L check-blackhole
 
 fail() { echo "FAIL [$NAME]: $*" >&2; echo "--- ferry-handler output:" >&2; cat "$OUT" >&2; $L status >&2 || true; exit 1; }
 pass() { echo "ok   [$NAME]: $*"; }
@@ -29,13 +35,14 @@ has() {  # node all|running: whether the node lists the guest (captured first: n
 
 migrate() {  # args -> runs ferry-handler, output in $OUT, sets RC
   RC=0
-  $L run A "$H" migrate "$VM" --from "$SRC" --to "$DST" "$@" > "$OUT" 2>&1 || RC=$?
+  "$H" migrate "$VM" --from "$SRC" --to "$DST" --to-client "$TGT" "$@" > "$OUT" 2>&1 || RC=$?
   cat "$OUT"
 }
 migrate_bg() {  # like migrate, in the background; sets PID
-  $L run A "$H" migrate "$VM" --from "$SRC" --to "$DST" "$@" > "$OUT" 2>&1 &
+  "$H" migrate "$VM" --from "$SRC" --to "$DST" --to-client "$TGT" "$@" > "$OUT" 2>&1 &
   PID=$!
 }
+count() { field "[.actions[] | select($1)] | length"; }
 wait_output() {  # PATTERN SECONDS WHAT: wait until ferry-handler printed PATTERN, else fail
   local i; for i in $(seq 1 $(($2 * 5))); do grep -q "$1" "$OUT" 2>/dev/null && return 0; sleep 0.2; done
   fail "$3 in $2 s"
@@ -55,13 +62,15 @@ expect_on_b() {  # the guest runs on B, is gone from A, and its heartbeat contin
   grep -q '^Persistent: *yes' <<<"$($L virsh B dominfo "$VM")" || fail "guest not persistent on B"
   pass "guest runs on B (heartbeat $before on A -> $after on B, errs=0), gone from A"
 }
-expect_on_a() {
+expect_on_a() {  # the guest runs on A with its memory intact, and B kept nothing
   [ "$(state A)" = running ] || fail "guest not running on A (state '$(state A)')"
-  has B running && fail "guest running on B too"
+  local i; for i in $(seq 1 75); do has B all || break; sleep 0.2; done  # B's cleanup
+  has B all && fail "B kept the guest (state '$(state B)')"
   local h1 h2; h1=$(hb A); sleep 1.5; h2=$(hb A)
   [ "$h2" -gt "$h1" ] || fail "heartbeat on A stopped ($h1 -> $h2)"
+  [ "$(errs A)" = 0 ] || fail "guest reports memory corruption on A: errs=$(errs A)"
   [ "$(field .guest)" = source ] || fail "result says guest is '$(field .guest)', want source"
-  pass "guest still running on A (heartbeat $h1 -> $h2)"
+  pass "guest still running on A (heartbeat $h1 -> $h2, errs=0), nothing left on B"
 }
 
 case "$NAME" in
@@ -208,6 +217,129 @@ case "$NAME" in
     [ "$ok" = 1 ] || fail "want exactly one successful PostCopyRecovery action, got $ok"
     pass "recovered: $(field '[.actions[] | select(.kind=="PostCopyRecovery")] | map("at \(.at_ms) ms: \(.reason)") | join("; ")')"
     expect_on_b "$before"
+    ;;
+  link_loss_precopy)
+    # The link between the nodes fails during pre-copy and stays down: no bytes flow, so the
+    # policy must never switch to post-copy (the target's libvirtd is alive all along: the
+    # handler's own probe of B says so); the job fails, the guest stays on A.
+    trap '$L link up >/dev/null 2>&1 || true; rm -f "$OUT"' EXIT
+    $L boot 256 128 96
+    migrate_bg --bandwidth 32 --timeout-per-gib 60
+    wait_progress; sleep 2
+    $L link down
+    RC=0; wait "$PID" || RC=$?
+    $L link up
+    cat "$OUT"
+    [ "$RC" = 1 ] || fail "exit code $RC, want 1"
+    grep -qx 'Failed\|Aborted' <<<"$(field .outcome)" || fail "outcome $(field .outcome), want Failed or Aborted"
+    [ "$(count '.kind=="SwitchToPostCopy"')" = 0 ] || fail "a post-copy switch was proposed over a dead link"
+    pass "$(field .outcome): $(field .reason)"
+    expect_on_a
+    ;;
+  postcopy_refused_attach)
+    # A hot guest's migration started without VIR_MIGRATE_POSTCOPY (plain virsh), adopted by
+    # ferry-handler (Auto): libvirt refuses the switch; the policy must learn that and still
+    # abort at the completion timeout (64 s/GiB x 0.25 GiB = 16 s of the job's time).
+    $L boot 256 128 96
+    $L run A virsh -q -c "$SRC" migrate --live --p2p --persistent --undefinesource --bandwidth 32 "$VM" "$DST" \
+      > /dev/null 2>&1 &
+    vpid=$!
+    for i in $(seq 1 100); do grep -q 'Unbounded' <<<"$($L virsh A domjobinfo "$VM" 2>/dev/null)" && break; sleep 0.2; done
+    migrate --timeout-per-gib 64
+    wait "$vpid" && fail "the adopted migration succeeded although aborted"
+    [ "$RC" = 1 ] || fail "exit code $RC, want 1"
+    [ "$(field .attached)" = true ] || fail "did not attach"
+    [ "$(field .outcome)" = Aborted ] || fail "outcome $(field .outcome), want Aborted"
+    refused=$(count '.kind=="SwitchToPostCopy" and (.ok|not)')
+    [ "$refused" -ge 1 ] || fail "no refused switch: the scenario did not test the refusal"
+    [ "$(count '.kind=="SwitchToPostCopy" and .ok')" = 0 ] || fail "switched although the job was not armed"
+    t=$(field '[.actions[] | select(.kind=="Abort")][0].at_ms')
+    [ "$t" -ge 16000 ] && [ "$t" -lt 19000 ] || fail "abort at '$t' ms, want at the 16 s timeout"
+    pass "$refused refused switch(es), then aborted at $t ms: $(field '[.actions[] | select(.kind=="SwitchToPostCopy")][0].reason')"
+    expect_on_a
+    ;;
+  handler_killed_postcopy)
+    # ferry-handler is SIGKILLed in post-copy; started again with the same command it must
+    # find the job (or its broken remains), follow or recover it to the end, and say so.
+    $L boot 256 128 96
+    sleep 1; before=$(hb A)
+    migrate_bg --mode postcopy --bandwidth 32
+    wait_postcopy; sleep 1
+    kill -9 "$PID"; wait "$PID" 2>/dev/null || true
+    echo "--- first handler (killed):"; cat "$OUT"
+    migrate --mode postcopy --bandwidth 32
+    [ "$RC" = 0 ] || fail "exit code $RC of the restarted handler"
+    [ "$(field .outcome)" = Succeeded ] || fail "outcome $(field .outcome)"
+    [ "$(field .attached)" = true ] || fail "the restarted handler did not attach"
+    [ "$(field '.actions[0].kind')" = Attach ] || fail "first action is not Attach"
+    [ "$(count '.kind=="SetMaxDowntime"')" = 0 ] || fail "the restarted handler started a second migration"
+    pass "restarted handler: $(field '.actions[0].reason')"
+    expect_on_b "$before"
+    ;;
+  downtime_steps)
+    # A small, very hot working set (6 MiB rewritten at 64 MiB/s) over a 32 MiB/s link: every
+    # pass leaves ~6 MiB = ~190 ms of transfer, more than the initial 75 ms. Pre-copy only,
+    # no auto-converge: the policy must step max downtime up (75 -> 150 -> 300 ms) to finish.
+    $L boot 256 6 64
+    sleep 1; before=$(hb A)
+    migrate --bandwidth 32 --mode precopy --no-auto-converge
+    [ "$RC" = 0 ] || fail "exit code $RC"
+    raises=$(count '.kind=="SetMaxDowntime" and .at_ms > 0 and .ok')
+    [ "$raises" -ge 1 ] || fail "no downtime step taken"
+    last=$(field '[.actions[] | select(.kind=="SetMaxDowntime")] | last | .at_ms')
+    [ "$(field .total_ms)" -gt "$last" ] || fail "completed before the last step"
+    pass "$raises downtime step(s): $(field '[.actions[] | select(.kind=="SetMaxDowntime" and .at_ms > 0)] | map("at \(.at_ms) ms: \(.reason)") | join("; ")')"
+    expect_on_b "$before"
+    ;;
+  auto_converge)
+    # Dirtying twice the link, pre-copy only: QEMU's auto-converge must engage (reported as
+    # AutoConvergeEngaged) and keep raising the throttle (20 % then +10 % per pass) while the
+    # guest still dirties too fast. The dirtier is timer-driven and mostly idle, so its own
+    # rate (heartbeat) falls only past ~67 % (printed, not required). Completes, or aborts at
+    # 15 s.
+    $L boot 256 32 64
+    sleep 1; before=$(hb A)
+    migrate --bandwidth 32 --mode precopy --timeout-per-gib 60
+    [ "$(count '.kind=="AutoConvergeEngaged"')" = 1 ] || fail "auto-converge not reported"
+    throttle=$(grep -o 'throttle=[0-9]*' "$OUT" | cut -d= -f2 | sort -n | tail -1)
+    [ "$throttle" -ge 30 ] || fail "the throttle stayed at ${throttle} %: QEMU did not drive it"
+    lowest=$(grep -a 'lab: hb=' "$($L serial A)" | sed -E 's/.*rate=([0-9]+).*/\1/' | sort -n | head -1)
+    pass "auto-converge: $(field '.actions[] | select(.kind=="AutoConvergeEngaged") | .reason'); throttle up to $throttle %; the guest's own dirty rate at least $lowest MiB/s (asked 64); outcome $(field .outcome)"
+    case "$(field .outcome)" in
+      Succeeded) expect_on_b "$before" ;;
+      Aborted) expect_on_a ;;
+      *) fail "outcome $(field .outcome)" ;;
+    esac
+    ;;
+  tls)
+    # Private lab CA: libvirtd's peer-to-peer connection over qemu+tls:// and QEMU's stream
+    # with VIR_MIGRATE_TLS. --tls is left at auto: on because A has its certificates.
+    $L boot 256 32 2
+    sleep 1; before=$(hb A)
+    migrate --to "$($L peer-uri-tls B A)" --tls-dir "$($L tls-dir A)"
+    [ "$RC" = 0 ] || fail "exit code $RC"
+    [ "$(field .tls)" = true ] || fail "not migrated over TLS"
+    grep -q ' tls$' <<<"$(grep 'migrating ' "$OUT")" || fail "the start line does not say tls"
+    pass "migrated over TLS in $(field .total_ms) ms (downtime $(field .downtime_ms) ms)"
+    expect_on_b "$before"
+    ;;
+  tls_refused)
+    # A target without migration certificates: libvirt refuses, the engine says why, the guest
+    # stays on A. And a source without them is refused before anything starts.
+    trap '$L tls-restore B >/dev/null 2>&1 || true; rm -f "$OUT"' EXIT
+    $L boot 256 32 2
+    $L tls-remove B
+    migrate --to "$($L peer-uri-tls B A)" --tls-dir "$($L tls-dir A)"
+    [ "$RC" = 1 ] || fail "exit code $RC, want 1"
+    [ "$(field .outcome)" = Failed ] || fail "outcome $(field .outcome), want Failed"
+    reason=$(field .reason)
+    grep -qi 'certificate' <<<"$reason" || fail "reason does not name the certificates: $reason"
+    pass "target without certificates: $reason"
+    expect_on_a
+    migrate --to "$($L peer-uri-tls B A)" --tls on --tls-dir /nonexistent-ferry-pki
+    [ "$RC" = 2 ] || fail "exit code $RC, want 2 (refused before starting)"
+    grep -q 'missing in /nonexistent-ferry-pki' "$OUT" || fail "source refusal does not name the missing files"
+    pass "source without certificates: $(field .reason)"
     ;;
   *) echo "unknown scenario $NAME" >&2; exit 2 ;;
 esac

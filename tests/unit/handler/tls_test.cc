@@ -67,5 +67,14 @@ TEST_F(TlsDir, Resolve) {
   }
 }
 
+TEST(ExplainTlsFailure, NamesTheCertificatesForTlsErrorsOnly) {
+  EXPECT_NE(ExplainTlsFailure("virDomainMigrateToURI3: internal error: unable to execute QEMU "
+                              "command 'object-add': Unable to access credentials "
+                              "/etc/pki/qemu/ca-cert.pem: No such file or directory")
+                .find("certificates are missing or not valid"),
+            std::string::npos);
+  EXPECT_EQ(ExplainTlsFailure("operation failed: Lost connection to destination host"), "");
+}
+
 }  // namespace
 }  // namespace ferry::migration
