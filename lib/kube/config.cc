@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -97,6 +99,16 @@ StatusOr<std::string> TokenSource::Token() {
   return token_;
 }
 
+namespace {
+
+StatusOr<ClusterConfig> FromRoot(const YAML::Node& root, const std::string& base_dir, const std::string& context,
+                                 const Clock& clock);
+
+// Fields of clusters/users that name files, resolved against the kubeconfig that has them.
+constexpr const char* kFileFields[] = {"certificate-authority", "client-certificate", "client-key", "tokenFile"};
+
+}  // namespace
+
 StatusOr<ClusterConfig> ParseKubeconfig(const std::string& yaml_text, const std::string& base_dir,
                                         const std::string& context, const Clock& clock) {
   YAML::Node root;
@@ -105,6 +117,75 @@ StatusOr<ClusterConfig> ParseKubeconfig(const std::string& yaml_text, const std:
   } catch (const YAML::Exception& e) {
     return InvalidError(std::string("kubeconfig is not valid YAML: ") + e.what());
   }
+  return FromRoot(root, base_dir, context, clock);
+}
+
+std::vector<std::string> SplitKubeconfigList(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t colon = value.find(':', start);
+    std::string p = value.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (!p.empty()) out.push_back(std::move(p));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return out;
+}
+
+StatusOr<ClusterConfig> LoadKubeconfigs(const std::vector<std::string>& paths, const std::string& context,
+                                        const Clock& clock) {
+  // kubectl's merge: files in order; the first file to define a cluster, user or context of
+  // a given name wins, and so does the first current-context. Files that do not exist are
+  // skipped; one that exists but cannot be parsed is an error.
+  YAML::Node merged(YAML::NodeType::Map);
+  std::map<std::string, std::set<std::string>> seen;  // list -> names taken
+  bool any = false;
+  for (const auto& path : paths) {
+    std::ifstream probe(path);
+    if (!probe) continue;
+    auto text = ReadFile(path);
+    if (!text.ok()) return text.status().WithContext("kubeconfig");
+    any = true;
+    std::string dir;
+    if (auto slash = path.rfind('/'); slash != std::string::npos) dir = path.substr(0, slash);
+    YAML::Node root;
+    try {
+      root = YAML::Load(*text);
+    } catch (const YAML::Exception& e) {
+      return InvalidError(path + ": kubeconfig is not valid YAML: " + e.what());
+    }
+    if (!root || root.IsNull()) continue;  // an empty file
+    try {
+      if (!merged["current-context"] && root["current-context"] &&
+          !root["current-context"].as<std::string>().empty()) {
+        merged["current-context"] = root["current-context"].as<std::string>();
+      }
+      for (const auto& [list, field] : {std::pair{"clusters", "cluster"}, {"users", "user"}, {"contexts", "context"}}) {
+        if (!root[list] || !root[list].IsSequence()) continue;
+        for (const auto& item : root[list]) {
+          if (!item["name"] || !item[field] || !item[field].IsMap()) continue;
+          const std::string name = item["name"].as<std::string>();
+          if (!seen[list].insert(name).second) continue;  // an earlier file has it
+          YAML::Node copy = YAML::Clone(item);
+          for (const char* f : kFileFields) {
+            if (copy[field][f]) copy[field][f] = Resolve(copy[field][f].as<std::string>(), dir);
+          }
+          merged[list].push_back(copy);
+        }
+      }
+    } catch (const YAML::Exception& e) {
+      return InvalidError(path + ": kubeconfig has an unexpected shape: " + e.what());
+    }
+  }
+  if (!any) return NotFoundError("kubeconfig: none of the files exists");
+  return FromRoot(merged, "", context, clock);
+}
+
+namespace {
+
+StatusOr<ClusterConfig> FromRoot(const YAML::Node& root, const std::string& base_dir, const std::string& context,
+                                 const Clock& clock) {
   try {
     std::string ctx_name = context;
     if (ctx_name.empty() && root["current-context"]) ctx_name = root["current-context"].as<std::string>();
@@ -157,6 +238,8 @@ StatusOr<ClusterConfig> ParseKubeconfig(const std::string& yaml_text, const std:
   }
 }
 
+}  // namespace
+
 StatusOr<ClusterConfig> LoadKubeconfig(const std::string& path, const std::string& context, const Clock& clock) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status().WithContext("kubeconfig");
@@ -189,9 +272,9 @@ StatusOr<ClusterConfig> LoadInCluster(const std::string& sa_dir, const Clock& cl
 
 StatusOr<ClusterConfig> LoadDefaultConfig(const Clock& clock) {
   if (const char* kc = std::getenv("KUBECONFIG"); kc != nullptr && *kc != '\0') {
-    std::string path = kc;
-    if (auto colon = path.find(':'); colon != std::string::npos) path = path.substr(0, colon);
-    return LoadKubeconfig(path, "", clock);
+    const auto paths = SplitKubeconfigList(kc);
+    if (paths.size() == 1) return LoadKubeconfig(paths[0], "", clock);
+    return LoadKubeconfigs(paths, "", clock);
   }
   if (std::getenv("KUBERNETES_SERVICE_HOST") != nullptr) return LoadInCluster("/var/run/secrets/kubernetes.io/serviceaccount", clock);
   const char* home = std::getenv("HOME");

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -52,7 +53,16 @@ StatusOr<ClusterConfig> ParseKubeconfig(const std::string& yaml_text, const std:
 // In-cluster config: KUBERNETES_SERVICE_HOST/PORT and the service-account files under `sa_dir`.
 StatusOr<ClusterConfig> LoadInCluster(const std::string& sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount",
                                       const Clock& clock = RealClock::Get());
-// $KUBECONFIG, else in-cluster when KUBERNETES_SERVICE_HOST is set, else ~/.kube/config.
+// Several kubeconfig files merged as kubectl merges $KUBECONFIG: in order, the first file to
+// define a cluster, user or context of a name wins, the first current-context wins, relative
+// file paths resolve against the file that names them; missing files are skipped (kNotFound
+// when none exists).
+StatusOr<ClusterConfig> LoadKubeconfigs(const std::vector<std::string>& paths, const std::string& context = "",
+                                        const Clock& clock = RealClock::Get());
+// "a:b::c" -> {"a", "b", "c"} (the $KUBECONFIG list syntax).
+std::vector<std::string> SplitKubeconfigList(const std::string& value);
+// $KUBECONFIG (one file, or several merged), else in-cluster when KUBERNETES_SERVICE_HOST is
+// set, else ~/.kube/config.
 StatusOr<ClusterConfig> LoadDefaultConfig(const Clock& clock = RealClock::Get());
 
 }  // namespace ferry::kube

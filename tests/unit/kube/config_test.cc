@@ -165,3 +165,70 @@ TEST(InClusterTest, ReadsServiceAccountFiles) {
 
 }  // namespace
 }  // namespace ferry::kube
+
+namespace ferry::kube {
+namespace {
+
+// $KUBECONFIG with several files, merged as kubectl does.
+TEST(KubeconfigMergeTest, FirstDefinitionWinsAndPathsResolvePerFile) {
+  TempDir a, b;
+  std::filesystem::create_directories(b.path() + "/pki");
+  b.Write("pki/ca.crt", "B's CA");
+  a.Write("config", R"(apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: shared
+  cluster: {server: "https://first:6443", certificate-authority-data: Q0EgUEVNCg==}
+users:
+- name: me
+  user: {token: first-token}
+contexts:
+- name: dev
+  context: {cluster: prod, user: me}
+)");
+  b.Write("config", R"(apiVersion: v1
+kind: Config
+current-context: other
+clusters:
+- name: shared
+  cluster: {server: "https://second:6443"}
+- name: prod
+  cluster: {server: "https://prod:6443", certificate-authority: pki/ca.crt}
+users:
+- name: me
+  user: {token: second-token}
+contexts:
+- name: dev
+  context: {cluster: shared, user: me}
+- name: other
+  context: {cluster: shared, user: me, namespace: x}
+)");
+  const std::string list = a.path() + "/config::/nonexistent/config:" + b.path() + "/config";
+  const auto paths = SplitKubeconfigList(list);
+  ASSERT_EQ(paths.size(), 3u);
+  // current-context "dev" from the first file; context dev from the first file (cluster prod
+  // only the second file has, its CA path relative to the second file); user from the first.
+  auto cfg = LoadKubeconfigs(paths);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->server, "https://prod:6443");
+  EXPECT_EQ(cfg->tls.ca_pem, "B's CA");
+  ASSERT_NE(cfg->token, nullptr);
+  EXPECT_EQ(*cfg->token->Token(), "first-token");
+  // A context only the second file has; cluster "shared" as the first file defines it.
+  cfg = LoadKubeconfigs(paths, "other");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->server, "https://first:6443");
+  EXPECT_EQ(cfg->tls.ca_pem, "CA PEM\n");
+  EXPECT_EQ(cfg->default_namespace, "x");
+  // Through the environment, as kubectl reads it.
+  ::setenv("KUBECONFIG", list.c_str(), 1);
+  cfg = LoadDefaultConfig();
+  ::unsetenv("KUBECONFIG");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->server, "https://prod:6443");
+  EXPECT_EQ(LoadKubeconfigs({"/nonexistent/a", "/nonexistent/b"}).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ferry::kube
