@@ -8,7 +8,7 @@ PKGS=(
   # build
   build-essential cmake pkg-config ninja-build ccache
   libcpprest-dev libssl-dev zlib1g-dev libboost-system-dev
-  nlohmann-json3-dev libvirt-dev prometheus-cpp-dev libyaml-cpp-dev
+  nlohmann-json3-dev libvirt-dev prometheus-cpp-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # real parts for tests: kube-apiserver build + etcd (shared/kube recipe)
   golang-1.19-go golang-github-modern-go-reflect2-dev etcd-server openssl curl

@@ -1,6 +1,6 @@
 // ferry-operator: the cluster-wide brain. flags -> cluster config -> Manager (leader election,
 // shared informer caches, /healthz /readyz /metrics) -> controllers -> Run. Controllers are
-// added in AddControllers (see docs/kube-client.md, "Writing a controller").
+// wired by op::Operator (operator/operator.h); flags in operator/flags.h.
 #include <unistd.h>
 
 #include <csignal>
@@ -16,60 +16,10 @@
 #include "kube/config.h"
 #include "kube/rest_client.h"
 #include "manager/manager.h"
+#include "flags.h"
+#include "operator.h"
 
 namespace {
-
-struct Flags {
-  std::string kubeconfig;
-  std::string context;
-  bool leader_elect = true;
-  std::string lease_namespace = "ferry-system";
-  std::string lease_name = "ferry-operator";
-  std::string identity;
-  std::string ops_host = "0.0.0.0";
-  int ops_port = 8080;
-};
-
-void Usage() {
-  std::fprintf(stderr,
-               "usage: ferry-operator [--kubeconfig PATH] [--context NAME] [--leader-elect=true|false]\n"
-               "                      [--lease-namespace NS] [--lease-name NAME] [--id IDENTITY]\n"
-               "                      [--ops-address HOST:PORT]   (default 0.0.0.0:8080; port 0 = any)\n");
-}
-
-bool ParseFlags(int argc, char** argv, Flags* f) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* name) -> const char* {
-      const std::string prefix = std::string(name) + "=";
-      if (a.rfind(prefix, 0) == 0) return argv[i] + prefix.size();
-      if (a == name && i + 1 < argc) return argv[++i];
-      return nullptr;
-    };
-    if (const char* v = value("--kubeconfig")) {
-      f->kubeconfig = v;
-    } else if (const char* v2 = value("--context")) {
-      f->context = v2;
-    } else if (const char* v3 = value("--leader-elect")) {
-      f->leader_elect = std::string(v3) != "false";
-    } else if (const char* v4 = value("--lease-namespace")) {
-      f->lease_namespace = v4;
-    } else if (const char* v5 = value("--lease-name")) {
-      f->lease_name = v5;
-    } else if (const char* v6 = value("--id")) {
-      f->identity = v6;
-    } else if (const char* v7 = value("--ops-address")) {
-      std::string hp = v7;
-      auto colon = hp.rfind(':');
-      if (colon == std::string::npos) return false;
-      f->ops_host = hp.substr(0, colon);
-      f->ops_port = std::atoi(hp.c_str() + colon + 1);
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string DefaultIdentity() {
   char host[256] = {0};
@@ -87,34 +37,23 @@ extern "C" void OnSignal(int) { g_signalled = 1; }
 
 void Log(const std::string& msg) { std::fprintf(stderr, "ferry-operator: %s\n", msg.c_str()); }
 
-// The operator's caches and controllers. Controllers get their informers from
-// mgr.SharedInformer(...) and register with mgr.AddController(...).
-ferry::Status AddControllers(ferry::manager::Manager& mgr) {
-  using namespace ferry::kube;
-  for (const auto* rt : {&resources::kVirtualMachines, &resources::kVirtualMachineMigrations, &resources::kServerGroups,
-                         &resources::kMigrationPolicies, &resources::kNodes}) {
-    mgr.SharedInformer(*rt);
-  }
-  return ferry::OkStatus();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace ferry;
   LimitMallocArenas();
-  Flags flags;
-  if (!ParseFlags(argc, argv, &flags)) {
-    Usage();
-    return 2;
-  }
+  op::CommandLine flags;
+  if (auto exit_code = op::ParseCommandLine(argc, argv, &flags)) return *exit_code;
   if (flags.identity.empty()) flags.identity = DefaultIdentity();
   auto cfg = flags.kubeconfig.empty() ? kube::LoadDefaultConfig() : kube::LoadKubeconfig(flags.kubeconfig, flags.context);
   if (!cfg.ok()) {
     Log("cannot load cluster configuration: " + cfg.status().ToString());
     return 1;
   }
-  auto api = kube::RestApiClient::FromConfig(*cfg);
+  kube::RestOptions rest;
+  rest.qps = flags.kube_qps;
+  rest.burst = flags.kube_burst;
+  auto api = kube::RestApiClient::FromConfig(*cfg, rest);
   // The elector has a client of its own: its own rate limit, and requests bounded well
   // inside the renew deadline, so controllers' traffic never delays a renewal.
   kube::RestOptions election_rest;
@@ -136,7 +75,8 @@ int main(int argc, char** argv) {
     mo.election_api = election_api.get();
   }
   manager::Manager mgr(*api, std::move(mo));
-  if (Status st = AddControllers(mgr); !st.ok()) {
+  op::Operator controllers(*api, flags.options);
+  if (Status st = controllers.Register(mgr); !st.ok()) {
     Log("cannot set up controllers: " + st.ToString());
     return 1;
   }

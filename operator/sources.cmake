@@ -5,14 +5,20 @@ add_library(ferry_operator STATIC
   ${CMAKE_CURRENT_LIST_DIR}/migration/limits.cc
   ${CMAKE_CURRENT_LIST_DIR}/migration/policy.cc
   ${CMAKE_CURRENT_LIST_DIR}/migration/phase_machine.cc
+  ${CMAKE_CURRENT_LIST_DIR}/vm/vm_status.cc
+  ${CMAKE_CURRENT_LIST_DIR}/evacuation/evacuation_plan.cc
+  ${CMAKE_CURRENT_LIST_DIR}/flags.cc
 )
-# The parts that read the placement engine's incremental view (TODO: unconditional once the
-# view's implementation has landed in operator/placement).
-if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/placement/group_status.h)
-  target_sources(ferry_operator PRIVATE
-    ${CMAKE_CURRENT_LIST_DIR}/cluster/cluster_state.cc
-  )
-endif()
+target_sources(ferry_operator PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/cluster/cluster_state.cc
+  ${CMAKE_CURRENT_LIST_DIR}/metrics/operator_metrics.cc
+  ${CMAKE_CURRENT_LIST_DIR}/migration/migration_controller.cc
+  ${CMAKE_CURRENT_LIST_DIR}/vm/vm_controller.cc
+  ${CMAKE_CURRENT_LIST_DIR}/servergroup/servergroup_controller.cc
+  ${CMAKE_CURRENT_LIST_DIR}/evacuation/evacuation_controller.cc
+  ${CMAKE_CURRENT_LIST_DIR}/operator.cc
+)
 target_include_directories(ferry_operator PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(ferry_operator PUBLIC ferry_core ferry_api ferry_placement)
+target_link_libraries(ferry_operator PUBLIC ferry_core ferry_api ferry_placement ferry_kube ferry_controller
+                      ferry_manager prometheus-cpp::core)
 ferry_target_warnings(ferry_operator)

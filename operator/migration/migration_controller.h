@@ -1,0 +1,42 @@
+// The migration controller: a thin shell around the phase machine. Reads the VMM and its VM
+// from the caches, asks DecidePhase, counts a new admission or schedule in the cluster state
+// at once (under the decision lock, so two workers never take the same slot), writes the
+// metadata (finalizer, labels) and then the status — each with the resourceVersion read, so
+// a 409 means someone else wrote first and the key is retried — and records the Events.
+#pragma once
+
+#include <stop_token>
+#include <string>
+
+#include "context.h"
+#include "controller/controller.h"
+#include "migration/phase_machine.h"
+
+namespace ferry::op::migration {
+
+class MigrationController {
+ public:
+  explicit MigrationController(Context& ctx);
+  controller::ReconcileResult Reconcile(const std::string& key, std::stop_token stop);
+
+ private:
+  Context& ctx_;
+};
+
+// The world the phase machine sees, over the cluster state and the caches.
+class CachedWorld final : public MigrationWorld {
+ public:
+  explicit CachedWorld(Context& ctx) : ctx_(ctx) {}
+  bool HandlerAlive(const std::string& node) const override;
+  std::optional<api::WallTime> LastHeartbeat(const std::string& node) const override;
+  std::string TargetProblem(const std::string& node) const override;
+  std::string ActiveMigrationOf(const std::string& vm_key, const std::string& vmm_key) const override;
+  api::EffectiveMigrationOptions EffectiveOptions(const api::VirtualMachineMigration& vmm,
+                                                  const api::VirtualMachine& vm) const override;
+  SchedulingOutcome Schedule(const api::VirtualMachineMigration& vmm, const api::VirtualMachine& vm) const override;
+
+ private:
+  Context& ctx_;
+};
+
+}  // namespace ferry::op::migration

@@ -1,0 +1,74 @@
+// The operator's controllers, wired onto a Manager: main() builds an Operator and calls
+// Register before mgr.Run.
+//
+//   vm           initial placement; activeMigration, history, node flip, PlacementCompliant
+//   migration    the phase machine (admission, limits, placement, deadlines, cancel)
+//   servergroup  members, compliance, violations, NodeLockBlocked
+//   evacuation   drains of cordoned / ferry.dev/drain nodes; rebalance (--rebalance)
+//   tick         heartbeats against the clock, retries when the cluster changed, metrics
+//
+// The cluster state (placement's incremental view + the migration ledger) is fed by the
+// informers' event handlers, registered before the controllers' so a reconcile never sees a
+// cache newer than the view.
+#pragma once
+
+#include <memory>
+
+#include "cluster/cluster_state.h"
+#include "context.h"
+#include "core/clock.h"
+#include "kube/event_recorder.h"
+#include "manager/manager.h"
+#include "metrics/operator_metrics.h"
+#include "options.h"
+
+namespace ferry::op {
+
+namespace vm {
+class VmController;
+}
+namespace migration {
+class MigrationController;
+}
+namespace servergroup {
+class ServerGroupController;
+}
+namespace evacuation {
+class EvacuationController;
+}
+
+class Operator {
+ public:
+  Operator(kube::ApiClient& api, OperatorOptions options, Clock& clock = RealClock::Get());
+  ~Operator();
+  Operator(const Operator&) = delete;
+  Operator& operator=(const Operator&) = delete;
+
+  // Creates the informers, the cluster state's feeds and every controller on `mgr`.
+  Status Register(manager::Manager& mgr);
+
+  ClusterState& state() { return state_; }
+
+ private:
+  controller::ReconcileResult Tick(const std::string& key);
+
+  kube::ApiClient& api_;
+  OperatorOptions options_;
+  migration::MigrationDefaults defaults_;
+  Clock& clock_;
+  ClusterState state_;
+  std::unique_ptr<kube::EventRecorder> events_;
+  std::unique_ptr<OperatorMetrics> metrics_;
+  std::unique_ptr<Context> ctx_;
+  std::unique_ptr<vm::VmController> vm_;
+  std::unique_ptr<migration::MigrationController> migration_;
+  std::unique_ptr<servergroup::ServerGroupController> servergroup_;
+  std::unique_ptr<evacuation::EvacuationController> evacuation_;
+  controller::Controller* vm_ctl_ = nullptr;
+  controller::Controller* migration_ctl_ = nullptr;
+  controller::Controller* evacuation_ctl_ = nullptr;
+  controller::Controller* servergroup_ctl_ = nullptr;
+  uint64_t last_generation_ = 0;
+};
+
+}  // namespace ferry::op
