@@ -15,6 +15,9 @@ std::string SecsStr(Millis m) {
   return b;
 }
 
+// How long a followed job's source may stay paused after the job ended before that counts.
+constexpr Millis kSettleWait{5000};
+
 std::string StateStr(const StatusOr<DomainRunState>& s) {
   return s.ok() ? DomainRunStateName(*s) : s.status().message();
 }
@@ -224,6 +227,7 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
                                        : "; whether it was started with post-copy armed is "
                                          "unknown: a refused switch gives post-copy up")});
   } else {
+    if (detached()) return EndDetached(r, last);  // nothing started: nothing left running
     Action a{ActionKind::kSetMaxDowntime, Millis(0),
              "initial max downtime (schedule " +
                  std::to_string(plan->policy.downtime_schedule_ms.size()) + " steps)"};
@@ -269,9 +273,20 @@ Status Migration::JudgeFollowed(FollowEnd end) {
     return DeadlineExceededError("lost sight of the migration job for " +
                                  SecsStr(options_.follow_blind_limit) + ": " + follow_error_);
   }
-  auto src = hv_.SourceState(options_.domain);
+  // A job that completed leaves the source paused for a moment before libvirt removes the
+  // domain: wait for the state to settle rather than mistake that for a failure (and resume a
+  // copy that the target now runs).
+  StatusOr<DomainRunState> src = hv_.SourceState(options_.domain);
+  for (Millis waited{0};
+       waited < kSettleWait && src.ok() &&
+       (*src == DomainRunState::kPaused || *src == DomainRunState::kPausedPostCopy);
+       waited += options_.poll_interval) {
+    if (!WaitFor(options_.poll_interval)) break;
+    src = hv_.SourceState(options_.domain);
+  }
   if (src.ok() && *src == DomainRunState::kNotFound) return OkStatus();  // it left the source
-  if (src.ok() && *src == DomainRunState::kPausedPostCopyFailed) {
+  if (src.ok() &&
+      (*src == DomainRunState::kPausedPostCopyFailed || *src == DomainRunState::kPausedPostCopy)) {
     switched_ = true;
     return UnavailableError("the followed post-copy migration broke");
   }
@@ -382,6 +397,15 @@ std::string Migration::SettleOnSource(MigrationResult& r, const DomainFacts& fac
     r.guest_location = GuestLocation::kSource;
     r.location_seen_by = "source";
     if (facts.paused) return "; the guest is on the source, paused as it was before";
+    // Never resume a copy the target already runs (two running copies are the one thing
+    // worse than a paused guest).
+    if (TargetHypervisor* direct = target_.direct(); direct != nullptr) {
+      auto dst = direct->GuestState(options_.domain);
+      if (dst.ok() && *dst == DomainRunState::kRunning) {
+        r.guest_location = GuestLocation::kUnknown;
+        return "; the guest is paused on the source and running on the target: left as it is";
+      }
+    }
     // The migration paused it (stop-and-copy, or a failed switch-over): it must run again.
     Status st = hv_.Resume(options_.domain);
     Action a{ActionKind::kResume, Since(started_),
@@ -414,7 +438,7 @@ MigrationResult Migration::EndDetached(MigrationResult& r, const std::optional<J
   if (switched_.load()) r.mode_used = "postcopy";
   r.outcome = Outcome::kDetached;
   r.status = CancelledError(
-      "detached: the engine stopped following; the migration job was left running in "
+      "detached: the engine stopped following; a migration job that was running goes on in "
       "libvirtd (a new run attaches to it)");
   r.guest_location = switched_.load() ? GuestLocation::kSplit : GuestLocation::kUnknown;
   Report({ActionKind::kDetach, last ? last->elapsed : Since(started_),

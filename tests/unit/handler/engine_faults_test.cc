@@ -379,6 +379,33 @@ TEST(EngineFaults, WithoutTargetAccessTheSourceJudgesAndTheTargetStarts) {
   EXPECT_EQ(cold_target.start_calls, 0);
 }
 
+// A followed job that completed: the source shows the guest paused for a moment before
+// libvirt removes it. That is success, and the paused copy is never resumed.
+TEST(EngineFaults, FollowedJobThatCompletedIsNotMistakenForAPausedFailure) {
+  FakeHypervisor hv;
+  FakeTarget target(hv);
+  target.has_direct = false;  // judged by the source alone
+  hv.pre_existing_job = true;
+  hv.script = HotScript(5);
+  hv.linger_paused = 3;
+  Migration m(Opts(), hv, target, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kSucceeded) << r.status;
+  EXPECT_EQ(hv.domain_resume_calls, 0);
+  EXPECT_EQ(r.guest_location, GuestLocation::kDestination);
+}
+
+TEST(EngineFaults, DetachBeforeTheStartStartsNothing) {
+  FakeHypervisor hv;
+  FakeTarget target(hv);
+  hv.script = HotScript(5);
+  Migration m(Opts(), hv, target, RealClock::Get());
+  m.Detach();
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kDetached);
+  EXPECT_EQ(hv.migrate_calls, 0);
+}
+
 // The agent's probe: a function it fills from the target handler's reports.
 TEST(EngineFaults, FuncTargetProbeReportsWhatTheCallerKnows) {
   bool alive = false;

@@ -33,7 +33,8 @@ class FakeHypervisor : public MigrationHypervisor {
   bool stats_unavailable = false;    // GetJobStats fails (libvirtd unreachable)...
   int stats_fail_after = -1;         // ...or does after this many answers (-1 = never)
   bool broken_postcopy = false;      // source paused, post-copy failed: waits for a resume
-  FakeClock* clock = nullptr;        // advanced by resume_takes on every failed resume
+  int linger_paused = 0;       // after a job completes the source shows paused this many reads
+  FakeClock* clock = nullptr;  // advanced by resume_takes on every failed resume
   Millis resume_takes{0};
 
   // Recorded calls.
@@ -57,6 +58,10 @@ class FakeHypervisor : public MigrationHypervisor {
   }
   StatusOr<DomainRunState> SourceState(const std::string&) override {
     std::lock_guard<std::mutex> l(mu_);
+    if (moved_ && linger_left_ > 0) {
+      --linger_left_;
+      return DomainRunState::kPaused;
+    }
     if (moved_) return DomainRunState::kNotFound;
     if (broken_postcopy) return DomainRunState::kPausedPostCopyFailed;
     if (switched_ && job_running_) return DomainRunState::kPausedPostCopy;
@@ -129,6 +134,7 @@ class FakeHypervisor : public MigrationHypervisor {
         pre_existing_job = false;
         job_running_ = false;
         moved_ = !aborted_;
+        linger_left_ = linger_paused;
       }
       cv_.notify_all();
       return JobSample{};
@@ -232,6 +238,7 @@ class FakeHypervisor : public MigrationHypervisor {
   std::condition_variable cv_;
   std::size_t calls_ = 0;
   int stats_answers_ = 0;
+  int linger_left_ = 0;
   bool job_running_ = false;
   bool job_done_ = false;
   bool call_returned_ = false;
