@@ -20,7 +20,7 @@
 #   hack/lab/lab.sh down [--purge]          stop everything; leaves no processes, netns or routes
 #   hack/lab/lab.sh check-clean             exit 1 (and say what) if anything of the lab is left
 #
-# Layout (recipe: /work/shared/lab/README.md):
+# Layout:
 #   $FERRY_LAB_CACHE (/var/cache/ferry-lab)  downloaded .debs only (kernel, QEMU from backports)
 #   $FERRY_LAB_DIR   (/tmp/ferry-lab)        unpacked QEMU, guest image, per-node daemon dirs.
 #     Not under /var or /run: each node's mount namespace bind-mounts its own /var and /run,

@@ -7,8 +7,8 @@
 namespace ferry::migration {
 namespace {
 
-// QEMU's auto-converge defaults are 20 % then +10 % per pass; the lab (shared/lab README)
-// needed 99 % for a guest dirtying 3× the link, so the defaults are kept: a bigger initial
+// QEMU's auto-converge defaults are 20 % then +10 % per pass; in the lab a guest dirtying
+// 3× the link needed 99 % to converge, so the defaults are kept: a bigger initial
 // throttle slows every guest that trips the trigger, converging or not.
 constexpr int kAutoConvergeInitial = 20;
 constexpr int kAutoConvergeIncrement = 10;

@@ -1,4 +1,4 @@
-/* dirtier: guest-side memory dirtier + heartbeat for Ferry's migration lab (from shared/lab).
+/* dirtier: guest-side memory dirtier + heartbeat for Ferry's migration lab.
  * usage: dirtier MEM_MIB RATE_MIB_PER_S [HEARTBEAT_MS]
  * Populates MEM_MIB of anonymous memory, then re-writes pages round-robin at RATE MiB/s
  * (one 8-byte store per 4 KiB page is enough to dirty it in QEMU's dirty bitmap).
