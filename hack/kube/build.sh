@@ -2,8 +2,8 @@
 # hack/kube/build.sh - build the real upstream kube-apiserver v1.20.2 for the integration tests
 # from Debian bookworm's "kubernetes" SOURCE package with Debian's Go 1.19.
 #
-# Result: $KUBE_CACHE/bin/kube-apiserver (default cache ${XDG_CACHE_HOME:-$HOME/.cache}/kube-1.20.2,
-# the layout of /work/shared/kube/kube-build.sh, so a binary either script built is reused).
+# Result: $KUBE_CACHE/bin/kube-apiserver (default cache ${XDG_CACHE_HOME:-$HOME/.cache}/kube-1.20.2;
+# any tool that builds into the same layout shares the binary).
 # Idempotent: exits at once when that binary exists and prints "Kubernetes v1.20.2". A second
 # concurrent run waits on $KUBE_CACHE/.build.lock and then reuses the result. A failed step prints
 # its name and the tail of its log ($KUBE_CACHE/logs/*.log); stamps make a re-run resume.
@@ -84,7 +84,7 @@ export GOPATH=$CACHE/gopath
 K=$GOPATH/src/k8s.io/kubernetes # GOPATH mode: the tree must live at its import path
 mkdir -p "$LOGS" "$STAMPS"
 
-# One build per cache dir (same lock file as the shared recipe); a second caller waits.
+# One build per cache dir ($KUBE_CACHE/.build.lock); a second caller waits.
 exec 9>"$CACHE/.build.lock"
 if ! flock -n 9; then
   log "another build is using $CACHE; waiting for it (up to 1 h)"

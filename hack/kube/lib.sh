@@ -6,8 +6,8 @@
 KUBE_CACHE_DIR=${KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-1.20.2}
 KUBE_APISERVER=${KUBE_APISERVER_BIN:-$KUBE_CACHE_DIR/bin/kube-apiserver}
 KUBE_ETCD=${ETCD_BIN:-/usr/bin/etcd}
-# Port claims are shared with /work/shared/kube/kube-up.sh (same dir, same format: the file holds
-# the owning DIR), so instances started by either never pick the same port.
+# Port claims: one file per claimed port holding the owning DIR, shared by every instance of this
+# user on the machine, so concurrently started instances never pick the same port.
 KUBE_PORT_DIR=${TMPDIR:-/tmp}/kube-up-ports-$(id -u)
 # Marker that makes a directory "ours": down.sh refuses to delete a directory without it.
 # shellcheck disable=SC2034

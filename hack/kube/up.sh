@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# hack/kube/up.sh DIR - start etcd + a real kube-apiserver v1.20.2 on loopback for tests.
+# hack/kube/up.sh DIR - start etcd + a real kube-apiserver (v1.20 or newer) on loopback for tests.
 #
 # Everything lives under DIR (created if missing; must be empty or an old up.sh dir):
 #   DIR/kubeconfig  contexts "default" (admin client cert, O=system:masters) and "token"
 #                   (static bearer token, group system:masters); current context "default"
 #   DIR/env         exports KUBECONFIG KUBE_SERVER KUBE_CA_FILE KUBE_TOKEN KUBE_CLIENT_CERT_FILE
 #                   KUBE_CLIENT_KEY_FILE KUBE_APISERVER_PORT KUBE_ETCD_ENDPOINT KUBE_UP_DIR
+#                   KUBE_APISERVER_VERSION (e.g. v1.31.14)
 #   DIR/pki DIR/etcd-data DIR/logs/{etcd,kube-apiserver}.log DIR/run/*.pid
 # Exits 0 once /readyz says ok, with both daemons detached (own session, no inherited fds).
 # Stop with hack/kube/down.sh DIR; restart only the API server with restart-apiserver.sh DIR.
-# The binary comes from hack/kube/build.sh. No controller-manager: the ServiceAccount admission
+# The binary comes from hack/kube/build.sh (v1.20.2), or KUBE_APISERVER_BIN names any other
+# kube-apiserver from v1.20 on: only flags that version knows are passed (--insecure-port,
+# removed in v1.24, only before it). No controller-manager: the ServiceAccount admission
 # plugin is disabled, nothing garbage-collects, namespaces stay Terminating.
 #
 # Environment:
@@ -26,7 +29,7 @@ PROG=up.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 [ $# -eq 1 ] && [ -n "$1" ] && [ "$1" != -h ] && [ "$1" != --help ] ||
-  { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+  { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 mkdir -p "$1" || { echo "up.sh: ERROR: cannot create $1" >&2; exit 1; }
 DIR=$(cd "$1" && pwd -P)
 # shellcheck source=lib.sh
@@ -45,6 +48,16 @@ SA_ISSUER=https://kubernetes.default.svc.cluster.local
 for t in openssl curl flock setsid base64; do
   command -v $t >/dev/null || die "'$t' not found (hack/install-deps.sh)"
 done
+# "Kubernetes v1.31.14" -> 1 31; flags are chosen by version below.
+VERSION_LINE=$("$KUBE_APISERVER" --version 2>/dev/null) || die "$KUBE_APISERVER --version failed"
+[[ "$VERSION_LINE" =~ v([0-9]+)\.([0-9]+)\.([0-9]+) ]] || die "cannot read a version from '$VERSION_LINE'"
+API_VERSION=v${BASH_REMATCH[1]}.${BASH_REMATCH[2]}.${BASH_REMATCH[3]}
+API_MINOR=$((BASH_REMATCH[1] * 1000 + BASH_REMATCH[2]))
+[ "$API_MINOR" -ge 1020 ] || die "$API_VERSION is too old: the test harness needs kube-apiserver v1.20 or newer"
+VERSION_FLAGS=()
+# --insecure-port=0 turned the plain-HTTP port off until v1.23; v1.24 removed the flag (and
+# the port) and refuses to start when it is given.
+[ "$API_MINOR" -lt 1024 ] && VERSION_FLAGS+=(--insecure-port=0)
 T0=$(now_us)
 DEADLINE=$((T0 + TIMEOUT * 1000000))
 
@@ -179,7 +192,8 @@ for attempt in 1 2 3; do
   claim_ports 1
   API_PORT=${PICKED[0]}
   printf '%s\n' "$KUBE_APISERVER" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" --insecure-port=0 \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    ${VERSION_FLAGS[@]+"${VERSION_FLAGS[@]}"} \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
     --client-ca-file="$PKI/ca.crt" --token-auth-file="$PKI/tokens.csv" \
@@ -242,6 +256,7 @@ export KUBE_CLIENT_CERT_FILE='$PKI/admin.crt'
 export KUBE_CLIENT_KEY_FILE='$PKI/admin.key'
 export KUBE_TOKEN='$TOKEN'
 export KUBE_ETCD_ENDPOINT='http://127.0.0.1:$ETCD_PORT'
+export KUBE_APISERVER_VERSION='$API_VERSION'
 EOF
 chmod 600 "$DIR/env.tmp"
 mv "$DIR/env.tmp" "$DIR/env"
@@ -250,6 +265,6 @@ printf 'etcd %s (peer %s)\nkube-apiserver %s\n' "$ETCD_PORT" "$ETCD_PEER_PORT" "
 SUCCESS=1 # the EXIT trap only drops the port claims now: the ports are bound
 T1=$(now_us)
 printf 'up.sh: %s ready at %s in %ss (pki %ss, etcd %ss, apiserver %ss)\n' \
-  "$("$KUBE_APISERVER" --version)" "$SERVER" "$(secs "$T0" "$T1")" "$(secs "$T_PKI0" "$T_PKI1")" \
+  "$VERSION_LINE" "$SERVER" "$(secs "$T0" "$T1")" "$(secs "$T_PKI0" "$T_PKI1")" \
   "$(secs "$T_PKI1" "$T_ETCD1")" "$(secs "$T_ETCD1" "$T_API1")"
 echo "up.sh: . $DIR/env && kubectl get ns      (stop: hack/kube/down.sh $DIR)"

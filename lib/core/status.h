@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace ferry {
 
@@ -32,6 +33,16 @@ enum class StatusCode {
 };
 
 const char* StatusCodeName(StatusCode code);
+
+// One cause of a failure as the API server reports it (metav1.StatusCause): for a 422, which
+// field is wrong and how ("FieldValueRequired", "FieldValueInvalid",
+// "FieldValueNotSupported", "FieldValueTypeInvalid", ...). Test and branch on these, not on
+// the message text, which changes between Kubernetes versions.
+struct StatusCause {
+  std::string reason;
+  std::string field;  // e.g. "spec.disks[0].type" (newer servers index lists, 1.20 does not)
+  std::string message;
+};
 
 class [[nodiscard]] Status {
  public:
@@ -61,6 +72,19 @@ class [[nodiscard]] Status {
            code_ == StatusCode::kDeadlineExceeded;
   }
 
+  // The API server's machine-readable reason (metav1.Status reason: "AlreadyExists",
+  // "Conflict", "Invalid", "Expired", ...; empty when not from the API server).
+  const std::string& reason() const { return reason_; }
+  Status& set_reason(std::string r) {
+    reason_ = std::move(r);
+    return *this;
+  }
+  const std::vector<StatusCause>& causes() const { return causes_; }
+  Status& set_causes(std::vector<StatusCause> c) {
+    causes_ = std::move(c);
+    return *this;
+  }
+
   std::string ToString() const;
   // Returns a copy with `context: ` prepended to the message.
   Status WithContext(const std::string& context) const;
@@ -74,6 +98,8 @@ class [[nodiscard]] Status {
   std::string message_;
   int http_status_ = 0;
   std::optional<std::chrono::seconds> retry_after_;
+  std::string reason_;
+  std::vector<StatusCause> causes_;
 };
 
 inline Status OkStatus() { return Status(); }

@@ -81,10 +81,19 @@ Status StatusFromResponse(const http::Response& resp, const std::string& what) {
   std::string message;
   std::string reason;
   std::optional<std::chrono::seconds> retry_after;
+  std::vector<StatusCause> causes;
   Json body = Json::parse(resp.body, nullptr, false);
   if (body.is_object() && body.value("kind", "") == "Status") {
     message = body.value("message", "");
     reason = body.value("reason", "");
+    if (auto d = body.find("details"); d != body.end() && d->is_object()) {
+      if (auto cs = d->find("causes"); cs != d->end() && cs->is_array()) {
+        for (const auto& c : *cs) {
+          if (!c.is_object()) continue;
+          causes.push_back({c.value("reason", ""), c.value("field", ""), c.value("message", "")});
+        }
+      }
+    }
     if (auto d = body.find("details"); d != body.end() && d->is_object() && d->contains("retryAfterSeconds") &&
                                        (*d)["retryAfterSeconds"].is_number_integer()) {
       retry_after = std::chrono::seconds((*d)["retryAfterSeconds"].get<int64_t>());
@@ -121,6 +130,8 @@ Status StatusFromResponse(const http::Response& resp, const std::string& what) {
   Status st(code, what + ": " + (message.empty() ? "HTTP " + std::to_string(s) : message));
   st.set_http_status(s);
   if (retry_after) st.set_retry_after(*retry_after);
+  st.set_reason(reason);
+  st.set_causes(std::move(causes));
   return st;
 }
 

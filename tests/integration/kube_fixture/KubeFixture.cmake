@@ -1,4 +1,5 @@
-# CTest fixtures for a real kube-apiserver v1.20.2 + etcd (hack/kube/, docs/kube-test-server.md).
+# CTest fixtures for a real kube-apiserver + etcd (hack/kube/, docs/kube-test-server.md): v1.20.2
+# built by hack/kube/build.sh, or any other kube-apiserver binary (BIN).
 #
 #   include(${CMAKE_CURRENT_SOURCE_DIR}/kube_fixture/KubeFixture.cmake)
 #   ferry_kube_fixture(NAME kube)                                  # DIR ${CMAKE_BINARY_DIR}/kube
@@ -20,10 +21,12 @@ if(NOT TEST kube_build)
     FIXTURES_SETUP kube_bin LABELS integration TIMEOUT 3600 RUN_SERIAL TRUE)
 endif()
 
-# ferry_kube_fixture(NAME <fixture> [DIR <dir>] [APISERVER_ARGS <flag>...])
+# ferry_kube_fixture(NAME <fixture> [DIR <dir>] [APISERVER_ARGS <flag>...]
+#                    [BIN <kube-apiserver> REQUIRES <fixture that provides BIN>])
 # Adds the tests <fixture>_up (FIXTURES_SETUP <fixture>) and <fixture>_down (FIXTURES_CLEANUP).
+# Without BIN the instance runs hack/kube/build.sh's v1.20.2 (fixture kube_bin).
 function(ferry_kube_fixture)
-  cmake_parse_arguments(K "" "NAME;DIR" "APISERVER_ARGS" ${ARGN})
+  cmake_parse_arguments(K "" "NAME;DIR;BIN;REQUIRES" "APISERVER_ARGS" ${ARGN})
   if(NOT K_NAME)
     message(FATAL_ERROR "ferry_kube_fixture: NAME is required")
   endif()
@@ -31,10 +34,16 @@ function(ferry_kube_fixture)
     set(K_DIR ${CMAKE_BINARY_DIR}/${K_NAME})
   endif()
   string(REPLACE ";" " " args "${K_APISERVER_ARGS}")
+  set(env "KUBE_APISERVER_ARGS=${args}")
+  set(requires kube_bin)
+  if(K_BIN)
+    list(APPEND env "KUBE_APISERVER_BIN=${K_BIN}")
+    set(requires ${K_REQUIRES})
+  endif()
   add_test(NAME ${K_NAME}_up COMMAND ${FERRY_KUBE_HACK}/up.sh ${K_DIR})
   set_tests_properties(${K_NAME}_up PROPERTIES
-    FIXTURES_SETUP ${K_NAME} FIXTURES_REQUIRED kube_bin LABELS integration TIMEOUT 180
-    ENVIRONMENT "KUBE_APISERVER_ARGS=${args}")
+    FIXTURES_SETUP ${K_NAME} FIXTURES_REQUIRED "${requires}" LABELS integration TIMEOUT 180
+    ENVIRONMENT "${env}")
   add_test(NAME ${K_NAME}_down COMMAND ${FERRY_KUBE_HACK}/down.sh ${K_DIR})
   set_tests_properties(${K_NAME}_down PROPERTIES
     FIXTURES_CLEANUP ${K_NAME} LABELS integration TIMEOUT 120)

@@ -16,11 +16,12 @@ T_=$(mktemp -d)
 trap 'rm -rf "$T_"' EXIT
 
 for v in KUBECONFIG KUBE_SERVER KUBE_CA_FILE KUBE_TOKEN KUBE_CLIENT_CERT_FILE KUBE_CLIENT_KEY_FILE \
-         KUBE_APISERVER_PORT KUBE_ETCD_ENDPOINT KUBE_UP_DIR; do
+         KUBE_APISERVER_PORT KUBE_ETCD_ENDPOINT KUBE_UP_DIR KUBE_APISERVER_VERSION; do
   check "env exports $v" test -n "${!v:-}"
 done
 check "KUBE_SERVER uses KUBE_APISERVER_PORT on 127.0.0.1" test "$KUBE_SERVER" = "https://127.0.0.1:$KUBE_APISERVER_PORT"
-check "/version is v1.20.2 (client cert)" test "$(C "$KUBE_SERVER/version" | jq -r .gitVersion)" = v1.20.2
+check "/version is $KUBE_APISERVER_VERSION, the version up.sh started (client cert)" \
+  test "$(C "$KUBE_SERVER/version" | jq -r .gitVersion)" = "$KUBE_APISERVER_VERSION"
 check "/readyz ok (bearer token)" test "$(T "$KUBE_SERVER/readyz")" = ok
 check "a wrong token gets 401" test "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$KUBE_CA_FILE" \
   -H 'Authorization: Bearer wrong' "$KUBE_SERVER/api/v1/namespaces")" = 401

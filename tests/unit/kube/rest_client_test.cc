@@ -164,3 +164,24 @@ TEST(RestApiClientTest, ClientSideRateLimitPacesRequests) {
 
 }  // namespace
 }  // namespace ferry::kube
+
+namespace ferry::kube {
+namespace {
+
+TEST(StatusFromResponseTest, KeepsReasonAndCauses) {
+  http::Response r;
+  r.status = 422;
+  r.body = Json{{"kind", "Status"}, {"code", 422}, {"reason", "Invalid"}, {"message", "m"},
+                {"details", {{"causes", {{{"reason", "FieldValueRequired"}, {"field", "spec.disks[0].path"},
+                                          {"message", "Required value"}}}}}}}
+               .dump();
+  Status st = StatusFromResponse(r, "POST /x");
+  EXPECT_EQ(st.reason(), "Invalid");
+  ASSERT_EQ(st.causes().size(), 1u);
+  EXPECT_EQ(st.causes()[0].reason, "FieldValueRequired");
+  EXPECT_EQ(st.causes()[0].field, "spec.disks[0].path");
+  EXPECT_EQ(st.causes()[0].message, "Required value");
+}
+
+}  // namespace
+}  // namespace ferry::kube
