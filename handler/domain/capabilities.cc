@@ -1,0 +1,86 @@
+#include "domain/capabilities.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "domain/xml_util.h"
+
+namespace ferry::domain {
+
+Status ParseCapabilities(const std::string& text, HostFacts* facts) {
+  auto doc = xml::Parse(text, "capabilities");
+  if (!doc.ok()) return doc.status();
+  const xmlNode* root = xmlDocGetRootElement(doc->get());
+  const xmlNode* host = xml::Child(root, "host");
+  if (host == nullptr) return InvalidError("capabilities: no <host>");
+  const xmlNode* cpu = xml::Child(host, "cpu");
+  facts->arch = xml::Text(xml::Child(cpu, "arch"));
+  facts->cpu_model = xml::Text(xml::Child(cpu, "model"));
+  facts->cpu_vendor = xml::Text(xml::Child(cpu, "vendor"));
+  facts->cpu_features.clear();
+  for (const xmlNode* f : xml::Children(cpu, "feature")) {
+    const std::string name = xml::Attr(f, "name");
+    if (!name.empty()) facts->cpu_features.push_back(name);
+  }
+  std::sort(facts->cpu_features.begin(), facts->cpu_features.end());
+
+  const xmlNode* cells = xml::Path(host, "topology/cells");
+  if (cells == nullptr) return OkStatus();
+  facts->cells.clear();
+  facts->cpus.clear();
+  uint64_t total = 0;
+  for (const xmlNode* c : xml::Children(cells, "cell")) {
+    HostCell cell;
+    cell.id = std::atoi(xml::Attr(c, "id").c_str());
+    if (const xmlNode* mem = xml::Child(c, "memory")) {
+      auto bytes = xml::ScaledBytes(xml::Text(mem), xml::Attr(mem, "unit"), "KiB");
+      if (!bytes.ok()) return bytes.status().WithContext("capabilities: cell memory");
+      cell.memory_bytes = *bytes;
+    }
+    for (const xmlNode* p : xml::Children(c, "pages")) {
+      auto size = xml::ScaledBytes(xml::Attr(p, "size"), xml::Attr(p, "unit"), "KiB");
+      if (!size.ok()) return size.status().WithContext("capabilities: page size");
+      if (*size <= 64 * 1024) continue;  // base pages (4 KiB, 64 KiB) are not huge pages
+      const std::string count = xml::Text(p);
+      cell.hugepages[*size] = count.empty() ? 0 : std::stoull(count);
+    }
+    for (const xmlNode* cpu_node : xml::Children(xml::Child(c, "cpus"), "cpu")) {
+      const int id = std::atoi(xml::Attr(cpu_node, "id").c_str());
+      cell.cpus.push_back(id);
+      facts->cpus.push_back(id);
+    }
+    total += cell.memory_bytes;
+    facts->cells.push_back(std::move(cell));
+  }
+  std::sort(facts->cpus.begin(), facts->cpus.end());
+  if (total > 0) facts->memory_bytes = total;
+  return OkStatus();
+}
+
+StatusOr<std::vector<std::string>> ParseUsableCpuModels(const std::string& text) {
+  auto doc = xml::Parse(text, "domain capabilities");
+  if (!doc.ok()) return doc.status();
+  const xmlNode* cpu = xml::Child(xmlDocGetRootElement(doc->get()), "cpu");
+  std::vector<std::string> models;
+  for (const xmlNode* mode : xml::Children(cpu, "mode")) {
+    if (xml::Attr(mode, "name") != "custom" || xml::Attr(mode, "supported") != "yes") continue;
+    for (const xmlNode* m : xml::Children(mode, "model")) {
+      if (xml::Attr(m, "usable") == "yes") models.push_back(xml::Text(m));
+    }
+  }
+  return models;
+}
+
+std::string ParseQemuVersionOutput(const std::string& text) {
+  static const std::regex re("version ([0-9]+\\.[0-9]+(\\.[0-9]+)?)");
+  std::smatch m;
+  if (!std::regex_search(text, m, re)) return "";
+  return m[1].str();
+}
+
+std::string FormatLibvirtVersion(unsigned long long v) {
+  return std::to_string(v / 1000000) + "." + std::to_string(v / 1000 % 1000) + "." +
+         std::to_string(v % 1000);
+}
+
+}  // namespace ferry::domain

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include "agent/agent_config.h"
+
+namespace ferry::agent {
+namespace {
+
+TEST(ParseAgentFlags, LabNode) {
+  auto c = ParseAgentFlags({"--libvirt-uri",
+                            "qemu+unix:///system?socket=/tmp/a.sock",
+                            "--emulator=/q",
+                            "--virt-type",
+                            "qemu",
+                            "--machine",
+                            "pc-i440fx-7.2",
+                            "--default-cpu-model",
+                            "qemu64",
+                            "--console-log-dir",
+                            "/var/log/libvirt/qemu",
+                            "--migration-address",
+                            "10.251.0.1",
+                            "--reserved-cpus",
+                            "0",
+                            "--reserved-memory",
+                            "1Gi",
+                            "--dedicated-cpus",
+                            "2-3",
+                            "--ops-address",
+                            "127.0.0.1:0",
+                            "--heartbeat",
+                            "5s"},
+                           "node-a");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->node_name, "node-a");
+  EXPECT_EQ(c->domain.emulator, "/q");
+  EXPECT_EQ(c->domain.virt_type, "qemu");
+  EXPECT_EQ(c->MigrationUri(), "qemu+tcp://10.251.0.1/system");
+  EXPECT_EQ(c->reserved_cpus, (std::vector<int>{0}));
+  EXPECT_EQ(c->dedicated_cpus, (std::vector<int>{2, 3}));
+  EXPECT_EQ(c->reserved_memory_bytes, 1LL << 30);
+  EXPECT_EQ(c->ops_port, 0);
+  EXPECT_EQ(c->heartbeat, std::chrono::seconds(5));
+}
+
+TEST(ParseAgentFlags, Errors) {
+  EXPECT_EQ(ParseAgentFlags({"--migration-address", "x"}, "").status().message(),
+            "no node name: set NODE_NAME or --node");
+  EXPECT_EQ(ParseAgentFlags({}, "n").status().message(),
+            "--migration-address (or --migration-uri) is required");
+  EXPECT_FALSE(ParseAgentFlags({"--migration-address", "x", "--virt-type", "xen"}, "n").ok());
+  EXPECT_FALSE(ParseAgentFlags({"--migration-address", "x", "--bogus", "1"}, "n").ok());
+  EXPECT_FALSE(
+      ParseAgentFlags(
+          {"--migration-address", "x", "--reserved-cpus", "1", "--dedicated-cpus", "1-2"}, "n")
+          .ok());
+  EXPECT_FALSE(ParseAgentFlags({"--migration-address", "x", "--heartbeat", "0s"}, "n").ok());
+  EXPECT_FALSE(ParseAgentFlags({"--migration-address"}, "n").ok());
+  auto c = ParseAgentFlags({"--migration-uri", "qemu+tls://node-a/system", "--node", "other"}, "n");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->node_name, "other");
+  EXPECT_EQ(c->MigrationUri(), "qemu+tls://node-a/system");
+}
+
+}  // namespace
+}  // namespace ferry::agent
