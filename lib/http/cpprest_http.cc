@@ -75,6 +75,17 @@ bool SafeToResend(const std::string& method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
 
+// True when a transport error says the request never reached the server whole: the
+// connection could not be made, or writing the request failed (a server cannot act on a
+// request it did not receive completely). Typical of a kept-alive connection the server
+// closed (it restarted). Then any method may be sent again.
+bool NothingReachedServer(const std::string& what) {
+  const std::string lower = Lower(what);
+  return lower.find("failed to write request") != std::string::npos ||
+         lower.find("failed to connect") != std::string::npos ||
+         lower.find("connection refused") != std::string::npos;
+}
+
 whc::http_client_config MakeConfig(const ClientConfig& c, std::chrono::milliseconds timeout) {
   whc::http_client_config cfg;
   cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
@@ -137,10 +148,11 @@ class CppRestHttpClient final : public HttpClient {
       }
       // A kept-alive connection the server has since closed (e.g. it restarted) fails on
       // first use; like Go's net/http, retry on a fresh connection — but only a request that
-      // is safe to send twice: the failure may have come after the server applied it (a
-      // timeout, a reset while reading the answer), and a POST or a JSON patch must not be
-      // applied twice. The pool may hold more than one stale connection, hence a few attempts.
-      const int attempts = own || !SafeToResend(req.method) ? 1 : kStaleConnectionAttempts;
+      // is safe to send twice, or one that never reached the server whole (the write
+      // failed): otherwise the failure may have come after the server applied it (a timeout,
+      // a reset while reading the answer), and a POST or a JSON patch must not be applied
+      // twice. The pool may hold more than one stale connection, hence a few attempts.
+      const int attempts = own ? 1 : kStaleConnectionAttempts;
       for (int attempt = 1;; ++attempt) {
         try {
           wh::http_response resp = client->request(MakeRequest(req)).get();
@@ -148,8 +160,8 @@ class CppRestHttpClient final : public HttpClient {
           CopyHead(resp, &out);
           out.body = resp.extract_utf8string(true).get();
           return out;
-        } catch (const std::exception&) {
-          if (attempt >= attempts) throw;
+        } catch (const std::exception& e) {
+          if (attempt >= attempts || !(SafeToResend(req.method) || NothingReachedServer(e.what()))) throw;
         }
       }
     } catch (const std::exception& e) {
