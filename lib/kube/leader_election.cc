@@ -25,7 +25,8 @@ Status LeaderElector::Validate(const LeaderElectionConfig& c) {
   if (c.renew_deadline <= c.retry_period) {
     return InvalidError("leader election: renew deadline must be greater than retry period");
   }
-  if (c.retry_period.count() <= 0) return InvalidError("leader election: retry period must be positive");
+  if (c.retry_period.count() <= 0)
+    return InvalidError("leader election: retry period must be positive");
   return OkStatus();
 }
 
@@ -34,8 +35,10 @@ std::string LeaderElector::ObservedHolder() const {
   return observed_holder_;
 }
 
-Json LeaderElector::LeaseSpec(const std::string& holder, const std::string& acquire_time, int64_t transitions) const {
-  const int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration).count();
+Json LeaderElector::LeaseSpec(const std::string& holder, const std::string& acquire_time,
+                              int64_t transitions) const {
+  const int64_t secs =
+      std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration).count();
   return Json{{"holderIdentity", holder},
               {"leaseDurationSeconds", secs < 1 ? 1 : secs},
               {"acquireTime", acquire_time},
@@ -51,10 +54,11 @@ Status LeaderElector::AttemptOnce() {
   auto got = api_.Get(rt, config_.lease_namespace, config_.lease_name);
   if (!got.ok()) {
     if (got.status().code() != StatusCode::kNotFound) return got.status();
-    Json lease = {{"apiVersion", "coordination.k8s.io/v1"},
-                  {"kind", "Lease"},
-                  {"metadata", {{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}},
-                  {"spec", LeaseSpec(config_.identity, now_micro, 0)}};
+    Json lease = {
+        {"apiVersion", "coordination.k8s.io/v1"},
+        {"kind", "Lease"},
+        {"metadata", {{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}},
+        {"spec", LeaseSpec(config_.identity, now_micro, 0)}};
     auto created = api_.Create(rt, config_.lease_namespace, lease);
     if (!created.ok()) return created.status();
     std::lock_guard<std::mutex> l(mu_);
@@ -80,7 +84,8 @@ Status LeaderElector::AttemptOnce() {
     }
     const int64_t dur_s = spec.value("leaseDurationSeconds", int64_t{0});
     const bool held_by_other = !holder.empty() && holder != config_.identity;
-    held_by_other_and_valid = held_by_other && observed_time_ + std::chrono::seconds(dur_s) > clock_.Now();
+    held_by_other_and_valid =
+        held_by_other && observed_time_ + std::chrono::seconds(dur_s) > clock_.Now();
   }
   // Outside the lock: the callback may log, take its own locks or ask for ObservedHolder().
   if (!new_leader.empty() && config_.on_new_leader) config_.on_new_leader(new_leader);
@@ -128,15 +133,18 @@ Status LeaderElector::BoundedAttempt(Clock::TimePoint deadline, std::stop_token 
       return DeadlineExceededError("lease attempt still running at the renew deadline");
     }
     if (stop.stop_requested()) return CancelledError("leader election stopped");
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Now());
-    pending_.wait_for(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(kSlice)));
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Now());
+    pending_.wait_for(
+        std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(kSlice)));
   }
 }
 
 std::chrono::milliseconds LeaderElector::WaitAfter(const Status& attempt) const {
   auto wait = config_.retry_period;
   if (attempt.retry_after()) {
-    wait = std::max(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*attempt.retry_after()));
+    wait = std::max(wait,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(*attempt.retry_after()));
   }
   return wait;
 }
@@ -156,14 +164,18 @@ Status LeaderElector::Check(Clock::Duration tolerance) const {
   if (!running_) return OkStatus();
   const auto now = clock_.Now();
   if (now - last_progress_ > config_.renew_deadline + config_.retry_period + tolerance) {
-    return UnavailableError("leader election stuck: no lease attempt finished for " +
-                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - last_progress_).count()) +
-                            " s");
+    return UnavailableError(
+        "leader election stuck: no lease attempt finished for " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(now - last_progress_).count()) +
+        " s");
   }
   if (leader_.load() && now - last_renew_ > config_.lease_duration + tolerance) {
-    return UnavailableError("leader election stuck: leading on a lease last renewed " +
-                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - last_renew_).count()) +
-                            " s ago");
+    return UnavailableError(
+        "leader election stuck: leading on a lease last renewed " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(now - last_renew_).count()) +
+        " s ago");
   }
   return OkStatus();
 }
@@ -191,7 +203,8 @@ Status LeaderElector::Run(std::stop_token stop) {
     start = clock_.Now();
     Status st = BoundedAttempt(start + config_.renew_deadline, stop);
     if (st.ok()) break;
-    if (st.code() == StatusCode::kCancelled) return CancelledError("leader election stopped before acquiring");
+    if (st.code() == StatusCode::kCancelled)
+      return CancelledError("leader election stopped before acquiring");
     Sleep(WaitAfter(st), stop);
   }
   {
@@ -214,7 +227,8 @@ Status LeaderElector::Run(std::stop_token stop) {
       deadline = last_renew_ + config_.renew_deadline;
     }
     start = clock_.Now();
-    Status st = start >= deadline ? DeadlineExceededError("renew deadline passed") : BoundedAttempt(deadline, stop);
+    Status st = start >= deadline ? DeadlineExceededError("renew deadline passed")
+                                  : BoundedAttempt(deadline, stop);
     if (st.ok()) {
       std::lock_guard<std::mutex> l(mu_);
       last_renew_ = start;
@@ -225,8 +239,9 @@ Status LeaderElector::Run(std::stop_token stop) {
     last_error = st;
     if (clock_.Now() >= deadline || st.code() == StatusCode::kFailedPrecondition) {
       // Out of time, or someone else holds the lease now.
-      result = UnavailableError("leader election lost: could not renew lease " + config_.lease_namespace + "/" +
-                                config_.lease_name + " within the renew deadline: " + st.ToString());
+      result = UnavailableError("leader election lost: could not renew lease " +
+                                config_.lease_namespace + "/" + config_.lease_name +
+                                " within the renew deadline: " + st.ToString());
       break;
     }
   }

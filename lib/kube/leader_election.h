@@ -88,7 +88,8 @@ class LeaderElector {
   std::chrono::milliseconds WaitAfter(const Status& attempt) const;
   void Sleep(std::chrono::milliseconds d, std::stop_token stop);
   void Progress();
-  Json LeaseSpec(const std::string& holder, const std::string& acquire_time, int64_t transitions) const;
+  Json LeaseSpec(const std::string& holder, const std::string& acquire_time,
+                 int64_t transitions) const;
 
   ApiClient& api_;
   LeaderElectionConfig config_;
@@ -97,13 +98,13 @@ class LeaderElector {
 
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  Json observed_spec_;                 // last lease spec seen
-  Clock::TimePoint observed_time_{};   // local time when observed_spec_ last changed
+  Json observed_spec_;                // last lease spec seen
+  Clock::TimePoint observed_time_{};  // local time when observed_spec_ last changed
   std::string observed_holder_;
-  Clock::TimePoint last_renew_{};      // start of the last successful attempt while leading
-  Clock::TimePoint last_progress_{};   // last time Run completed or abandoned an attempt
+  Clock::TimePoint last_renew_{};     // start of the last successful attempt while leading
+  Clock::TimePoint last_progress_{};  // last time Run completed or abandoned an attempt
   bool running_ = false;
-  std::future<Status> pending_;        // the attempt in flight, if any
+  std::future<Status> pending_;  // the attempt in flight, if any
 };
 
 }  // namespace ferry::kube

@@ -23,10 +23,15 @@ StatusOr<Json> ControllerReference(const Json& owner) {
   const std::string name = Meta(owner, "name");
   const std::string uid = Meta(owner, "uid");
   if (api_version.empty() || kind.empty() || name.empty() || uid.empty()) {
-    return InvalidError("owner reference: the owner needs apiVersion, kind, metadata.name and metadata.uid");
+    return InvalidError(
+        "owner reference: the owner needs apiVersion, kind, metadata.name and metadata.uid");
   }
-  return Json{{"apiVersion", api_version}, {"kind", kind},        {"name", name},
-              {"uid", uid},                {"controller", true}, {"blockOwnerDeletion", true}};
+  return Json{{"apiVersion", api_version},
+              {"kind", kind},
+              {"name", name},
+              {"uid", uid},
+              {"controller", true},
+              {"blockOwnerDeletion", true}};
 }
 
 std::optional<Json> GetControllerOf(const Json& obj) {
@@ -57,9 +62,9 @@ Status SetControllerReference(const Json& owner, Json* child) {
   }
   if (auto existing = GetControllerOf(*child); existing.has_value()) {
     if (existing->value("uid", "") != (*ref)["uid"]) {
-      return Status(StatusCode::kAlreadyExists,
-                    "object is already controlled by " + existing->value("kind", "") + " " +
-                        existing->value("name", ""));
+      return Status(StatusCode::kAlreadyExists, "object is already controlled by " +
+                                                    existing->value("kind", "") + " " +
+                                                    existing->value("name", ""));
     }
   }
   Json& refs = (*child)["metadata"]["ownerReferences"];
@@ -78,7 +83,8 @@ std::optional<std::string> ControllerKey(const Json& child, const std::string& o
                                          const std::string& owner_kind, bool cluster_scoped_owner) {
   auto ref = GetControllerOf(child);
   if (!ref.has_value()) return std::nullopt;
-  if (ref->value("kind", "") != owner_kind || GroupOf(ref->value("apiVersion", "")) != owner_group) {
+  if (ref->value("kind", "") != owner_kind ||
+      GroupOf(ref->value("apiVersion", "")) != owner_group) {
     return std::nullopt;
   }
   const std::string name = ref->value("name", "");

@@ -20,7 +20,8 @@ StatusOr<std::vector<std::string>> SplitTerms(const std::string& text) {
   int depth = 0;
   for (char c : text) {
     if (c == '(') ++depth;
-    if (c == ')' && --depth < 0) return InvalidError("label selector: unbalanced ')' in \"" + text + "\"");
+    if (c == ')' && --depth < 0)
+      return InvalidError("label selector: unbalanced ')' in \"" + text + "\"");
     if (c == ',' && depth == 0) {
       out.push_back(Trim(cur));
       cur.clear();
@@ -36,7 +37,8 @@ StatusOr<std::vector<std::string>> SplitTerms(const std::string& text) {
 bool ValidKey(const std::string& k) {
   if (k.empty()) return false;
   return std::all_of(k.begin(), k.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+           c == '/';
   });
 }
 
@@ -68,10 +70,12 @@ StatusOr<LabelSelector> LabelSelector::Parse(const std::string& text) {
       r.values = {Trim(term.substr(pos + 1))};
     } else if (term.find('(') != std::string::npos) {
       const size_t open = term.find('(');
-      if (term.back() != ')') return InvalidError("label selector: expected ')' in \"" + term + "\"");
+      if (term.back() != ')')
+        return InvalidError("label selector: expected ')' in \"" + term + "\"");
       const std::string head = Trim(term.substr(0, open));
       const size_t sp = head.find_last_of(" \t");
-      if (sp == std::string::npos) return InvalidError("label selector: expected 'in' or 'notin' in \"" + term + "\"");
+      if (sp == std::string::npos)
+        return InvalidError("label selector: expected 'in' or 'notin' in \"" + term + "\"");
       const std::string op = head.substr(sp + 1);
       r.key = Trim(head.substr(0, sp));
       if (op == "in") {
@@ -85,7 +89,8 @@ StatusOr<LabelSelector> LabelSelector::Parse(const std::string& text) {
       size_t start = 0;
       for (;;) {
         const size_t comma = list.find(',', start);
-        r.values.push_back(Trim(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+        r.values.push_back(Trim(
+            list.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
@@ -114,12 +119,20 @@ bool LabelSelector::Matches(const Json& obj) const {
     const std::string value = has ? v->get<std::string>() : "";
     const bool in = has && std::find(r.values.begin(), r.values.end(), value) != r.values.end();
     switch (r.op) {
-      case Op::kExists: if (!has) return false; break;
-      case Op::kNotExists: if (has) return false; break;
+      case Op::kExists:
+        if (!has) return false;
+        break;
+      case Op::kNotExists:
+        if (has) return false;
+        break;
       case Op::kEquals:
-      case Op::kIn: if (!in) return false; break;
+      case Op::kIn:
+        if (!in) return false;
+        break;
       case Op::kNotEquals:
-      case Op::kNotIn: if (in) return false; break;
+      case Op::kNotIn:
+        if (in) return false;
+        break;
     }
   }
   return true;

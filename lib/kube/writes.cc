@@ -89,8 +89,9 @@ JsonPatch JsonPatch::Against(const Json& obj) {
   // "replace" (not "test"): the server then checks the version like a PUT's and answers 409
   // Conflict on a mismatch, where a failed "test" would be a 422 indistinguishable from a
   // malformed patch.
-  p.ops_.push_back(
-      {{"op", "replace"}, {"path", "/metadata/resourceVersion"}, {"value", Meta(obj, "resourceVersion")}});
+  p.ops_.push_back({{"op", "replace"},
+                    {"path", "/metadata/resourceVersion"},
+                    {"value", Meta(obj, "resourceVersion")}});
   return p;
 }
 
@@ -274,7 +275,8 @@ StatusOr<Json> PatchWithRetry(ApiClient& api, const ResourceType& rt, const std:
 StatusOr<Json> MergePatchIfUnchanged(ApiClient& api, const ResourceType& rt, const std::string& ns,
                                      const std::string& name, const std::string& resource_version,
                                      Json patch, bool status_subresource) {
-  if (resource_version.empty()) return InvalidError("merge patch precondition: empty resourceVersion");
+  if (resource_version.empty())
+    return InvalidError("merge patch precondition: empty resourceVersion");
   if (!patch.is_object()) return InvalidError("merge patch must be a JSON object");
   patch["metadata"]["resourceVersion"] = resource_version;
   return api.Patch(rt, ns, name, patch, PatchType::kMerge, status_subresource);

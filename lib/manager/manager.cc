@@ -10,14 +10,16 @@ namespace ferry::manager {
 namespace {
 
 std::string InformerId(const kube::ResourceType& rt, const kube::InformerOptions& o) {
-  return rt.ApiVersion() + "/" + rt.resource + "|" + o.ns + "|" + o.label_selector + "|" + o.field_selector;
+  return rt.ApiVersion() + "/" + rt.resource + "|" + o.ns + "|" + o.label_selector + "|" +
+         o.field_selector;
 }
 
 }  // namespace
 
 Watch For(kube::Informer& informer) { return Watch{&informer, nullptr}; }
 
-Watch Owns(kube::Informer& informer, const std::string& owner_group, const std::string& owner_kind) {
+Watch Owns(kube::Informer& informer, const std::string& owner_group,
+           const std::string& owner_kind) {
   return Watch{&informer, [owner_group, owner_kind](const kube::Json& obj) {
                  auto key = kube::ControllerKey(obj, owner_group, owner_kind);
                  return key ? std::vector<std::string>{*key} : std::vector<std::string>{};
@@ -33,28 +35,34 @@ Manager::Manager(kube::ApiClient& api, ManagerOptions options)
       registry_(options_.registry ? options_.registry : std::make_shared<prometheus::Registry>()) {
   if (!options_.log) {
     const std::string name = options_.name;
-    options_.log = [name](const std::string& m) { std::fprintf(stderr, "%s: %s\n", name.c_str(), m.c_str()); };
+    options_.log = [name](const std::string& m) {
+      std::fprintf(stderr, "%s: %s\n", name.c_str(), m.c_str());
+    };
   }
   auto families = controller::ControllerMetricFamilies::Register(*registry_);
   if (families.ok()) controller_metrics_ = *families;
   const std::string& p = options_.metrics_prefix;
-  leader_gauge_ = &prometheus::BuildGauge()
-                       .Name(p + "_leader")
-                       .Help("1 while this process may act (holds the lease, or runs without election), else 0.")
-                       .Register(*registry_)
-                       .Add({});
+  leader_gauge_ =
+      &prometheus::BuildGauge()
+           .Name(p + "_leader")
+           .Help(
+               "1 while this process may act (holds the lease, or runs without election), else 0.")
+           .Register(*registry_)
+           .Add({});
   cached_ = &prometheus::BuildGauge()
                  .Name(p + "_cached_objects")
                  .Help("Objects in the informer caches, by resource.")
                  .Register(*registry_);
-  cache_bytes_ = &prometheus::BuildGauge()
-                      .Name(p + "_cache_bytes")
-                      .Help("Packed (CBOR) size of the objects in the informer caches, by resource.")
-                      .Register(*registry_);
-  handler_errors_ = &prometheus::BuildGauge()
-                         .Name(p + "_informer_handler_errors")
-                         .Help("Exceptions thrown by informer event handlers (caught), by resource.")
-                         .Register(*registry_);
+  cache_bytes_ =
+      &prometheus::BuildGauge()
+           .Name(p + "_cache_bytes")
+           .Help("Packed (CBOR) size of the objects in the informer caches, by resource.")
+           .Register(*registry_);
+  handler_errors_ =
+      &prometheus::BuildGauge()
+           .Name(p + "_informer_handler_errors")
+           .Help("Exceptions thrown by informer event handlers (caught), by resource.")
+           .Register(*registry_);
   ops_ = std::make_unique<http::OpsServer>(registry_);
   if (options_.leader_election) {
     kube::LeaderElectionConfig le = *options_.leader_election;
@@ -87,9 +95,11 @@ kube::Informer& Manager::SharedInformer(const kube::ResourceType& rt, kube::Info
 StatusOr<controller::Controller*> Manager::AddController(ControllerSpec spec) {
   if (ran_) return FailedPreconditionError("AddController after Run");
   if (spec.name.empty()) return InvalidError("controller: name is required");
-  if (!spec.reconcile) return InvalidError("controller " + spec.name + ": reconcile function is required");
+  if (!spec.reconcile)
+    return InvalidError("controller " + spec.name + ": reconcile function is required");
   for (const auto& e : controllers_) {
-    if (e.controller->name() == spec.name) return InvalidError("controller " + spec.name + " added twice");
+    if (e.controller->name() == spec.name)
+      return InvalidError("controller " + spec.name + " added twice");
   }
   ControllerEntry e;
   e.reconciler = std::make_unique<controller::FuncReconciler>(std::move(spec.reconcile));
@@ -104,7 +114,8 @@ StatusOr<controller::Controller*> Manager::AddController(ControllerSpec spec) {
   e.controller = std::make_unique<controller::Controller>(std::move(co), *e.reconciler);
   controller::Controller* ctl = e.controller.get();
   for (auto& w : spec.watches) {
-    if (w.informer == nullptr) return InvalidError("controller " + spec.name + ": a watch has no informer");
+    if (w.informer == nullptr)
+      return InvalidError("controller " + spec.name + ": a watch has no informer");
     MapFunc map = w.map ? std::move(w.map) : [](const kube::Json& o) {
       return std::vector<std::string>{kube::ObjectKey(o)};
     };
@@ -188,7 +199,8 @@ bool Manager::StopWork() {
   });
   bool drained = cancel_all.wait_for(options_.drain_timeout) == std::future_status::ready;
   if (!drained) {
-    Log("in-flight reconciles did not return within the drain timeout; the lease will not be released");
+    Log("in-flight reconciles did not return within the drain timeout; the lease will not be "
+        "released");
   }
   for (auto& t : threads) {
     t.request_stop();

@@ -17,6 +17,9 @@
 // clean), as controller-runtime does.
 #pragma once
 
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include <atomic>
 #include <functional>
 #include <map>
@@ -26,9 +29,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
 
 #include "controller/controller.h"
 #include "core/clock.h"

@@ -3,11 +3,10 @@
 // renew deadline while the server is frozen, and the replicas' acting intervals never overlap.
 // Runs on the kube_restart fixture's own API server (pausing the shared one would stall every
 // other test).
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "kube_env.h"
 #include "marker_replica.h"
@@ -63,15 +62,17 @@ TEST(ApiServerPauseIT, LeaderStopsActingWhileTheApiServerIsFrozen) {
 
   ra.join();  // A lost the lease: its Run ends
   EXPECT_EQ(a_result.code(), StatusCode::kUnavailable) << a_result;
-  ASSERT_TRUE(b->WaitForStarted(std::chrono::seconds(30))) << "the standby never took over after the resume";
+  ASSERT_TRUE(b->WaitForStarted(std::chrono::seconds(30)))
+      << "the standby never took over after the resume";
   ASSERT_TRUE(Eventually([&] { return log.Count("b", true) >= 1; }));
   stop.request_stop();
   rb.join();
   const auto a_last_end = log.LastEnd("a");
   const auto b_first_start = log.FirstStart("b");
-  std::printf("frozen at %s, resumed at %s; A's last reconcile ended at %s; B's first began at %s\n",
-              Ms(log.t0(), frozen_at).c_str(), Ms(log.t0(), resumed_at).c_str(), Ms(log.t0(), a_last_end).c_str(),
-              Ms(log.t0(), b_first_start).c_str());
+  std::printf(
+      "frozen at %s, resumed at %s; A's last reconcile ended at %s; B's first began at %s\n",
+      Ms(log.t0(), frozen_at).c_str(), Ms(log.t0(), resumed_at).c_str(),
+      Ms(log.t0(), a_last_end).c_str(), Ms(log.t0(), b_first_start).c_str());
   EXPECT_LT(a_last_end, b_first_start) << "both replicas acted at the same time";
   // Within the renew deadline (4 s) + a blocked write's 1 s + slack, all during the freeze.
   EXPECT_LT(a_last_end - frozen_at, std::chrono::milliseconds(4000 + 1000 + 1500));

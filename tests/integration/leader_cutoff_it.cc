@@ -77,10 +77,11 @@ TEST(LeaderCutoffIT, CutOffLeaderStopsActingBeforeTheStandbyTakesOver) {
   const auto a_last_end = log.LastEnd("a");
   const auto b_first_start = log.FirstStart("b");
   const size_t a_writes = log.Count("a", true), b_writes = log.Count("b", true);
-  std::printf("cut at %s; A's last reconcile ended at %s; B's first began at %s (B started %s); "
-              "markers written: A %zu, B %zu\n",
-              Ms(t0, cut_at).c_str(), Ms(t0, a_last_end).c_str(), Ms(t0, b_first_start).c_str(),
-              Ms(t0, b_started).c_str(), a_writes, b_writes);
+  std::printf(
+      "cut at %s; A's last reconcile ended at %s; B's first began at %s (B started %s); "
+      "markers written: A %zu, B %zu\n",
+      Ms(t0, cut_at).c_str(), Ms(t0, a_last_end).c_str(), Ms(t0, b_first_start).c_str(),
+      Ms(t0, b_started).c_str(), a_writes, b_writes);
   EXPECT_GT(a_writes, 0u);
   EXPECT_GT(b_writes, 0u);
   EXPECT_LT(a_last_end, b_first_start) << "both replicas acted at the same time";

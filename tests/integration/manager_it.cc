@@ -1,8 +1,6 @@
 // The Manager against a real kube-apiserver: controllers get their keys from shared
 // informers, /readyz follows the caches, and on a clean stop the leader drains its reconciles
 // before it hands the lease over.
-#include "manager/manager.h"
-
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -12,6 +10,7 @@
 #include "http/http.h"
 #include "kube/owner.h"
 #include "kube_env.h"
+#include "manager/manager.h"
 
 namespace ferry::manager {
 namespace {
@@ -23,7 +22,8 @@ using kube::testing::Eventually;
 using kube::testing::VirtualMachine;
 
 int HttpStatus(int port, const std::string& path) {
-  auto c = http::MakeHttpClient({"http://127.0.0.1:" + std::to_string(port), {}, std::chrono::milliseconds(5000)});
+  auto c = http::MakeHttpClient(
+      {"http://127.0.0.1:" + std::to_string(port), {}, std::chrono::milliseconds(5000)});
   http::Request r;
   r.path = path;
   auto resp = c->Send(r);
@@ -69,7 +69,9 @@ TEST(ManagerIT, ControllersGetKeysFromSharedInformersAndOwnedObjects) {
   ASSERT_TRUE(mgr.AddController(std::move(spec)).ok());
   ControllerSpec dup;
   dup.name = "vm";
-  dup.reconcile = [](const std::string&, std::stop_token) { return controller::ReconcileResult::Success(); };
+  dup.reconcile = [](const std::string&, std::stop_token) {
+    return controller::ReconcileResult::Success();
+  };
   EXPECT_EQ(mgr.AddController(std::move(dup)).status().code(), StatusCode::kInvalid);
 
   auto vm = api->Create(kube::resources::kVirtualMachines, ns, VirtualMachine(ns, "vm-1"));
@@ -169,7 +171,8 @@ TEST(ManagerIT, CleanStopDrainsBeforeTheLeaseIsReleased) {
   stop_b.request_stop();
   rb.join();
   std::lock_guard<std::mutex> g(mu);
-  std::chrono::steady_clock::time_point a_last_end{}, b_first_start = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point a_last_end{},
+      b_first_start = std::chrono::steady_clock::time_point::max();
   for (const auto& i : intervals) {
     if (i.who == "a") a_last_end = std::max(a_last_end, i.end);
     if (i.who == "b") b_first_start = std::min(b_first_start, i.start);

@@ -19,7 +19,8 @@ namespace ferry::manager::testing {
 using Steady = std::chrono::steady_clock;
 
 inline std::string Ms(Steady::time_point t0, Steady::time_point t) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t - t0).count()) + " ms";
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t - t0).count()) +
+         " ms";
 }
 
 class MarkerLog {
@@ -41,8 +42,9 @@ class MarkerLog {
   }
   size_t Count(const std::string& who, bool wrote_only) const {
     std::lock_guard<std::mutex> l(mu_);
-    return std::count_if(intervals_.begin(), intervals_.end(),
-                         [&](const Interval& i) { return i.who == who && (i.wrote || !wrote_only); });
+    return std::count_if(intervals_.begin(), intervals_.end(), [&](const Interval& i) {
+      return i.who == who && (i.wrote || !wrote_only);
+    });
   }
   // End of `who`'s last reconcile / start of its first.
   Steady::time_point LastEnd(const std::string& who) const {
@@ -74,7 +76,8 @@ struct ReplicaTiming {
 // ConfigMap ns/marker every ~50 ms while it leads.
 inline std::unique_ptr<Manager> MarkerReplica(kube::ApiClient& api, kube::ApiClient& election_api,
                                               const std::string& ns, const std::string& lease_name,
-                                              const std::string& id, MarkerLog& log, ReplicaTiming timing = {}) {
+                                              const std::string& id, MarkerLog& log,
+                                              ReplicaTiming timing = {}) {
   ManagerOptions mo;
   mo.name = "replica-" + id;
   mo.ops_port = -1;

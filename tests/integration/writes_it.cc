@@ -47,9 +47,10 @@ TEST_F(WritesIT, ConcurrentFinalizerAddsAndRemovesKeepEveryoneElsesEntries) {
   for (int i = 0; i < 10; ++i) {
     threads.emplace_back([&, i] {
       ApiClient& api = i % 2 == 0 ? static_cast<ApiClient&>(*api_) : *other;
-      auto r = PatchWithRetry(api, rt, ns_, "cm", [&](const Json& o) {
-        return AddFinalizerPatch(o, "ferry.dev/f" + std::to_string(i));
-      }, false, {}, kPatient);
+      auto r = PatchWithRetry(
+          api, rt, ns_, "cm",
+          [&](const Json& o) { return AddFinalizerPatch(o, "ferry.dev/f" + std::to_string(i)); },
+          false, {}, kPatient);
       if (!r.ok()) {
         ADD_FAILURE() << r.status();
         ++failures;
@@ -60,23 +61,26 @@ TEST_F(WritesIT, ConcurrentFinalizerAddsAndRemovesKeepEveryoneElsesEntries) {
   ASSERT_EQ(failures.load(), 0);
   auto got = api_->Get(rt, ns_, "cm");
   ASSERT_TRUE(got.ok());
-  for (int i = 0; i < 10; ++i) EXPECT_TRUE(HasFinalizer(*got, "ferry.dev/f" + std::to_string(i))) << i;
+  for (int i = 0; i < 10; ++i)
+    EXPECT_TRUE(HasFinalizer(*got, "ferry.dev/f" + std::to_string(i))) << i;
   EXPECT_EQ((*got)["metadata"]["finalizers"].size(), 10u);
 
   // Remove the even ones concurrently: the odd ones all stay.
   threads.clear();
   for (int i = 0; i < 10; i += 2) {
     threads.emplace_back([&, i] {
-      auto r = PatchWithRetry(*other, rt, ns_, "cm", [&](const Json& o) {
-        return RemoveFinalizerPatch(o, "ferry.dev/f" + std::to_string(i));
-      }, false, {}, kPatient);
+      auto r = PatchWithRetry(
+          *other, rt, ns_, "cm",
+          [&](const Json& o) { return RemoveFinalizerPatch(o, "ferry.dev/f" + std::to_string(i)); },
+          false, {}, kPatient);
       EXPECT_TRUE(r.ok()) << r.status();
     });
   }
   for (auto& t : threads) t.join();
   got = api_->Get(rt, ns_, "cm");
   ASSERT_TRUE(got.ok());
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(HasFinalizer(*got, "ferry.dev/f" + std::to_string(i)), i % 2 == 1) << i;
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(HasFinalizer(*got, "ferry.dev/f" + std::to_string(i)), i % 2 == 1) << i;
   // The simple helpers; the object goes once its last finalizer does.
   ASSERT_TRUE(AddFinalizer(*api_, rt, ns_, "cm", "ferry.dev/f1").ok());  // present: no write
   ASSERT_TRUE(api_->Delete(rt, ns_, "cm").ok());
@@ -84,8 +88,10 @@ TEST_F(WritesIT, ConcurrentFinalizerAddsAndRemovesKeepEveryoneElsesEntries) {
     auto r = RemoveFinalizer(*api_, rt, ns_, "cm", "ferry.dev/f" + std::to_string(i));
     EXPECT_TRUE(r.ok()) << r.status();
   }
-  EXPECT_TRUE(Eventually([&] { return api_->Get(rt, ns_, "cm").status().code() == StatusCode::kNotFound; }));
-  EXPECT_EQ(RemoveFinalizer(*api_, rt, ns_, "cm", "ferry.dev/f1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(Eventually(
+      [&] { return api_->Get(rt, ns_, "cm").status().code() == StatusCode::kNotFound; }));
+  EXPECT_EQ(RemoveFinalizer(*api_, rt, ns_, "cm", "ferry.dev/f1").status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(WritesIT, StalePatchesAreConflicts) {
@@ -95,12 +101,15 @@ TEST_F(WritesIT, StalePatchesAreConflicts) {
   auto v2 = api_->Patch(rt, ns_, "cm", Json{{"data", {{"k", "2"}}}});
   ASSERT_TRUE(v2.ok());
   // A JSON patch built against v1 (by index) must not apply to v2.
-  auto stale = api_->Patch(rt, ns_, "cm", AddFinalizerPatch(*v1, "ferry.dev/x").ops(), PatchType::kJson);
+  auto stale =
+      api_->Patch(rt, ns_, "cm", AddFinalizerPatch(*v1, "ferry.dev/x").ops(), PatchType::kJson);
   EXPECT_EQ(stale.status().code(), StatusCode::kConflict) << stale.status();
   // A merge patch with a resourceVersion precondition: stale is a conflict, fresh applies.
   const std::string rv1 = (*v1)["metadata"]["resourceVersion"];
   const std::string rv2 = (*v2)["metadata"]["resourceVersion"];
-  EXPECT_EQ(MergePatchIfUnchanged(*api_, rt, ns_, "cm", rv1, Json{{"data", {{"k", "3"}}}}).status().code(),
+  EXPECT_EQ(MergePatchIfUnchanged(*api_, rt, ns_, "cm", rv1, Json{{"data", {{"k", "3"}}}})
+                .status()
+                .code(),
             StatusCode::kConflict);
   auto fresh = MergePatchIfUnchanged(*api_, rt, ns_, "cm", rv2, Json{{"data", {{"k", "3"}}}});
   ASSERT_TRUE(fresh.ok()) << fresh.status();
@@ -114,10 +123,13 @@ TEST_F(WritesIT, ConcurrentReadModifyWritesLoseNoIncrement) {
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 5; ++i) {
-        auto r = MutateObject(*api_, rt, ns_, "counter", [](Json& o) {
-          o["data"]["n"] = std::to_string(std::stoi(o["data"]["n"].get<std::string>()) + 1);
-          return true;
-        }, {}, kPatient);
+        auto r = MutateObject(
+            *api_, rt, ns_, "counter",
+            [](Json& o) {
+              o["data"]["n"] = std::to_string(std::stoi(o["data"]["n"].get<std::string>()) + 1);
+              return true;
+            },
+            {}, kPatient);
         EXPECT_TRUE(r.ok()) << r.status();
       }
     });
@@ -137,10 +149,14 @@ TEST_F(WritesIT, TwoWritersOfDifferentConditionsKeepBoth) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       ApiClient& api = i % 2 == 0 ? static_cast<ApiClient&>(*api_) : *other;
-      Condition c{"Cond" + std::to_string(i), i % 3 == 0 ? "True" : "False", "Because", "writer " + std::to_string(i),
+      Condition c{"Cond" + std::to_string(i),
+                  i % 3 == 0 ? "True" : "False",
+                  "Because",
+                  "writer " + std::to_string(i),
                   {}};
-      auto r = PatchWithRetry(api, rt, ns_, "vm", [&](const Json& o) { return SetConditionPatch(o, c, now); }, true,
-                              {}, kPatient);
+      auto r = PatchWithRetry(
+          api, rt, ns_, "vm", [&](const Json& o) { return SetConditionPatch(o, c, now); }, true, {},
+          kPatient);
       EXPECT_TRUE(r.ok()) << r.status();
     });
   }
@@ -174,7 +190,8 @@ TEST_F(WritesIT, OwnerReferenceMapsChildToOwnerKey) {
   auto created = api_->Create(resources::kConfigMaps, ns_, child);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_TRUE(IsControlledBy(*created, *vm));
-  EXPECT_EQ(ControllerKey(*created, "ferry.dev", "VirtualMachine"), std::optional<std::string>(ns_ + "/owner"));
+  EXPECT_EQ(ControllerKey(*created, "ferry.dev", "VirtualMachine"),
+            std::optional<std::string>(ns_ + "/owner"));
 }
 
 // A node agent's informer: only VMs labelled for its node. A VM relabelled to another node
@@ -186,7 +203,8 @@ TEST_F(WritesIT, LabelSelectedInformerTellsRelabelledFromDeleted) {
     vm["metadata"]["labels"]["ferry.dev/node"] = node;
     return vm;
   };
-  for (const auto& [n, node] : {std::pair{"vm-1", "node-a"}, {"vm-2", "node-a"}, {"vm-3", "node-b"}, {"vm-4", "node-a"}}) {
+  for (const auto& [n, node] :
+       {std::pair{"vm-1", "node-a"}, {"vm-2", "node-a"}, {"vm-3", "node-b"}, {"vm-4", "node-a"}}) {
     ASSERT_TRUE(api_->Create(rt, ns_, labelled(n, node)).ok());
   }
   InformerOptions opts;
@@ -197,12 +215,16 @@ TEST_F(WritesIT, LabelSelectedInformerTellsRelabelledFromDeleted) {
   std::vector<std::string> seen;
   inf.AddEventHandler({nullptr, nullptr, [&](const ObjectPtr& o, DeleteReason why) {
                          std::lock_guard<std::mutex> l(mu);
-                         seen.push_back(ObjectKey(*o).substr(ns_.size() + 1) + " " + DeleteReasonName(why));
+                         seen.push_back(ObjectKey(*o).substr(ns_.size() + 1) + " " +
+                                        DeleteReasonName(why));
                        }});
   std::jthread run([&](std::stop_token st) { inf.Run(st); });
   ASSERT_TRUE(inf.WaitForSync({}, std::chrono::seconds(20)));
-  EXPECT_EQ(inf.store().Keys(), (std::vector<std::string>{ns_ + "/vm-1", ns_ + "/vm-2", ns_ + "/vm-4"}));
-  ASSERT_TRUE(api_->Patch(rt, ns_, "vm-1", Json{{"metadata", {{"labels", {{"ferry.dev/node", "node-b"}}}}}}).ok());
+  EXPECT_EQ(inf.store().Keys(),
+            (std::vector<std::string>{ns_ + "/vm-1", ns_ + "/vm-2", ns_ + "/vm-4"}));
+  ASSERT_TRUE(
+      api_->Patch(rt, ns_, "vm-1", Json{{"metadata", {{"labels", {{"ferry.dev/node", "node-b"}}}}}})
+          .ok());
   ASSERT_TRUE(api_->Delete(rt, ns_, "vm-2").ok());
   ASSERT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> l(mu);

@@ -31,7 +31,8 @@ TEST(HttpClientTest, OnlySafeMethodsAreResentAfterATransportFailure) {
     const char* method;
     int want_connections;
   };
-  for (const Case c : {Case{"POST", 1}, Case{"PATCH", 1}, Case{"PUT", 1}, Case{"DELETE", 1}, Case{"GET", 3}}) {
+  for (const Case c :
+       {Case{"POST", 1}, Case{"PATCH", 1}, Case{"PUT", 1}, Case{"DELETE", 1}, Case{"GET", 3}}) {
     const int before = server.connections();
     Request r;
     r.method = c.method;
@@ -40,7 +41,8 @@ TEST(HttpClientTest, OnlySafeMethodsAreResentAfterATransportFailure) {
     auto resp = client->Send(r);
     EXPECT_FALSE(resp.ok()) << c.method;
     EXPECT_TRUE(resp.status().IsTransient()) << resp.status();
-    EXPECT_EQ(server.connections() - before, c.want_connections) << c.method << " sent that many times";
+    EXPECT_EQ(server.connections() - before, c.want_connections)
+        << c.method << " sent that many times";
   }
 }
 
@@ -52,11 +54,14 @@ TEST(HttpClientTest, StreamDeliversEachChunkAsItArrives) {
   bool first_delivered = false;
   bool delivered_before_second_sent = false;
   RawServer server([&](int fd, const std::string&) {
-    RawServer::Send(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    RawServer::Send(
+        fd,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
     RawServer::Send(fd, RawServer::Chunk("{\"n\":1}\n"));
     {
       std::unique_lock<std::mutex> l(mu);
-      delivered_before_second_sent = cv.wait_for(l, std::chrono::seconds(3), [&] { return first_delivered; });
+      delivered_before_second_sent =
+          cv.wait_for(l, std::chrono::seconds(3), [&] { return first_delivered; });
     }
     RawServer::Send(fd, RawServer::Chunk("{\"n\":2}\n") + "0\r\n\r\n");
   });
@@ -65,15 +70,18 @@ TEST(HttpClientTest, StreamDeliversEachChunkAsItArrives) {
   r.path = "/watch";
   std::string got;
   std::stop_source stop;
-  auto resp = client->Stream(r, [&](std::string_view chunk) {
-    got.append(chunk);
-    if (got.find("{\"n\":1}\n") != std::string::npos) {
-      std::lock_guard<std::mutex> l(mu);
-      first_delivered = true;
-      cv.notify_all();
-    }
-    return true;
-  }, stop.get_token());
+  auto resp = client->Stream(
+      r,
+      [&](std::string_view chunk) {
+        got.append(chunk);
+        if (got.find("{\"n\":1}\n") != std::string::npos) {
+          std::lock_guard<std::mutex> l(mu);
+          first_delivered = true;
+          cv.notify_all();
+        }
+        return true;
+      },
+      stop.get_token());
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_TRUE(delivered_before_second_sent) << "the first chunk was held back until more arrived";
   EXPECT_EQ(got, "{\"n\":1}\n{\"n\":2}\n");
@@ -84,7 +92,9 @@ TEST(HttpClientTest, StreamDeliversEachChunkAsItArrives) {
 TEST(HttpClientTest, StreamStoppedEarlyClosesTheConnection) {
   std::atomic<int> closed{-1};
   RawServer server([&](int fd, const std::string&) {
-    RawServer::Send(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    RawServer::Send(
+        fd,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
     RawServer::Send(fd, RawServer::Chunk("{\"n\":1}\n"));
     closed = RawServer::PeerClosed(fd, 3000) ? 1 : 0;
   });
@@ -92,7 +102,8 @@ TEST(HttpClientTest, StreamStoppedEarlyClosesTheConnection) {
   Request r;
   r.path = "/watch";
   std::stop_source stop;
-  auto resp = client->Stream(r, [&](std::string_view) { return false; }, stop.get_token());
+  auto resp = client->Stream(
+      r, [&](std::string_view) { return false; }, stop.get_token());
   ASSERT_TRUE(resp.ok()) << resp.status();
   const auto t0 = Steady::now();
   while (closed.load() < 0 && Steady::now() - t0 < std::chrono::seconds(5)) {
@@ -112,8 +123,9 @@ TEST(HttpClientTest, UnusableTlsMaterialIsAnErrorBeforeAnyRequest) {
   };
   const Case cases[] = {
       {"garbage CA", {"not a certificate", "", "", false}, "CA"},
-      {"garbage client key", {"", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "not a key",
-                              false}, "client"},
+      {"garbage client key",
+       {"", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "not a key", false},
+       "client"},
       {"key without certificate", {"", "", "some key", false}, "certificate"},
   };
   for (const auto& c : cases) {

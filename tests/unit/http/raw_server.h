@@ -65,7 +65,9 @@ class RawServer {
     }
     return in;
   }
-  static void Send(int fd, const std::string& s) { (void)::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
+  static void Send(int fd, const std::string& s) {
+    (void)::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
+  }
   static std::string Chunk(const std::string& data) {
     char len[32];
     std::snprintf(len, sizeof len, "%zx\r\n", data.size());

@@ -14,7 +14,8 @@ namespace {
 
 using namespace testing;  // NOLINT: the fakes
 
-const Json kVm = {{"apiVersion", "ferry.dev/v1alpha1"}, {"kind", "VirtualMachine"},
+const Json kVm = {{"apiVersion", "ferry.dev/v1alpha1"},
+                  {"kind", "VirtualMachine"},
                   {"metadata", {{"name", "vm"}, {"namespace", "ns"}, {"uid", "u"}}}};
 
 TEST(EventRecorderTest, ThrottledCreateWaitsRetryAfterAndIsNotDropped) {

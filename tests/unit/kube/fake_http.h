@@ -32,7 +32,8 @@ class FakeHttp final : public http::HttpClient {
     Record(req);
     return send(req);
   }
-  StatusOr<http::Response> Stream(const http::Request& req, const std::function<bool(std::string_view)>& on_data,
+  StatusOr<http::Response> Stream(const http::Request& req,
+                                  const std::function<bool(std::string_view)>& on_data,
                                   std::stop_token stop) override {
     Record(req);
     return stream(req, on_data, stop);
@@ -64,7 +65,8 @@ class FakeHttp final : public http::HttpClient {
   std::vector<Seen> requests_;
 };
 
-inline http::Response JsonResponse(int status, const Json& body, std::map<std::string, std::string> headers = {}) {
+inline http::Response JsonResponse(int status, const Json& body,
+                                   std::map<std::string, std::string> headers = {}) {
   http::Response r;
   r.status = status;
   r.body = body.dump();
@@ -75,19 +77,32 @@ inline http::Response JsonResponse(int status, const Json& body, std::map<std::s
 inline http::Response StatusResponse(int code, const std::string& reason, int retry_after = -1) {
   std::map<std::string, std::string> h;
   if (retry_after >= 0) h["retry-after"] = std::to_string(retry_after);
-  return JsonResponse(code, Json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-                                 {"code", code}, {"reason", reason}, {"message", reason}},
+  return JsonResponse(code,
+                      Json{{"kind", "Status"},
+                           {"apiVersion", "v1"},
+                           {"status", "Failure"},
+                           {"code", code},
+                           {"reason", reason},
+                           {"message", reason}},
                       std::move(h));
 }
 
 inline Json ListBody(const std::string& rv, std::vector<Json> items) {
-  return Json{{"kind", "List"}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", rv}}}, {"items", items}};
+  return Json{{"kind", "List"},
+              {"apiVersion", "v1"},
+              {"metadata", {{"resourceVersion", rv}}},
+              {"items", items}};
 }
 
 inline Json Obj(const std::string& name, const std::string& rv, Json labels = Json::object()) {
-  return Json{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-              {"metadata", {{"name", name}, {"namespace", "ns"}, {"resourceVersion", rv}, {"uid", "uid-" + name},
-                            {"labels", std::move(labels)}}}};
+  return Json{{"apiVersion", "v1"},
+              {"kind", "ConfigMap"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", "ns"},
+                {"resourceVersion", rv},
+                {"uid", "uid-" + name},
+                {"labels", std::move(labels)}}}};
 }
 
 inline std::string Frame(const std::string& type, const Json& obj) {

@@ -61,9 +61,12 @@ bool Eventually(Pred p, std::chrono::milliseconds t = std::chrono::seconds(10)) 
 
 TEST(InformerTest, ThrowingHandlerIsContainedAndCountedAndOthersStillHearEveryEvent) {
   auto http = std::make_shared<FakeHttp>();
-  http->send = [](const http::Request&) { return JsonResponse(200, ListBody("10", {Obj("a", "5"), Obj("b", "6")})); };
+  http->send = [](const http::Request&) {
+    return JsonResponse(200, ListBody("10", {Obj("a", "5"), Obj("b", "6")}));
+  };
   std::atomic<int> watches{0};
-  http->stream = [&](const http::Request&, const auto& emit, std::stop_token stop) -> StatusOr<http::Response> {
+  http->stream = [&](const http::Request&, const auto& emit,
+                     std::stop_token stop) -> StatusOr<http::Response> {
     if (watches++ == 0) emit(Frame("MODIFIED", Obj("a", "11")) + Frame("DELETED", Obj("b", "12")));
     WaitForStop(stop);
     return CancelledError("stopped");
@@ -74,15 +77,17 @@ TEST(InformerTest, ThrowingHandlerIsContainedAndCountedAndOthersStillHearEveryEv
     if (ObjectKey(o) == "ns/a") throw std::runtime_error("index bug");
     return {"x"};
   });
-  inf.AddEventHandler({[](const ObjectPtr&) { throw std::runtime_error("handler bug"); },
-                       [](const ObjectPtr&, const ObjectPtr&) { throw 42; },
-                       [](const ObjectPtr&, DeleteReason) { throw std::logic_error("handler bug"); }});
+  inf.AddEventHandler(
+      {[](const ObjectPtr&) { throw std::runtime_error("handler bug"); },
+       [](const ObjectPtr&, const ObjectPtr&) { throw 42; },
+       [](const ObjectPtr&, DeleteReason) { throw std::logic_error("handler bug"); }});
   Log log;
   inf.AddEventHandler(Recording(log));
   const uint64_t index_errors_before = Store::IndexErrors();
   std::jthread run([&](std::stop_token st) { inf.Run(st); });
   ASSERT_TRUE(Eventually([&] { return log.Get().size() == 4; }));
-  EXPECT_EQ(log.Get(), (std::vector<std::string>{"add ns/a", "add ns/b", "update ns/a", "delete ns/b Deleted"}));
+  EXPECT_EQ(log.Get(), (std::vector<std::string>{"add ns/a", "add ns/b", "update ns/a",
+                                                 "delete ns/b Deleted"}));
   EXPECT_EQ(inf.stats().handler_errors, 4u);
   EXPECT_GE(Store::IndexErrors() - index_errors_before, 2u);  // list add + watch update of ns/a
   EXPECT_EQ(inf.store().Keys(), std::vector<std::string>{"ns/a"});
@@ -100,15 +105,19 @@ TEST(InformerTest, RelistAfterGoneDeliversDeletesAndBookmarksMoveTheResumePoint)
     return lists++ == 0 ? JsonResponse(200, ListBody("10", {Obj("a", "5"), Obj("b", "6")}))
                         : JsonResponse(200, ListBody("30", {Obj("a", "25"), Obj("c", "26")}));
   };
-  http->stream = [&](const http::Request&, const auto& emit, std::stop_token stop) -> StatusOr<http::Response> {
+  http->stream = [&](const http::Request&, const auto& emit,
+                     std::stop_token stop) -> StatusOr<http::Response> {
     const int n = watches++;
     if (n == 0) {  // a bookmark, then the server ends the watch (timeout)
-      emit(Frame("BOOKMARK", Json{{"kind", "ConfigMap"}, {"apiVersion", "v1"},
+      emit(Frame("BOOKMARK", Json{{"kind", "ConfigMap"},
+                                  {"apiVersion", "v1"},
                                   {"metadata", {{"resourceVersion", "20"}}}}));
       return JsonResponse(200, Json::object());
     }
     if (n == 1) {  // resumed from the bookmark, then the version is too old
-      emit(Frame("ERROR", Json{{"kind", "Status"}, {"code", 410}, {"reason", "Expired"}, {"message", "too old"}}));
+      emit(Frame(
+          "ERROR",
+          Json{{"kind", "Status"}, {"code", 410}, {"reason", "Expired"}, {"message", "too old"}}));
       return JsonResponse(200, Json::object());
     }
     WaitForStop(stop);
@@ -125,8 +134,10 @@ TEST(InformerTest, RelistAfterGoneDeliversDeletesAndBookmarksMoveTheResumePoint)
   auto w = http->requests("watch=true");
   ASSERT_GE(w.size(), 3u);
   EXPECT_NE(w[0].path.find("resourceVersion=10"), std::string::npos) << w[0].path;
-  EXPECT_NE(w[1].path.find("resourceVersion=20"), std::string::npos) << w[1].path;  // from the bookmark
-  EXPECT_NE(w[2].path.find("resourceVersion=30"), std::string::npos) << w[2].path;  // from the relist
+  EXPECT_NE(w[1].path.find("resourceVersion=20"), std::string::npos)
+      << w[1].path;  // from the bookmark
+  EXPECT_NE(w[2].path.find("resourceVersion=30"), std::string::npos)
+      << w[2].path;  // from the relist
   const auto s = inf.stats();
   EXPECT_EQ(s.bookmarks, 1u);
   EXPECT_EQ(s.lists, 2u);
@@ -140,8 +151,10 @@ TEST(InformerTest, GoneAtWatchStartRelists) {
     ++lists;
     return JsonResponse(200, ListBody(std::to_string(10 * lists.load()), {Obj("a", "5")}));
   };
-  http->stream = [&](const http::Request&, const auto&, std::stop_token stop) -> StatusOr<http::Response> {
-    if (watches++ == 0) return StatusResponse(410, "Expired");  // the watch request itself is refused
+  http->stream = [&](const http::Request&, const auto&,
+                     std::stop_token stop) -> StatusOr<http::Response> {
+    if (watches++ == 0)
+      return StatusResponse(410, "Expired");  // the watch request itself is refused
     WaitForStop(stop);
     return CancelledError("stopped");
   };
@@ -159,9 +172,11 @@ TEST(InformerTest, ThrottledListAndWatchWaitForRetryAfter) {
   auto http = std::make_shared<FakeHttp>();
   std::atomic<int> lists{0}, watches{0};
   http->send = [&](const http::Request&) {
-    return lists++ == 0 ? StatusResponse(429, "TooManyRequests", 1) : JsonResponse(200, ListBody("10", {}));
+    return lists++ == 0 ? StatusResponse(429, "TooManyRequests", 1)
+                        : JsonResponse(200, ListBody("10", {}));
   };
-  http->stream = [&](const http::Request&, const auto&, std::stop_token stop) -> StatusOr<http::Response> {
+  http->stream = [&](const http::Request&, const auto&,
+                     std::stop_token stop) -> StatusOr<http::Response> {
     if (watches++ == 0) return StatusResponse(429, "TooManyRequests", 1);
     WaitForStop(stop);
     return CancelledError("stopped");
@@ -185,7 +200,8 @@ TEST(InformerTest, WatchTimeoutsAreSpreadOverOneToTwoTimesTheBase) {
   auto http = std::make_shared<FakeHttp>();
   http->send = [&](const http::Request&) { return JsonResponse(200, ListBody("10", {})); };
   std::atomic<int> watches{0};
-  http->stream = [&](const http::Request&, const auto&, std::stop_token stop) -> StatusOr<http::Response> {
+  http->stream = [&](const http::Request&, const auto&,
+                     std::stop_token stop) -> StatusOr<http::Response> {
     if (++watches > 40) WaitForStop(stop);
     return JsonResponse(200, Json::object());  // the server ended the watch at once
   };
@@ -216,12 +232,15 @@ TEST(InformerTest, SelectedInformerReadsBackWhatLeft) {
     if (r.path.find("/configmaps/moved") != std::string::npos) {
       return JsonResponse(200, Obj("moved", "21", Json{{"node", "b"}}));
     }
-    if (r.path.find("/configmaps/gone") != std::string::npos) return StatusResponse(404, "NotFound");
+    if (r.path.find("/configmaps/gone") != std::string::npos)
+      return StatusResponse(404, "NotFound");
     return JsonResponse(200, ListBody("10", {Obj("moved", "5", mine), Obj("gone", "6", mine)}));
   };
   std::atomic<int> watches{0};
-  http->stream = [&](const http::Request&, const auto& emit, std::stop_token stop) -> StatusOr<http::Response> {
-    if (watches++ == 0) emit(Frame("DELETED", Obj("moved", "21", mine)) + Frame("DELETED", Obj("gone", "22", mine)));
+  http->stream = [&](const http::Request&, const auto& emit,
+                     std::stop_token stop) -> StatusOr<http::Response> {
+    if (watches++ == 0)
+      emit(Frame("DELETED", Obj("moved", "21", mine)) + Frame("DELETED", Obj("gone", "22", mine)));
     WaitForStop(stop);
     return CancelledError("stopped");
   };
@@ -233,7 +252,8 @@ TEST(InformerTest, SelectedInformerReadsBackWhatLeft) {
   inf.AddEventHandler(Recording(log));
   std::jthread run([&](std::stop_token st) { inf.Run(st); });
   ASSERT_TRUE(Eventually([&] { return log.Get().size() == 4; }));
-  EXPECT_EQ(log.Get(), (std::vector<std::string>{"add ns/moved", "add ns/gone", "delete ns/moved NoLongerMatches",
+  EXPECT_EQ(log.Get(), (std::vector<std::string>{"add ns/moved", "add ns/gone",
+                                                 "delete ns/moved NoLongerMatches",
                                                  "delete ns/gone Deleted"}));
   EXPECT_NE(http->requests("labelSelector=node%3Da").size(), 0u);
 }

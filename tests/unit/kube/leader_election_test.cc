@@ -27,9 +27,11 @@ LeaderElectionConfig Short(const std::string& id) {
 }
 
 Json Lease(const std::string& holder, const std::string& rv) {
-  return Json{{"apiVersion", "coordination.k8s.io/v1"}, {"kind", "Lease"},
-              {"metadata", {{"name", "l"}, {"namespace", "ns"}, {"resourceVersion", rv}}},
-              {"spec", {{"holderIdentity", holder}, {"leaseDurationSeconds", 1}, {"leaseTransitions", 0}}}};
+  return Json{
+      {"apiVersion", "coordination.k8s.io/v1"},
+      {"kind", "Lease"},
+      {"metadata", {{"name", "l"}, {"namespace", "ns"}, {"resourceVersion", rv}}},
+      {"spec", {{"holderIdentity", holder}, {"leaseDurationSeconds", 1}, {"leaseTransitions", 0}}}};
 }
 
 TEST(LeaderElectorTest, CampaignWaitsRetryAfterOfAThrottledServer) {
@@ -51,7 +53,8 @@ TEST(LeaderElectorTest, CampaignWaitsRetryAfterOfAThrottledServer) {
   LeaderElector e(api, c);
   std::jthread run([&](std::stop_token st) { (void)e.Run(st); });
   const auto t0 = Steady::now();
-  while (!leading && Steady::now() - t0 < std::chrono::seconds(10)) std::this_thread::sleep_for(milliseconds(5));
+  while (!leading && Steady::now() - t0 < std::chrono::seconds(10))
+    std::this_thread::sleep_for(milliseconds(5));
   ASSERT_TRUE(leading.load());
   auto g = http->requests("/leases/l");
   ASSERT_GE(g.size(), 3u);
@@ -114,7 +117,9 @@ TEST(LeaderElectorTest, CheckFailsWhenTheElectorIsStuck) {
   RestApiClient api(http, FakeConfig(), NoLimits());
   std::stop_source unblock;
   LeaderElectionConfig c = Short("me");
-  c.on_started_leading = [&] { WaitForStop(unblock.get_token()); };  // a callback that never returns
+  c.on_started_leading = [&] {
+    WaitForStop(unblock.get_token());
+  };  // a callback that never returns
   LeaderElector e(api, c);
   EXPECT_TRUE(e.Check().ok());  // not running
   std::jthread run([&](std::stop_token st) { (void)e.Run(st); });

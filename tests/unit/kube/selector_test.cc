@@ -5,7 +5,9 @@
 namespace ferry::kube {
 namespace {
 
-Json Labelled(Json labels) { return {{"metadata", {{"name", "x"}, {"labels", std::move(labels)}}}}; }
+Json Labelled(Json labels) {
+  return {{"metadata", {{"name", "x"}, {"labels", std::move(labels)}}}};
+}
 
 TEST(LabelSelectorTest, MatchesTable) {
   const Json a = Labelled({{"ferry.dev/node", "node-a"}, {"env", "prod"}});

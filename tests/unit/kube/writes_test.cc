@@ -14,7 +14,8 @@ Json Obj(Json finalizers = nullptr, Json conditions = nullptr) {
   return o;
 }
 
-const Json kRvPrecondition = {{"op", "replace"}, {"path", "/metadata/resourceVersion"}, {"value", "42"}};
+const Json kRvPrecondition = {
+    {"op", "replace"}, {"path", "/metadata/resourceVersion"}, {"value", "42"}};
 
 TEST(JsonPatchTest, FinalizerPatchesTable) {
   struct Case {
@@ -25,7 +26,8 @@ TEST(JsonPatchTest, FinalizerPatchesTable) {
   };
   const Case cases[] = {
       {"add to absent list", Obj(), true,
-       Json::array({kRvPrecondition, {{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", {"f"}}}})},
+       Json::array(
+           {kRvPrecondition, {{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", {"f"}}}})},
       {"add appends, after a test of the list read", Obj({"x"}), true,
        Json::array({kRvPrecondition,
                     {{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", {"x"}}},
@@ -36,7 +38,8 @@ TEST(JsonPatchTest, FinalizerPatchesTable) {
                     {{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", {"f", "x", "f"}}},
                     {{"op", "remove"}, {"path", "/metadata/finalizers/2"}},
                     {{"op", "remove"}, {"path", "/metadata/finalizers/0"}}})},
-      {"remove of an absent finalizer is no edit", Obj({"x"}), false, Json::array({kRvPrecondition})},
+      {"remove of an absent finalizer is no edit", Obj({"x"}), false,
+       Json::array({kRvPrecondition})},
       {"remove from no list is no edit", Obj(), false, Json::array({kRvPrecondition})},
   };
   for (const auto& c : cases) {
@@ -64,7 +67,8 @@ TEST(ConditionTest, SetConditionKeepsTransitionTimeWhenStatusUnchanged) {
   EXPECT_TRUE(SetCondition(o, {"Ready", "False", "Waiting", "still starting", {}}, "t2"));
   EXPECT_EQ(FindCondition(o, "Ready")->value("lastTransitionTime", ""), "t1");  // same status
   EXPECT_EQ(FindCondition(o, "Ready")->value("reason", ""), "Waiting");
-  EXPECT_FALSE(SetCondition(o, {"Ready", "False", "Waiting", "still starting", {}}, "t3"));  // no change
+  EXPECT_FALSE(
+      SetCondition(o, {"Ready", "False", "Waiting", "still starting", {}}, "t3"));  // no change
   EXPECT_TRUE(SetCondition(o, {"Ready", "True", "Running", "", int64_t{3}}, "t4"));
   EXPECT_EQ(FindCondition(o, "Ready")->value("lastTransitionTime", ""), "t4");
   EXPECT_EQ(FindCondition(o, "Ready")->value("observedGeneration", 0), 3);
@@ -74,35 +78,49 @@ TEST(ConditionTest, SetConditionKeepsTransitionTimeWhenStatusUnchanged) {
 }
 
 TEST(ConditionTest, SetConditionPatchTable) {
-  const Json ready = {{"type", "Ready"}, {"status", "False"}, {"reason", "R"}, {"message", ""},
+  const Json ready = {{"type", "Ready"},
+                      {"status", "False"},
+                      {"reason", "R"},
+                      {"message", ""},
                       {"lastTransitionTime", "t0"}};
-  const Json other = {{"type", "Other"}, {"status", "True"}, {"reason", "O"}, {"message", ""},
+  const Json other = {{"type", "Other"},
+                      {"status", "True"},
+                      {"reason", "O"},
+                      {"message", ""},
                       {"lastTransitionTime", "t0"}};
   const Condition c{"Ready", "True", "Up", "ok", {}};
-  const Json want_entry = {{"type", "Ready"}, {"status", "True"}, {"reason", "Up"}, {"message", "ok"},
+  const Json want_entry = {{"type", "Ready"},
+                           {"status", "True"},
+                           {"reason", "Up"},
+                           {"message", "ok"},
                            {"lastTransitionTime", "t1"}};
   // No status at all.
   Json o = Obj();
   EXPECT_EQ(SetConditionPatch(o, c, "t1").ops(),
-            Json::array({kRvPrecondition, {{"op", "add"}, {"path", "/status"},
-                                           {"value", {{"conditions", {want_entry}}}}}}));
+            Json::array(
+                {kRvPrecondition,
+                 {{"op", "add"}, {"path", "/status"}, {"value", {{"conditions", {want_entry}}}}}}));
   // Status without conditions.
   o["status"] = {{"phase", "Running"}};
-  EXPECT_EQ(SetConditionPatch(o, c, "t1").ops(),
-            Json::array({kRvPrecondition, {{"op", "add"}, {"path", "/status/conditions"}, {"value", {want_entry}}}}));
+  EXPECT_EQ(
+      SetConditionPatch(o, c, "t1").ops(),
+      Json::array({kRvPrecondition,
+                   {{"op", "add"}, {"path", "/status/conditions"}, {"value", {want_entry}}}}));
   // Replaces the entry of that type by index, after testing the index still holds that type;
   // the other writer's condition is not touched.
   o = Obj(nullptr, {other, ready});
-  EXPECT_EQ(SetConditionPatch(o, c, "t1").ops(),
-            Json::array({kRvPrecondition,
-                         {{"op", "test"}, {"path", "/status/conditions/1/type"}, {"value", "Ready"}},
-                         {{"op", "replace"}, {"path", "/status/conditions/1"}, {"value", want_entry}}}));
+  EXPECT_EQ(
+      SetConditionPatch(o, c, "t1").ops(),
+      Json::array({kRvPrecondition,
+                   {{"op", "test"}, {"path", "/status/conditions/1/type"}, {"value", "Ready"}},
+                   {{"op", "replace"}, {"path", "/status/conditions/1"}, {"value", want_entry}}}));
   // Appends when absent.
   o = Obj(nullptr, {other});
-  EXPECT_EQ(SetConditionPatch(o, c, "t1").ops(),
-            Json::array({kRvPrecondition,
-                         {{"op", "test"}, {"path", "/status/conditions"}, {"value", {other}}},
-                         {{"op", "add"}, {"path", "/status/conditions/-"}, {"value", want_entry}}}));
+  EXPECT_EQ(
+      SetConditionPatch(o, c, "t1").ops(),
+      Json::array({kRvPrecondition,
+                   {{"op", "test"}, {"path", "/status/conditions"}, {"value", {other}}},
+                   {{"op", "add"}, {"path", "/status/conditions/-"}, {"value", want_entry}}}));
   // Unchanged: no edit.
   o = Obj(nullptr, {want_entry});
   EXPECT_EQ(SetConditionPatch(o, c, "t9").edits(), 0u);
@@ -126,10 +144,12 @@ TEST(RetryOnConflictTest, RetriesOnlyConflicts) {
   EXPECT_EQ(calls, 1);
 
   calls = 0;
-  st = RetryOnConflict([&] {
-    ++calls;
-    return ConflictError("always");
-  }, {}, RetryOptions{4, std::chrono::milliseconds(1), 0});
+  st = RetryOnConflict(
+      [&] {
+        ++calls;
+        return ConflictError("always");
+      },
+      {}, RetryOptions{4, std::chrono::milliseconds(1), 0});
   EXPECT_EQ(st.code(), StatusCode::kConflict);
   EXPECT_EQ(calls, 4);
 }
@@ -137,11 +157,13 @@ TEST(RetryOnConflictTest, RetriesOnlyConflicts) {
 TEST(RetryOnConflictTest, StopEndsTheRetries) {
   std::stop_source stop;
   int calls = 0;
-  Status st = RetryOnConflict([&] {
-    ++calls;
-    stop.request_stop();
-    return ConflictError("stale");
-  }, stop.get_token());
+  Status st = RetryOnConflict(
+      [&] {
+        ++calls;
+        stop.request_stop();
+        return ConflictError("stale");
+      },
+      stop.get_token());
   EXPECT_EQ(st.code(), StatusCode::kCancelled);
   EXPECT_EQ(calls, 1);
 }
