@@ -86,13 +86,16 @@ Status ClusterView::UpsertNode(const NodeInfo& info) {
   Node& n = nodes_[Index(id)].node;
   if (n.has_node_object && NodeInfoOf(n) == info) return OkStatus();
   const bool was_known = NodeKnown(id);
-  if (n.has_node_object) IndexLabels(id, false);
+  // The label index lists every node with a common label (thousands): touch it only when
+  // the labels change.
+  const bool relabel = !n.has_node_object || n.labels != info.labels;
+  if (relabel && n.has_node_object) IndexLabels(id, false);
   n.has_node_object = true;
   n.ready = info.ready;
   n.unschedulable = info.unschedulable;
   n.labels = info.labels;
   n.taints = info.taints;
-  IndexLabels(id, true);
+  if (relabel) IndexLabels(id, true);
   RefreshFacts(id);
   NodeKnownChanged(id, was_known);
   ++generation_;

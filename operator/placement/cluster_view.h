@@ -79,13 +79,18 @@ struct NodeFacts {
   int64_t dedicated_cpus = 0;
   int64_t libvirt_version = 0;
   int64_t qemu_version = 0;
+  double cpu_scale = 0;      // PercentScale(cpu_millis)
+  double mem_scale = 0;      // PercentScale(memory_bytes)
   int32_t cpu_model_id = 0;  // interned Node::cpu_model
   // The first of NodeNotReady, HypervisorNotReady, Cordoned that applies, else kNone.
   uint8_t blocked = 0;           // a Reason
   bool has_hard_taints = false;  // any NoSchedule/NoExecute taint
   uint8_t cells = 0;             // NUMA cells
   uint8_t pools = 0;             // hugepage pools
-  // NUMA cells at a glance: the smallest cell and all cells together.
+};
+
+// A node's NUMA cells at a glance: the smallest cell and all cells together.
+struct NumaFacts {
   int64_t min_cell_cpu = 0;
   int64_t min_cell_mem = 0;
   int64_t sum_cell_cpu = 0;
@@ -148,6 +153,7 @@ class ClusterView {
   int node_id_limit() const { return static_cast<int>(nodes_.size()); }
   const Node& node(NodeId id) const { return nodes_[Index(id)].node; }
   const NodeFacts& facts(NodeId id) const { return facts_[Index(id)]; }
+  const NumaFacts& numa_facts(NodeId id) const { return numa_facts_[Index(id)]; }
   // Position of the node in name order (ties between nodes go to the lower rank).
   int32_t rank(NodeId id) const { return nodes_[Index(id)].rank; }
   NodeId FindNode(std::string_view name) const;  // kNoId unless the node is known
@@ -245,6 +251,7 @@ class ClusterView {
 
   std::vector<NodeSlot> nodes_;
   std::vector<NodeFacts> facts_;
+  std::vector<NumaFacts> numa_facts_;
   std::vector<NodeId> node_order_;  // known nodes by name
   std::vector<NodeId> free_nodes_;
   NameMap<NodeId> node_by_name_;  // every slot, known or not

@@ -27,10 +27,8 @@ NodeId ClusterView::NodeSlotFor(const std::string& name) {
     id = static_cast<NodeId>(nodes_.size());
     nodes_.emplace_back();
     facts_.emplace_back();
-    usage_.cpu_millis.push_back(0);
-    usage_.memory_bytes.push_back(0);
-    usage_.dedicated_cpus.push_back(0);
-    usage_.inflight.push_back(0);
+    numa_facts_.emplace_back();
+    usage_.nodes.emplace_back();
     usage_.hugepage_bytes.push_back({});
     usage_.numa.emplace_back();
   }
@@ -42,8 +40,7 @@ NodeId ClusterView::NodeSlotFor(const std::string& name) {
   slot.node.hypervisor_ready = false;
   slot.node.ready = false;
   const auto n = Index(id);
-  usage_.cpu_millis[n] = usage_.memory_bytes[n] = usage_.dedicated_cpus[n] = 0;
-  usage_.inflight[n] = 0;
+  usage_.nodes[n] = {};
   usage_.hugepage_bytes[n] = {};
   usage_.numa[n] = {};
   node_by_name_.emplace(name, id);
@@ -220,14 +217,18 @@ void ClusterView::RefreshFacts(NodeId id) {
   });
   f.cells = static_cast<uint8_t>(n.numa_cells.size());
   f.pools = static_cast<uint8_t>(n.hugepages.size());
+  f.cpu_scale = PercentScale(f.cpu_millis);
+  f.mem_scale = PercentScale(f.memory_bytes);
+  NumaFacts numa;
   for (size_t c = 0; c < n.numa_cells.size(); ++c) {
     const NumaCell& cell = n.numa_cells[c];
-    f.min_cell_cpu = c == 0 ? cell.cpu_millis : std::min(f.min_cell_cpu, cell.cpu_millis);
-    f.min_cell_mem = c == 0 ? cell.memory_bytes : std::min(f.min_cell_mem, cell.memory_bytes);
-    f.sum_cell_cpu += cell.cpu_millis;
-    f.sum_cell_mem += cell.memory_bytes;
+    numa.min_cell_cpu = c == 0 ? cell.cpu_millis : std::min(numa.min_cell_cpu, cell.cpu_millis);
+    numa.min_cell_mem = c == 0 ? cell.memory_bytes : std::min(numa.min_cell_mem, cell.memory_bytes);
+    numa.sum_cell_cpu += cell.cpu_millis;
+    numa.sum_cell_mem += cell.memory_bytes;
   }
   facts_[Index(id)] = f;
+  numa_facts_[Index(id)] = numa;
 }
 
 // The usage of one node from scratch: its residents plus the reservations of migrations
@@ -264,16 +265,19 @@ void ClusterView::RecomputeNode(NodeId id) {
   NumaLoad load;
   for (const NumaEntry& e : slot.numa) load.Add(e);
   const NodeFacts& f = facts_[n];
+  const NumaFacts& nf = numa_facts_[n];
   if (!slot.numa.empty() &&
-      !(f.cells > 0 && f.min_cell_cpu >= load.share_cpu && f.min_cell_mem >= load.share_mem)) {
+      !(f.cells > 0 && nf.min_cell_cpu >= load.share_cpu && nf.min_cell_mem >= load.share_mem)) {
     std::array<int64_t, kMaxNumaCells> cell_cpu{};
     std::array<int64_t, kMaxNumaCells> cell_mem{};
     load.failures = PackNuma(slot.node.numa_cells, slot.numa, cell_cpu.data(), cell_mem.data());
   }
-  usage_.cpu_millis[n] = cpu;
-  usage_.memory_bytes[n] = mem;
-  usage_.dedicated_cpus[n] = ded;
-  usage_.inflight[n] = inflight;
+  NodeUse& use = usage_.nodes[n];
+  use.cpu_millis = cpu;
+  use.memory_bytes = mem;
+  use.dedicated_cpus = ded;
+  use.inflight = inflight;
+  RefreshNodeScores(use, f.dedicated_cpus);
   usage_.hugepage_bytes[n] = pools;
   usage_.numa[n] = load;
 }

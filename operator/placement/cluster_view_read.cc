@@ -169,14 +169,20 @@ void ClusterView::StartMigration(UsageTable& usage, VmId vm_id, NodeId target,
                                  const Demand& d) const {
   const auto t = Index(target);
   usage.migrating_to[Index(vm_id)] = target;
-  usage.inflight[t] += 1;
-  if (const NodeId from = location(vm_id); from != kNoId) usage.inflight[Index(from)] += 1;
-  usage.cpu_millis[t] += d.cpu_millis;
-  usage.memory_bytes[t] += d.memory_bytes;
-  usage.dedicated_cpus[t] += d.dedicated_cpus;
+  NodeUse& use = usage.nodes[t];
+  use.inflight += 1;
+  use.cpu_millis += d.cpu_millis;
+  use.memory_bytes += d.memory_bytes;
+  use.dedicated_cpus += d.dedicated_cpus;
+  RefreshNodeScores(use, facts(target).dedicated_cpus);
+  if (const NodeId from = location(vm_id); from != kNoId) {
+    NodeUse& source = usage.nodes[Index(from)];
+    source.inflight += 1;
+    RefreshNodeScores(source, facts(from).dedicated_cpus);
+  }
   if (d.hugepage_size > 0) {
     const int pool = PoolIndex(target, d.hugepage_size);
-    (pool >= 0 ? usage.hugepage_bytes[t][static_cast<size_t>(pool)] : usage.memory_bytes[t]) +=
+    (pool >= 0 ? usage.hugepage_bytes[t][static_cast<size_t>(pool)] : use.memory_bytes) +=
         d.hugepage_bytes;
   }
   if (d.numa_nodes > 0) {
@@ -184,8 +190,9 @@ void ClusterView::StartMigration(UsageTable& usage, VmId vm_id, NodeId target,
     usage.planned_numa.emplace_back(target, e);
     NumaLoad& load = usage.numa[t];
     load.Add(e);
-    const NodeFacts& f = facts(target);
-    if (f.cells > 0 && f.min_cell_cpu >= load.share_cpu && f.min_cell_mem >= load.share_mem) {
+    const NumaFacts& nf = numa_facts(target);
+    if (facts(target).cells > 0 && nf.min_cell_cpu >= load.share_cpu &&
+        nf.min_cell_mem >= load.share_mem) {
       load.failures = 0;
     } else {
       std::vector<NumaEntry> all = numa_entries(target);

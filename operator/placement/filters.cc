@@ -5,17 +5,6 @@
 
 namespace ferry::placement {
 
-int32_t GroupPresence::CountOn(NodeId node) const {
-  auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(node, int32_t{0}));
-  return it != counts.end() && it->first == node ? it->second : 0;
-}
-
-VmId GroupPresence::ExampleOn(NodeId node) const {
-  auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(node, int32_t{0}));
-  if (it == counts.end() || it->first != node) return kNoId;
-  return example[static_cast<size_t>(it - counts.begin())];
-}
-
 GroupPresence ComputePresence(const ClusterView& view, const UsageTable& usage, GroupId group,
                               VmId exclude) {
   GroupPresence p;
@@ -38,6 +27,7 @@ GroupPresence ComputePresence(const ClusterView& view, const UsageTable& usage, 
     if (p.counts.empty() || p.counts.back().first != node) {
       p.counts.emplace_back(node, 0);
       p.example.push_back(members[static_cast<size_t>(i)]);
+      p.mask |= uint64_t{1} << (static_cast<uint32_t>(node) & 63);
     }
     const int32_t count = ++p.counts.back().second;
     if (count > best || (count == best && view.rank(node) < view.rank(p.main_node))) {
@@ -90,6 +80,17 @@ VmContext MakeVmContext(const ClusterView& view, const UsageTable& usage, VmId v
   return ctx;
 }
 
+std::vector<NumaEntry> Ledger::NumaEntries(const ClusterView& view, NodeId node) const {
+  std::vector<NumaEntry> all = view.numa_entries(node);
+  if (planned != nullptr) {
+    for (const auto& [target, e] : *planned) {
+      if (target == node) all.push_back(e);
+    }
+  }
+  all.insert(all.end(), added.begin(), added.end());
+  return all;
+}
+
 void Ledger::Add(const ClusterView& view, NodeId node, const Demand& d) {
   cpu_millis += d.cpu_millis;
   memory_bytes += d.memory_bytes;
@@ -100,29 +101,26 @@ void Ledger::Add(const ClusterView& view, NodeId node, const Demand& d) {
   }
   if (d.numa_nodes > 0) {
     const NumaEntry e = NumaEntryOf(d);
-    extra_numa.push_back(e);
+    added.push_back(e);
     numa.Add(e);
-    std::vector<NumaEntry> all = view.numa_entries(node);
-    all.insert(all.end(), extra_numa.begin(), extra_numa.end());
     std::array<int64_t, kMaxNumaCells> cpu{};
     std::array<int64_t, kMaxNumaCells> mem{};
-    numa.failures = PackNuma(view.node(node).numa_cells, all, cpu.data(), mem.data());
+    numa.failures =
+        PackNuma(view.node(node).numa_cells, NumaEntries(view, node), cpu.data(), mem.data());
   }
 }
 
 Ledger LedgerOf(const ClusterView& view, const UsageTable& usage, NodeId node) {
+  (void)view;
   const auto n = static_cast<size_t>(node);
+  const NodeUse& use = usage.nodes[n];
   Ledger l;
-  l.cpu_millis = usage.cpu_millis[n];
-  l.memory_bytes = usage.memory_bytes[n];
-  l.dedicated_cpus = usage.dedicated_cpus[n];
+  l.cpu_millis = use.cpu_millis;
+  l.memory_bytes = use.memory_bytes;
+  l.dedicated_cpus = use.dedicated_cpus;
   l.pool_bytes = usage.hugepage_bytes[n];
   l.numa = usage.numa[n];
-  if (view.facts(node).cells > 0) {
-    for (const auto& [target, e] : usage.planned_numa) {
-      if (target == node) l.extra_numa.push_back(e);
-    }
-  }
+  if (!usage.planned_numa.empty()) l.planned = &usage.planned_numa;
   return l;
 }
 
@@ -136,58 +134,15 @@ bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint) {
   return false;
 }
 
-Rejection CheckStatic(const ClusterView& view, const VmContext& ctx, NodeId node_id) {
-  const NodeFacts& facts = view.facts(node_id);
-  if (ctx.excluded != nullptr && (*ctx.excluded)[static_cast<size_t>(node_id)] != 0) {
-    return {Reason::kExcluded};
-  }
-  if (node_id == ctx.source) return {Reason::kCurrentNode};
-  if (facts.blocked != 0) return {static_cast<Reason>(facts.blocked)};
-  if (facts.has_hard_taints) {
-    const Vm& vm = view.vm(ctx.vm);
-    const Node& node = view.node(node_id);
-    for (size_t i = 0; i < node.taints.size(); ++i) {
-      const Taint& t = node.taints[i];
-      if (t.effect == TaintEffect::kPreferNoSchedule) continue;
-      if (!Tolerates(vm.tolerations, t)) return {Reason::kTaint, 0, 0, static_cast<int64_t>(i)};
-    }
-  }
-  if (ctx.selector_entries > 0 &&
-      ctx.selector_matches[static_cast<size_t>(node_id)] != ctx.selector_entries) {
-    // Which entry failed is worked out only when the rejection is described.
-    return {Reason::kNodeSelector};
-  }
-  if (ctx.passthrough_model != -2) {
-    if (facts.cpu_model_id != ctx.passthrough_model) return {Reason::kCpuModel, 0, 0, 0};
-  } else if (ctx.named_cpu_model) {
-    const Vm& vm = view.vm(ctx.vm);
-    const Node& node = view.node(node_id);
-    if (node.cpu_model != vm.cpu_model && std::find(node.cpu_models.begin(), node.cpu_models.end(),
-                                                    vm.cpu_model) == node.cpu_models.end()) {
-      return {Reason::kCpuModel, 0, 0, 1};
-    }
-  }
-  if (ctx.libvirt_floor > 0 && facts.libvirt_version < ctx.libvirt_floor) {
-    return {Reason::kVersion, ctx.libvirt_floor, facts.libvirt_version, 0};
-  }
-  if (ctx.qemu_floor > 0 && facts.qemu_version < ctx.qemu_floor) {
-    return {Reason::kVersion, ctx.qemu_floor, facts.qemu_version, 1};
-  }
-  return {};
-}
-
 namespace {
 
-// Cells of `node` with room for one share of `x`, under the canonical packing of the view's
-// entries plus `extra`.
-int64_t CellsWithRoom(const ClusterView& view, NodeId node, const std::vector<NumaEntry>& extra,
+// Cells of `node` with room for one share of `x`, under the canonical packing of `entries`.
+int64_t CellsWithRoom(const ClusterView& view, NodeId node, const std::vector<NumaEntry>& entries,
                       const NumaEntry& x) {
   const Node& n = view.node(node);
-  std::vector<NumaEntry> all = view.numa_entries(node);
-  all.insert(all.end(), extra.begin(), extra.end());
   std::array<int64_t, kMaxNumaCells> cpu{};
   std::array<int64_t, kMaxNumaCells> mem{};
-  PackNuma(n.numa_cells, all, cpu.data(), mem.data());
+  PackNuma(n.numa_cells, entries, cpu.data(), mem.data());
   int64_t room = 0;
   for (size_t c = 0; c < n.numa_cells.size(); ++c) {
     if (n.numa_cells[c].cpu_millis - cpu[c] >= x.cpu_share &&
@@ -201,13 +156,13 @@ int64_t CellsWithRoom(const ClusterView& view, NodeId node, const std::vector<Nu
 // x fits when the canonical packing with it added leaves no more entries without cells than
 // before. The sums decide most nodes without packing.
 Rejection CheckNuma(const ClusterView& view, NodeId node, const Ledger& used, const NumaEntry& x) {
-  const NodeFacts& f = view.facts(node);
+  const NumaFacts& f = view.numa_facts(node);
   const NumaLoad& load = used.numa;
   auto reject = [&] {
-    return Rejection{Reason::kNuma, x.cells, CellsWithRoom(view, node, used.extra_numa, x),
-                     x.mem_share};
+    return Rejection{Reason::kNuma, x.cells,
+                     CellsWithRoom(view, node, used.NumaEntries(view, node), x), x.mem_share};
   };
-  if (x.cells > f.cells) return reject();
+  if (x.cells > view.facts(node).cells) return reject();
   if (f.min_cell_cpu >= load.share_cpu + x.cpu_share &&
       f.min_cell_mem >= load.share_mem + x.mem_share) {
     return {};  // every cell could hold a share of every entry: all fit
@@ -216,8 +171,7 @@ Rejection CheckNuma(const ClusterView& view, NodeId node, const Ledger& used, co
                              f.sum_cell_mem - load.total_mem < x.cells * x.mem_share)) {
     return reject();  // the cells together lack room
   }
-  std::vector<NumaEntry> all = view.numa_entries(node);
-  all.insert(all.end(), used.extra_numa.begin(), used.extra_numa.end());
+  std::vector<NumaEntry> all = used.NumaEntries(view, node);
   all.push_back(x);
   std::array<int64_t, kMaxNumaCells> cpu{};
   std::array<int64_t, kMaxNumaCells> mem{};
@@ -251,49 +205,6 @@ Rejection CheckCapacity(const ClusterView& view, NodeId node, const Ledger& used
   }
   if (d.numa_nodes > 0) return CheckNuma(view, node, used, NumaEntryOf(d));
   return {};
-}
-
-Rejection CheckGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
-  if (!ctx.enforce_group) return {};
-  const ServerGroup& g = view.group(ctx.group);
-  const int32_t here = ctx.presence.CountOn(node);
-  if (g.policy == GroupPolicy::kAffinity) {
-    if (g.best_effort) {
-      // Asked for compliance (rebalance): only the group's main node.
-      if (ctx.presence.main_node != kNoId && node != ctx.presence.main_node) {
-        return {Reason::kAffinity, 1, here, ctx.presence.main_node};
-      }
-      return {};
-    }
-    if (!ctx.presence.counts.empty() && here == 0) {
-      return {Reason::kAffinity, 1, 0, ctx.presence.main_node};
-    }
-    return {};
-  }
-  if (here >= g.max_per_node) {
-    return {Reason::kAntiAffinity, g.max_per_node, here, ctx.presence.ExampleOn(node)};
-  }
-  return {};
-}
-
-Rejection CheckNode(const ClusterView& view, const UsageTable& usage, const VmContext& ctx,
-                    NodeId node) {
-  Rejection r = CheckStatic(view, ctx, node);
-  if (r.rejected()) return r;
-  // Fast path for the common demand (no pinning, NUMA or hugepages): the packed facts only.
-  const Demand& d = ctx.demand;
-  if (d.IsPlain()) {
-    const NodeFacts& f = view.facts(node);
-    const auto n = static_cast<size_t>(node);
-    const int64_t cpu_free = f.cpu_millis - usage.cpu_millis[n];
-    if (d.cpu_millis > cpu_free) return {Reason::kCpu, d.cpu_millis, cpu_free};
-    const int64_t mem_free = f.memory_bytes - usage.memory_bytes[n];
-    if (d.memory_bytes > mem_free) return {Reason::kMemory, d.memory_bytes, mem_free};
-  } else {
-    r = CheckCapacity(view, node, LedgerOf(view, usage, node), d);
-    if (r.rejected()) return r;
-  }
-  return CheckGroup(view, ctx, node);
 }
 
 }  // namespace ferry::placement

@@ -3,6 +3,7 @@
 // are plain values (no strings) so that checking 5,000 nodes per decision stays cheap.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -38,6 +39,9 @@ struct GroupPresence {
   // The group's main node: most members, ties to the node whose name sorts first; kNoId
   // when no other member holds a node. Best-effort affinity is honoured only here.
   NodeId main_node = kNoId;
+  // Bit (node % 64) set for every node in counts: most nodes hold no member, and this says so
+  // without a search.
+  uint64_t mask = 0;
   int32_t CountOn(NodeId node) const;
   VmId ExampleOn(NodeId node) const;
 };
@@ -76,10 +80,14 @@ struct Ledger {
   int64_t dedicated_cpus = 0;
   std::array<int64_t, kMaxHugepagePools> pool_bytes{};
   NumaLoad numa;
-  // NUMA entries beyond the view's own on this node (a plan's moves, a group's members).
-  std::vector<NumaEntry> extra_numa;
+  // A plan's NUMA entries (UsageTable::planned_numa), of which this node's count here.
+  const std::vector<std::pair<NodeId, NumaEntry>>* planned = nullptr;
+  // NUMA entries added to this ledger (a group's members fitted so far).
+  std::vector<NumaEntry> added;
   // Adds a demand as the view would count it (for member-by-member fitting).
   void Add(const ClusterView& view, NodeId node, const Demand& d);
+  // The view's NUMA entries on `node` plus the planned and added ones.
+  std::vector<NumaEntry> NumaEntries(const ClusterView& view, NodeId node) const;
 };
 Ledger LedgerOf(const ClusterView& view, const UsageTable& usage, NodeId node);
 
@@ -97,5 +105,131 @@ Rejection CheckNode(const ClusterView& view, const UsageTable& usage, const VmCo
 
 // Whether a toleration list tolerates a taint (Kubernetes semantics).
 bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint);
+
+// ---- Inline: these run for every node of every decision. ----
+
+inline int32_t GroupPresence::CountOn(NodeId node) const {
+  if (((mask >> (static_cast<uint32_t>(node) & 63)) & 1) == 0) return 0;
+  auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(node, int32_t{0}));
+  return it != counts.end() && it->first == node ? it->second : 0;
+}
+
+inline VmId GroupPresence::ExampleOn(NodeId node) const {
+  auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(node, int32_t{0}));
+  if (it == counts.end() || it->first != node) return kNoId;
+  return example[static_cast<size_t>(it - counts.begin())];
+}
+
+inline Rejection CheckStatic(const ClusterView& view, const VmContext& ctx, NodeId node_id) {
+  const NodeFacts& facts = view.facts(node_id);
+  if (ctx.excluded != nullptr && (*ctx.excluded)[static_cast<size_t>(node_id)] != 0) {
+    return {Reason::kExcluded};
+  }
+  if (node_id == ctx.source) return {Reason::kCurrentNode};
+  if (facts.blocked != 0) return {static_cast<Reason>(facts.blocked)};
+  if (facts.has_hard_taints) {
+    const Vm& vm = view.vm(ctx.vm);
+    const Node& node = view.node(node_id);
+    for (size_t i = 0; i < node.taints.size(); ++i) {
+      const Taint& t = node.taints[i];
+      if (t.effect == TaintEffect::kPreferNoSchedule) continue;
+      if (!Tolerates(vm.tolerations, t)) return {Reason::kTaint, 0, 0, static_cast<int64_t>(i)};
+    }
+  }
+  if (ctx.selector_entries > 0 &&
+      ctx.selector_matches[static_cast<size_t>(node_id)] != ctx.selector_entries) {
+    // Which entry failed is worked out only when the rejection is described.
+    return {Reason::kNodeSelector};
+  }
+  if (ctx.passthrough_model != -2) {
+    if (facts.cpu_model_id != ctx.passthrough_model) return {Reason::kCpuModel, 0, 0, 0};
+  } else if (ctx.named_cpu_model) {
+    const Vm& vm = view.vm(ctx.vm);
+    const Node& node = view.node(node_id);
+    if (node.cpu_model != vm.cpu_model && std::find(node.cpu_models.begin(), node.cpu_models.end(),
+                                                    vm.cpu_model) == node.cpu_models.end()) {
+      return {Reason::kCpuModel, 0, 0, 1};
+    }
+  }
+  if (ctx.libvirt_floor > 0 && facts.libvirt_version < ctx.libvirt_floor) {
+    return {Reason::kVersion, ctx.libvirt_floor, facts.libvirt_version, 0};
+  }
+  if (ctx.qemu_floor > 0 && facts.qemu_version < ctx.qemu_floor) {
+    return {Reason::kVersion, ctx.qemu_floor, facts.qemu_version, 1};
+  }
+  return {};
+}
+
+inline Rejection CheckGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
+  if (!ctx.enforce_group) return {};
+  const ServerGroup& g = view.group(ctx.group);
+  const int32_t here = ctx.presence.CountOn(node);
+  if (g.policy == GroupPolicy::kAffinity) {
+    if (g.best_effort) {
+      // Asked for compliance (rebalance): only the group's main node.
+      if (ctx.presence.main_node != kNoId && node != ctx.presence.main_node) {
+        return {Reason::kAffinity, 1, here, ctx.presence.main_node};
+      }
+      return {};
+    }
+    if (!ctx.presence.counts.empty() && here == 0) {
+      return {Reason::kAffinity, 1, 0, ctx.presence.main_node};
+    }
+    return {};
+  }
+  if (here >= g.max_per_node) {
+    return {Reason::kAntiAffinity, g.max_per_node, here, ctx.presence.ExampleOn(node)};
+  }
+  return {};
+}
+
+// Capacity for a pinned, NUMA or hugepage demand, read straight from the usage table; only
+// a NUMA demand the cell sums cannot decide builds a Ledger and packs.
+inline Rejection CheckSpecialCapacity(const ClusterView& view, const UsageTable& usage, NodeId node,
+                                      const Demand& d) {
+  const NodeFacts& f = view.facts(node);
+  const auto n = static_cast<size_t>(node);
+  const NodeUse& use = usage.nodes[n];
+  const int64_t cpu_free = f.cpu_millis - use.cpu_millis;
+  if (d.cpu_millis > cpu_free) return {Reason::kCpu, d.cpu_millis, cpu_free};
+  const int64_t mem_free = f.memory_bytes - use.memory_bytes;
+  if (d.memory_bytes > mem_free) return {Reason::kMemory, d.memory_bytes, mem_free};
+  if (d.dedicated_cpus > 0) {
+    const int64_t ded_free = f.dedicated_cpus - use.dedicated_cpus;
+    if (d.dedicated_cpus > ded_free) return {Reason::kDedicatedCpus, d.dedicated_cpus, ded_free};
+  }
+  if (d.hugepage_size > 0) return CheckCapacity(view, node, LedgerOf(view, usage, node), d);
+  if (d.numa_nodes > 0) {
+    const NumaEntry x = NumaEntryOf(d);
+    const NumaFacts& cells = view.numa_facts(node);
+    const NumaLoad& load = usage.numa[n];
+    if (x.cells <= f.cells && cells.min_cell_cpu >= load.share_cpu + x.cpu_share &&
+        cells.min_cell_mem >= load.share_mem + x.mem_share) {
+      return {};  // every cell could hold a share of every entry: all fit
+    }
+    return CheckCapacity(view, node, LedgerOf(view, usage, node), d);
+  }
+  return {};
+}
+
+inline Rejection CheckNode(const ClusterView& view, const UsageTable& usage, const VmContext& ctx,
+                           NodeId node) {
+  Rejection r = CheckStatic(view, ctx, node);
+  if (r.rejected()) return r;
+  // Fast path for the common demand (no pinning, NUMA or hugepages): the packed facts only.
+  const Demand& d = ctx.demand;
+  if (d.IsPlain()) {
+    const NodeFacts& f = view.facts(node);
+    const NodeUse& use = usage.nodes[static_cast<size_t>(node)];
+    const int64_t cpu_free = f.cpu_millis - use.cpu_millis;
+    if (d.cpu_millis > cpu_free) return {Reason::kCpu, d.cpu_millis, cpu_free};
+    const int64_t mem_free = f.memory_bytes - use.memory_bytes;
+    if (d.memory_bytes > mem_free) return {Reason::kMemory, d.memory_bytes, mem_free};
+  } else {
+    r = CheckSpecialCapacity(view, usage, node, d);
+    if (r.rejected()) return r;
+  }
+  return CheckGroup(view, ctx, node);
+}
 
 }  // namespace ferry::placement

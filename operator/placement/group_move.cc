@@ -19,21 +19,23 @@ GroupMoveDecision Infeasible(GroupMoveDecision d, Reason code, std::string reaso
 }
 
 // The node as it would be with the group's movers on it.
-ScoreBreakdown ScoreWithGroup(const NodeFacts& node, const Ledger& ledger, const UsageTable& usage,
-                              NodeId n, const Weights& w) {
-  auto free_pct = [](int64_t total, int64_t used) -> int64_t {
+ScoreBreakdown ScoreWithGroup(const NodeFacts& node, const Ledger& ledger, const NodeUse& use,
+                              const Weights& w) {
+  auto free_pct = [](int64_t total, double scale, int64_t used) -> int64_t {
     if (total <= 0) return 0;
-    return std::clamp<int64_t>(total - used, 0, total) * 100 / total;
+    return Percent(std::clamp<int64_t>(total - used, 0, total), total, scale);
   };
   ScoreBreakdown s;
-  s.least_loaded = static_cast<int32_t>((free_pct(node.cpu_millis, ledger.cpu_millis) +
-                                         free_pct(node.memory_bytes, ledger.memory_bytes)) /
-                                        2);
-  s.least_pinned = node.dedicated_cpus > 0
-                       ? static_cast<int32_t>(free_pct(node.dedicated_cpus, ledger.dedicated_cpus))
-                       : 100;
+  s.least_loaded =
+      static_cast<int32_t>((free_pct(node.cpu_millis, node.cpu_scale, ledger.cpu_millis) +
+                            free_pct(node.memory_bytes, node.mem_scale, ledger.memory_bytes)) /
+                           2);
+  NodeUse after = use;
+  after.dedicated_cpus = ledger.dedicated_cpus;
+  RefreshNodeScores(after, node.dedicated_cpus);
+  s.least_pinned = after.pinned_score;
   s.group = 100;
-  s.inflight = 100 / (1 + usage.inflight[static_cast<size_t>(n)]);
+  s.inflight = use.inflight_score;
   s.total = int64_t{w.least_loaded} * s.least_loaded + int64_t{w.least_pinned} * s.least_pinned +
             int64_t{w.group} * s.group + int64_t{w.inflight} * s.inflight;
   return s;
@@ -135,7 +137,8 @@ GroupMoveDecision PlanGroupMoveWithUsage(const ClusterView& view, const UsageTab
       continue;
     }
     ++feasible;
-    const ScoreBreakdown s = ScoreWithGroup(view.facts(n), ledger, usage, n, options.weights);
+    const ScoreBreakdown s =
+        ScoreWithGroup(view.facts(n), ledger, usage.nodes[static_cast<size_t>(n)], options.weights);
     if (options.explain_nodes)
       d.node_lines.push_back(node.name + ": " + DescribeScore(s, options.weights));
     if (d.node_id == kNoId || s.total > d.score.total) {

@@ -52,12 +52,14 @@ std::string LargerThanAnyNode(const ClusterView& view, const Demand& d, Reason* 
   int64_t max_ded = 0;
   int64_t max_pool = 0;
   for (const NodeId id : view.node_ids()) {
-    const Node& n = view.node(id);
-    max_cpu = std::max(max_cpu, n.cpu_millis);
-    max_mem = std::max(max_mem, n.memory_bytes);
-    max_ded = std::max(max_ded, n.dedicated_cpus);
-    for (const HugepagePool& p : n.hugepages) {
-      if (p.page_size_bytes == d.hugepage_size) max_pool = std::max(max_pool, p.total_bytes);
+    const NodeFacts& f = view.facts(id);
+    max_cpu = std::max(max_cpu, f.cpu_millis);
+    max_mem = std::max(max_mem, f.memory_bytes);
+    max_ded = std::max(max_ded, f.dedicated_cpus);
+    if (d.hugepage_size > 0 && f.pools > 0) {
+      for (const HugepagePool& p : view.node(id).hugepages) {
+        if (p.page_size_bytes == d.hugepage_size) max_pool = std::max(max_pool, p.total_bytes);
+      }
     }
   }
   if (d.cpu_millis > max_cpu) {

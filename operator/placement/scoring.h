@@ -3,6 +3,7 @@
 // equal input gives equal output on every machine.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "placement/filters.h"
@@ -31,14 +32,14 @@ struct Weights {
   int least_pinned = 1;
   int group = 3;
   int inflight = 1;
-  Weights& WithLeastLoaded(int w) { return Set(least_loaded, w); }
-  Weights& WithLeastPinned(int w) { return Set(least_pinned, w); }
-  Weights& WithGroup(int w) { return Set(group, w); }
-  Weights& WithInflight(int w) { return Set(inflight, w); }
+  constexpr Weights& WithLeastLoaded(int w) { return Set(least_loaded, w); }
+  constexpr Weights& WithLeastPinned(int w) { return Set(least_pinned, w); }
+  constexpr Weights& WithGroup(int w) { return Set(group, w); }
+  constexpr Weights& WithInflight(int w) { return Set(inflight, w); }
   friend bool operator==(const Weights&, const Weights&) = default;
 
  private:
-  Weights& Set(int& field, int w) {
+  constexpr Weights& Set(int& field, int w) {
     field = w;
     return *this;
   }
@@ -68,5 +69,63 @@ int32_t GroupScore(const ClusterView& view, const VmContext& ctx, NodeId node);
 // Whether `node` keeps the VM's group rule (affinity: it is the group's main node, if any
 // other member holds a node; anti-affinity: fewer than maxPerNode other members there).
 bool HonoursGroup(const ClusterView& view, const VmContext& ctx, NodeId node);
+
+// ---- Inline: these run for every node that passes the filters. ----
+
+inline constexpr int64_t kMaxScore = 100;
+
+// Share of `total` still free after using `extra` more, in 0..100 (0 for an empty total),
+// truncated: exactly what integer division gives, without dividing (usage.h Percent).
+inline int64_t FreePercent(int64_t total, double scale, int64_t used, int64_t extra) {
+  if (total <= 0) return 0;
+  return Percent(std::clamp<int64_t>(total - used - extra, 0, total), total, scale);
+}
+
+inline int32_t GroupScore(const ClusterView& view, const VmContext& ctx, NodeId node) {
+  if (ctx.group < 0) return static_cast<int32_t>(kMaxScore);
+  const ServerGroup& g = view.group(ctx.group);
+  const int32_t here = ctx.presence.CountOn(node);
+  if (g.policy == GroupPolicy::kAffinity) {
+    if (ctx.presence.counts.empty()) return static_cast<int32_t>(kMaxScore);
+    // The group's main node is best; another node holding members is half as good.
+    if (node == ctx.presence.main_node) return static_cast<int32_t>(kMaxScore);
+    return here > 0 ? static_cast<int32_t>(kMaxScore / 2) : 0;
+  }
+  return static_cast<int32_t>(kMaxScore / (1 + here));
+}
+
+inline bool HonoursGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
+  if (ctx.group < 0) return true;
+  const ServerGroup& g = view.group(ctx.group);
+  if (!g.best_effort) return true;  // a strict rule is a filter: every node left keeps it
+  const int32_t here = ctx.presence.CountOn(node);
+  if (g.policy == GroupPolicy::kAffinity) {
+    return ctx.presence.main_node == kNoId || node == ctx.presence.main_node;
+  }
+  return here < g.max_per_node;
+}
+
+inline ScoreBreakdown ScoreNode(const ClusterView& view, const UsageTable& usage,
+                                const VmContext& ctx, NodeId node_id, const Weights& w) {
+  const NodeFacts& node = view.facts(node_id);
+  const NodeUse& use = usage.nodes[static_cast<size_t>(node_id)];
+  ScoreBreakdown s;
+  const int64_t cpu =
+      FreePercent(node.cpu_millis, node.cpu_scale, use.cpu_millis, ctx.demand.cpu_millis);
+  const int64_t mem =
+      FreePercent(node.memory_bytes, node.mem_scale, use.memory_bytes, ctx.demand.memory_bytes);
+  s.least_loaded = static_cast<int32_t>((cpu + mem) / 2);
+  s.least_pinned = use.pinned_score;
+  s.inflight = use.inflight_score;
+  if (ctx.group >= 0) {
+    s.group = GroupScore(view, ctx, node_id);
+    s.compliant = HonoursGroup(view, ctx, node_id);
+  } else {
+    s.group = static_cast<int32_t>(kMaxScore);
+  }
+  s.total = int64_t{w.least_loaded} * s.least_loaded + int64_t{w.least_pinned} * s.least_pinned +
+            int64_t{w.group} * s.group + int64_t{w.inflight} * s.inflight;
+  return s;
+}
 
 }  // namespace ferry::placement

@@ -11,6 +11,7 @@
 // when the packing with it added leaves nobody without cells who had them before.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -92,12 +93,20 @@ struct NumaLoad {
   }
 };
 
+// What is in use on one node, with the score parts that depend on nothing else, kept
+// together so the decision loop reads one small record per node.
+struct NodeUse {
+  int64_t cpu_millis = 0;
+  int64_t memory_bytes = 0;
+  int64_t dedicated_cpus = 0;
+  int32_t inflight = 0;          // counted migrations into or out of the node
+  uint8_t pinned_score = 100;    // free share of the dedicated-CPU pool, 0..100 (100: no pool)
+  uint8_t inflight_score = 100;  // 100 / (1 + inflight)
+};
+
 struct UsageTable {
   // Per node (indexed by NodeId).
-  std::vector<int64_t> cpu_millis;
-  std::vector<int64_t> memory_bytes;
-  std::vector<int64_t> dedicated_cpus;
-  std::vector<int32_t> inflight;  // counted migrations into or out of the node
+  std::vector<NodeUse> nodes;
   std::vector<std::array<int64_t, kMaxHugepagePools>> hugepage_bytes;  // by the node's pool index
   std::vector<NumaLoad> numa;
   // Per VM (indexed by VmId): target of its counted (or planned) migration, kNoId if none.
@@ -105,5 +114,36 @@ struct UsageTable {
   // Plan copies only: NUMA entries of planned moves, by target node.
   std::vector<std::pair<NodeId, NumaEntry>> planned_numa;
 };
+
+// floor(100 × part / total) for 0 <= part <= total, exactly as integer division gives it,
+// from a multiply by the precomputed 100.0 / total and one correction (a 64-bit division per
+// term was most of a decision's time). 0 when total <= 0.
+inline int64_t Percent(int64_t part, int64_t total, double scale) {
+  if (total <= 0) return 0;
+  int64_t q = static_cast<int64_t>(static_cast<double>(part) * scale);
+  const int64_t n = part * 100;
+  if (q * total > n) {
+    --q;
+  } else if ((q + 1) * total <= n) {
+    ++q;
+  }
+  return q;
+}
+inline double PercentScale(int64_t total) {
+  return total > 0 ? 100.0 / static_cast<double>(total) : 0;
+}
+
+// The score parts of a node that depend only on its own use: the free share of its pinnable
+// pool and its migrations in flight.
+inline void RefreshNodeScores(NodeUse& use, int64_t dedicated_capacity) {
+  if (dedicated_capacity > 0) {
+    const int64_t free =
+        std::clamp<int64_t>(dedicated_capacity - use.dedicated_cpus, 0, dedicated_capacity);
+    use.pinned_score = static_cast<uint8_t>(free * 100 / dedicated_capacity);
+  } else {
+    use.pinned_score = 100;
+  }
+  use.inflight_score = static_cast<uint8_t>(100 / (1 + std::max(use.inflight, 0)));
+}
 
 }  // namespace ferry::placement

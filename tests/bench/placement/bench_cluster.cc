@@ -1,6 +1,9 @@
 #include "bench_cluster.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <random>
 
 #include "placement/format.h"
@@ -144,7 +147,8 @@ BenchCluster MakeBenchCluster(const BenchShape& shape) {
     free_on[n].pop_back();
     const size_t to = (n + 1 + rng() % static_cast<uint64_t>(shape.nodes - 1)) %
                       static_cast<uint64_t>(shape.nodes);
-    s.migrations.push_back({s.vms[v].name, s.vms[v].node, s.nodes[to].name, ""});
+    s.migrations.push_back(
+        {s.vms[v].name, s.vms[v].node, s.nodes[to].name, "mig-" + s.vms[v].name});
   }
   // Pending VMs (first start), some in groups.
   const int pending =
@@ -160,6 +164,33 @@ BenchCluster MakeBenchCluster(const BenchShape& shape) {
   }
   std::shuffle(out.placed_vms.begin(), out.placed_vms.end(), rng);
   return out;
+}
+
+ClusterView FeedShuffled(const ClusterSnapshot& s, uint64_t seed) {
+  // Events as closures over the snapshot, shuffled, then applied in that order.
+  std::vector<std::function<Status(ClusterView&)>> events;
+  for (const Node& n : s.nodes) {
+    events.push_back([&n](ClusterView& v) { return v.UpsertNode(NodeInfoOf(n)); });
+    events.push_back([&n](ClusterView& v) { return v.UpsertHypervisor(HypervisorInfoOf(n)); });
+  }
+  for (const ServerGroup& g : s.groups) {
+    events.push_back([&g](ClusterView& v) { return v.UpsertGroup(g); });
+  }
+  for (const Vm& vm : s.vms) events.push_back([&vm](ClusterView& v) { return v.UpsertVm(vm); });
+  for (const InFlightMigration& m : s.migrations) {
+    events.push_back([&m](ClusterView& v) { return v.UpsertMigration(m); });
+  }
+  std::mt19937_64 rng(seed);
+  std::shuffle(events.begin(), events.end(), rng);
+  ClusterView view;
+  for (const auto& event : events) {
+    const Status status = event(view);
+    if (!status.ok()) {
+      std::fprintf(stderr, "feeding the view failed: %s\n", status.ToString().c_str());
+      std::abort();
+    }
+  }
+  return view;
 }
 
 }  // namespace ferry::placement::bench

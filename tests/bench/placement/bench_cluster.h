@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "placement/cluster_view.h"
 #include "placement/types.h"
 
 namespace ferry::placement::bench {
@@ -31,5 +32,10 @@ struct BenchCluster {
 };
 
 BenchCluster MakeBenchCluster(const BenchShape& shape);
+
+// A view fed one object at a time in a shuffled order, as a controller's informers would
+// (Node and Hypervisor halves, groups, VMs and migrations interleaved): node and VM ids then
+// follow arrival order, not name order.
+ClusterView FeedShuffled(const ClusterSnapshot& snapshot, uint64_t seed);
 
 }  // namespace ferry::placement::bench

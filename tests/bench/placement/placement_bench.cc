@@ -1,54 +1,52 @@
-// Placement engine benchmark (issue 3): decisions per second and latency percentiles at
-// 100, 1,000 and 5,000 nodes (10 VMs per node, 20% of VMs in server groups, half of the
-// groups strict), and the time to plan the drain of a node holding 100 VMs.
-//
-//   cmake --build build-placement-rel --target placement_bench
-//   build-placement-rel/tests/bench/placement/placement_bench
+// Placement engine benchmark (issues 3 and 10): decisions per second and latency percentiles
+// at 100, 1,000 and 5,000 nodes (10 VMs per node, 20% of VMs in server groups, half of the
+// groups strict), the drain plan of a node holding 100 VMs, rebalance, group move, building
+// a view, and (update_bench.cc) the cost of one update event. docs/placement.md has the
+// command, the machine and the figures.
 //
 // Decisions alternate between migrations of running VMs and first starts of pending ones,
 // cycling through a seeded shuffle. Latency percentiles are measured per call, both in
 // wall time (steady_clock: includes waiting for a CPU on a loaded machine) and in thread
 // CPU time (CLOCK_THREAD_CPUTIME_ID), and reported as counters (p50/p99 wall and cpu, in us).
-#include <benchmark/benchmark.h>
-#include <time.h>
-
-#include <algorithm>
-#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
-#include <memory>
 
-#include "bench_cluster.h"
+#include "bench_util.h"
 #include "placement/drain.h"
 #include "placement/group_move.h"
-#include "placement/placement.h"
 #include "placement/rebalance.h"
 
 namespace ferry::placement::bench {
+
 namespace {
 
-constexpr int kBigNodeVms = 100;
+ClusterView MustBuild(const ClusterSnapshot& s) {
+  StatusOr<ClusterView> view = ClusterView::Build(s);
+  if (!view.ok()) {
+    std::fprintf(stderr, "fixture invalid: %s\n", view.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(view).value();
+}
 
-struct Fixture {
-  BenchCluster cluster;
-  std::unique_ptr<ClusterIndex> index;
-  std::vector<PlacementRequest> requests;
-};
+BenchShape ShapeOf(int nodes) {
+  BenchShape shape;
+  shape.nodes = nodes;
+  shape.big_node_vms = kBigNodeVms;
+  return shape;
+}
+
+}  // namespace
 
 const Fixture& GetFixture(int nodes) {
   static std::map<int, std::unique_ptr<Fixture>> cache;
   auto& slot = cache[nodes];
   if (!slot) {
     slot = std::make_unique<Fixture>();
-    BenchShape shape;
-    shape.nodes = nodes;
-    shape.big_node_vms = kBigNodeVms;
-    slot->cluster = MakeBenchCluster(shape);
-    StatusOr<ClusterIndex> index = ClusterIndex::Build(slot->cluster.snapshot);
-    if (!index.ok()) {
-      std::fprintf(stderr, "fixture invalid: %s\n", index.status().ToString().c_str());
-      std::abort();
-    }
-    slot->index = std::make_unique<ClusterIndex>(std::move(index).value());
+    slot->cluster = MakeBenchCluster(ShapeOf(nodes));
+    slot->built = std::make_unique<ClusterView>(MustBuild(slot->cluster.snapshot));
+    slot->fed = std::make_unique<ClusterView>(FeedShuffled(slot->cluster.snapshot, 7));
     const auto& placed = slot->cluster.placed_vms;
     const auto& pending = slot->cluster.pending_vms;
     for (size_t i = 0; i < 2000; ++i) {
@@ -59,45 +57,21 @@ const Fixture& GetFixture(int nodes) {
   return *slot;
 }
 
-// Wall and thread-CPU stopwatch for one call.
-struct Stopwatch {
-  std::chrono::steady_clock::time_point wall = std::chrono::steady_clock::now();
-  double cpu = ThreadCpuMicros();
-
-  static double ThreadCpuMicros() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-  }
-};
-
-struct Latencies {
-  std::vector<double> wall;
-  std::vector<double> cpu;
-  void Add(const Stopwatch& w) {
-    wall.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - w.wall)
-            .count());
-    cpu.push_back(Stopwatch::ThreadCpuMicros() - w.cpu);
-  }
-};
-
-double Percentile(std::vector<double>& v, double q) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+ClusterView& MutableView(int nodes) {
+  static std::map<int, std::unique_ptr<ClusterView>> cache;
+  auto& slot = cache[nodes];
+  if (!slot)
+    slot = std::make_unique<ClusterView>(FeedShuffled(GetFixture(nodes).cluster.snapshot, 7));
+  return *slot;
 }
 
-void ReportLatency(benchmark::State& state, Latencies& l) {
-  if (l.wall.empty()) return;
-  state.counters["p50_wall_us"] = Percentile(l.wall, 0.50);
-  state.counters["p99_wall_us"] = Percentile(l.wall, 0.99);
-  state.counters["p50_cpu_us"] = Percentile(l.cpu, 0.50);
-  state.counters["p99_cpu_us"] = Percentile(l.cpu, 0.99);
-}
+namespace {
 
-// Args: nodes, explain_nodes (1 = one verdict per node in the decision).
+// Args: nodes, explain_nodes (1 = one verdict per node in the decision), fed (1 = the view
+// fed event by event in a shuffled order, 0 = built from the snapshot).
 void BM_ChooseTarget(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
+  const ClusterView& view = state.range(2) != 0 ? *f.fed : *f.built;
   PlacementOptions options;
   options.explain_nodes = state.range(1) != 0;
   Latencies latencies;
@@ -106,7 +80,7 @@ void BM_ChooseTarget(benchmark::State& state) {
   for (auto _ : state) {
     const Stopwatch watch;
     {
-      TargetDecision d = ChooseTarget(*f.index, f.requests[i++ % f.requests.size()], options);
+      TargetDecision d = ChooseTarget(view, f.requests[i++ % f.requests.size()], options);
       scheduled += d.scheduled ? 1 : 0;
       benchmark::DoNotOptimize(d);
     }
@@ -118,8 +92,10 @@ void BM_ChooseTarget(benchmark::State& state) {
   ReportLatency(state, latencies);
 }
 BENCHMARK(BM_ChooseTarget)
-    ->ArgsProduct({{100, 1000, 5000}, {0, 1}})
-    ->ArgNames({"nodes", "explain"})
+    ->ArgsProduct({{100, 1000, 5000}, {0, 1}, {0}})
+    ->Args({5000, 0, 1})
+    ->Args({5000, 1, 1})
+    ->ArgNames({"nodes", "explain", "fed"})
     ->Unit(benchmark::kMicrosecond);
 
 // A decision plus formatting its one line per node (what a status writer would do).
@@ -127,8 +103,8 @@ void BM_ChooseTargetAndExplainLines(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
   size_t i = 0;
   for (auto _ : state) {
-    TargetDecision d = ChooseTarget(*f.index, f.requests[i++ % f.requests.size()]);
-    std::vector<std::string> lines = ExplainNodes(*f.index, d);
+    TargetDecision d = ChooseTarget(*f.built, f.requests[i++ % f.requests.size()]);
+    std::vector<std::string> lines = ExplainNodes(*f.built, d);
     benchmark::DoNotOptimize(lines);
   }
   state.SetItemsProcessed(state.iterations());
@@ -138,23 +114,18 @@ BENCHMARK(BM_ChooseTargetAndExplainLines)
     ->ArgName("nodes")
     ->Unit(benchmark::kMillisecond);
 
-void BM_BuildIndex(benchmark::State& state) {
+void BM_BuildView(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     state.PauseTiming();
     ClusterSnapshot copy = f.cluster.snapshot;
     state.ResumeTiming();
-    StatusOr<ClusterIndex> index = ClusterIndex::Build(std::move(copy));
-    benchmark::DoNotOptimize(index);
+    StatusOr<ClusterView> view = ClusterView::Build(std::move(copy));
+    benchmark::DoNotOptimize(view);
   }
   state.counters["vms"] = static_cast<double>(f.cluster.snapshot.vms.size());
 }
-BENCHMARK(BM_BuildIndex)
-    ->Arg(100)
-    ->Arg(1000)
-    ->Arg(5000)
-    ->ArgName("nodes")
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BuildView)->Arg(1000)->Arg(5000)->ArgName("nodes")->Unit(benchmark::kMillisecond);
 
 void BM_PlanDrain100Vms(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
@@ -165,7 +136,7 @@ void BM_PlanDrain100Vms(benchmark::State& state) {
   Latencies latencies;
   for (auto _ : state) {
     const Stopwatch watch;
-    StatusOr<DrainPlan> plan = PlanDrain(*f.index, "big-0", options);
+    StatusOr<DrainPlan> plan = PlanDrain(*f.built, "big-0", options);
     latencies.Add(watch);
     steps = plan->steps.size();
     blockers = plan->blockers.size();
@@ -185,7 +156,7 @@ void BM_PlanRebalance(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
   size_t moves = 0;
   for (auto _ : state) {
-    RebalancePlan plan = PlanRebalance(*f.index);
+    RebalancePlan plan = PlanRebalance(*f.built);
     moves = plan.moves.size() + plan.still_violating.size();
     benchmark::DoNotOptimize(plan);
   }
@@ -196,9 +167,10 @@ BENCHMARK(BM_PlanRebalance)->Arg(5000)->ArgName("nodes")->Unit(benchmark::kMilli
 void BM_PlanGroupMove(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
   std::string group;
-  for (const ServerGroup& g : f.index->groups()) {
-    if (g.policy == GroupPolicy::kAffinity && !g.best_effort) {
-      group = g.name;
+  for (const GroupId g : f.built->group_ids()) {
+    const ServerGroup& sg = f.built->group(g);
+    if (sg.policy == GroupPolicy::kAffinity && !sg.best_effort) {
+      group = sg.name;
       break;
     }
   }
@@ -206,7 +178,7 @@ void BM_PlanGroupMove(benchmark::State& state) {
   options.explain_nodes = false;
   bool feasible = false;
   for (auto _ : state) {
-    GroupMoveDecision d = PlanGroupMove(*f.index, group, options);
+    GroupMoveDecision d = PlanGroupMove(*f.built, group, options);
     feasible = d.feasible;
     benchmark::DoNotOptimize(d);
   }

@@ -18,6 +18,10 @@ using ::ferry::placement::testing::MustBuild;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+const NodeUse& Use(const ClusterView& view, NodeId node) {
+  return view.usage().nodes[static_cast<size_t>(node)];
+}
+
 std::vector<std::string> NodeNames(const ClusterView& view) {
   std::vector<std::string> out;
   for (NodeId n : view.node_ids()) out.push_back(view.node(n).name);
@@ -161,15 +165,16 @@ TEST(ClusterViewTest, UsageCountsVmsAndInFlightReservations) {
   const UsageTable& u = view.usage();
   const auto n1 = static_cast<size_t>(view.FindNode("n1"));
   const auto n2 = static_cast<size_t>(view.FindNode("n2"));
-  EXPECT_EQ(u.cpu_millis[n1], 6000);
-  EXPECT_EQ(u.memory_bytes[n1], 4 * kGi + 8 * kGi);  // n1 has no 1Gi pool: b counted as memory
-  EXPECT_EQ(u.cpu_millis[n2], 4000);                 // reservation on the target
-  EXPECT_EQ(u.memory_bytes[n2], 0);
+  EXPECT_EQ(u.nodes[n1].cpu_millis, 6000);
+  EXPECT_EQ(u.nodes[n1].memory_bytes,
+            4 * kGi + 8 * kGi);             // n1 has no 1Gi pool: b counted as memory
+  EXPECT_EQ(u.nodes[n2].cpu_millis, 4000);  // reservation on the target
+  EXPECT_EQ(u.nodes[n2].memory_bytes, 0);
   EXPECT_EQ(u.hugepage_bytes[n2][static_cast<size_t>(view.PoolIndex(view.FindNode("n2"), kGi))],
             8 * kGi);
-  EXPECT_EQ(u.dedicated_cpus[n2], 4);
-  EXPECT_EQ(u.inflight[n1], 1);
-  EXPECT_EQ(u.inflight[n2], 1);
+  EXPECT_EQ(u.nodes[n2].dedicated_cpus, 4);
+  EXPECT_EQ(u.nodes[n1].inflight, 1);
+  EXPECT_EQ(u.nodes[n2].inflight, 1);
   EXPECT_EQ(u.migrating_to[static_cast<size_t>(view.FindVm("b"))], view.FindNode("n2"));
   EXPECT_EQ(u.migrating_to[static_cast<size_t>(view.FindVm("a"))], kNoId);
 }
@@ -256,7 +261,7 @@ TEST(ClusterViewTest, UpdatesAreIdempotent) {
   EXPECT_TRUE(view.RemoveMigration("none").ok());
   EXPECT_TRUE(view.FinishMigration("none").ok());
   EXPECT_EQ(view.generation(), generation);
-  EXPECT_EQ(view.usage().cpu_millis[static_cast<size_t>(view.FindNode("n1"))], 2000);
+  EXPECT_EQ(Use(view, view.FindNode("n1")).cpu_millis, 2000);
 }
 
 TEST(ClusterViewTest, ObjectsMayArriveInAnyOrder) {
@@ -274,9 +279,9 @@ TEST(ClusterViewTest, ObjectsMayArriveInAnyOrder) {
   const NodeId n1 = view.FindNode("n1");
   const NodeId n2 = view.FindNode("n2");
   EXPECT_EQ(view.location(view.FindVm("v")), n1);
-  EXPECT_EQ(view.usage().cpu_millis[static_cast<size_t>(n1)], 2000);
-  EXPECT_EQ(view.usage().cpu_millis[static_cast<size_t>(n2)], 2000);  // the reservation
-  EXPECT_EQ(view.usage().inflight[static_cast<size_t>(n1)], 1);
+  EXPECT_EQ(Use(view, n1).cpu_millis, 2000);
+  EXPECT_EQ(Use(view, n2).cpu_millis, 2000);  // the reservation
+  EXPECT_EQ(Use(view, n1).inflight, 1);
 
   ClusterSnapshot same;
   same.nodes = {MakeNode("n1"), MakeNode("n2")};
@@ -298,9 +303,9 @@ TEST(ClusterViewTest, FinishMigrationMovesTheVmAndItsOwnUpdateIsThenANoOp) {
   const NodeId n1 = view.FindNode("n1");
   const NodeId n2 = view.FindNode("n2");
   EXPECT_EQ(view.location(view.FindVm("v")), n2);
-  EXPECT_EQ(view.usage().cpu_millis[static_cast<size_t>(n1)], 0);
-  EXPECT_EQ(view.usage().cpu_millis[static_cast<size_t>(n2)], 2000);
-  EXPECT_EQ(view.usage().inflight[static_cast<size_t>(n2)], 0);
+  EXPECT_EQ(Use(view, n1).cpu_millis, 0);
+  EXPECT_EQ(Use(view, n2).cpu_millis, 2000);
+  EXPECT_EQ(Use(view, n2).inflight, 0);
   const uint64_t generation = view.generation();
   EXPECT_TRUE(view.UpsertVm(MakeVm("v", 2, 4, "n2")).ok());
   EXPECT_TRUE(view.FinishMigration("m").ok());
@@ -309,7 +314,7 @@ TEST(ClusterViewTest, FinishMigrationMovesTheVmAndItsOwnUpdateIsThenANoOp) {
   // The other order: the VM's flip arrives first; the migration then no longer counts.
   ClusterView other = MustBuild(s);
   ASSERT_TRUE(other.UpsertVm(MakeVm("v", 2, 4, "n2")).ok());
-  EXPECT_EQ(other.usage().cpu_millis[static_cast<size_t>(other.FindNode("n2"))], 2000);
+  EXPECT_EQ(Use(other, other.FindNode("n2")).cpu_millis, 2000);
   ASSERT_TRUE(other.FinishMigration("m").ok());
   EXPECT_EQ(other.Snapshot(), view.Snapshot());
 }
@@ -321,8 +326,8 @@ TEST(ClusterViewTest, RemovingAMigrationDropsItsReservation) {
   ClusterView view = MustBuild(s);
   ASSERT_TRUE(view.UpsertMigration({"v", "n1", "n2", "m"}).ok());
   ASSERT_TRUE(view.RemoveMigration("m").ok());
-  EXPECT_EQ(view.usage().cpu_millis[static_cast<size_t>(view.FindNode("n2"))], 0);
-  EXPECT_EQ(view.usage().inflight[static_cast<size_t>(view.FindNode("n1"))], 0);
+  EXPECT_EQ(Use(view, view.FindNode("n2")).cpu_millis, 0);
+  EXPECT_EQ(Use(view, view.FindNode("n1")).inflight, 0);
   EXPECT_EQ(view.location(view.FindVm("v")), view.FindNode("n1"));
 }
 

@@ -1,4 +1,4 @@
-// ChooseTarget's server-group semantics (DESIGN.md §3): policy × bestEffort × members
+// ChooseTarget's server-group semantics (docs/design.md §3): policy × bestEffort × members
 // migrating in or out, table-driven. Split from placement_test.cc to keep files short.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,8 @@
 // Property tests on random clusters, thousands of seeds: every VM is placed through the
-// engine, then migrations, a drain plan and a rebalance plan are replayed step by step; an
-// independent checker (written from DESIGN.md §3, not from the engine) verifies after each
-// step that no strict rule is broken and no capacity is oversubscribed.
+// engine, then migrations, a drain plan and a rebalance plan are applied step by step to a
+// view kept current in place; an independent checker (written from the placement rules, not
+// from the engine) verifies after each step, on a plain snapshot, that no strict rule is
+// broken and no capacity is oversubscribed.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -183,15 +184,32 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Rng rng(seed);
     ClusterSnapshot s = RandomSpecs(rng);
+    // The engine works on a view kept current in place, as the operator's is; the checker
+    // reads the plain snapshot `s`, changed in step.
+    ClusterView view = MustBuild(s);
+    int names = 0;
+    auto start_migration = [&](const std::string& vm, const std::string& target) {
+      InFlightMigration m{vm, FindVm(s, vm)->node, target, "m" + std::to_string(++names)};
+      s.migrations.push_back(m);
+      return m;
+    };
+    auto finish_all = [&] {
+      for (const InFlightMigration& m : s.migrations) {
+        FindVm(s, m.vm)->node = m.target_node;
+        ASSERT_TRUE(view.FinishMigration(m.name).ok());
+      }
+      s.migrations.clear();
+      ASSERT_EQ(view.Snapshot(), MustBuild(s).Snapshot());
+    };
     // 1. First start of every VM, one by one.
     for (Vm& v : s.vms) {
-      ClusterView view = MustBuild(s);
       const TargetDecision d = ChooseTarget(view, {v.name, ""});
       const TargetDecision again = ChooseTarget(view, {v.name, ""});
       ASSERT_EQ(d.reason, again.reason) << "not deterministic";
       if (!d.scheduled) continue;
       ASSERT_EQ(CheckNodeAllowed(s, v, d.node), "") << d.reason;
       v.node = d.node;
+      ASSERT_TRUE(view.UpsertVm(v).ok());
       ++placed;
       ASSERT_EQ(CheckInvariants(s), "") << "after placing " << v.name << ": " << d.reason;
     }
@@ -199,17 +217,16 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
     for (int i = 0; i < 3 && !s.vms.empty(); ++i) {
       Vm& v = s.vms[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(s.vms.size()) - 1))];
       if (v.node.empty()) continue;
-      ClusterView view = MustBuild(s);
       const TargetDecision d = ChooseTarget(view, {v.name, ""});
       if (!d.scheduled) continue;
       ASSERT_NE(d.node, v.node);
-      s.migrations.push_back({v.name, v.node, d.node, ""});
+      ASSERT_TRUE(view.UpsertMigration(start_migration(v.name, d.node)).ok());
       ++migrations;
       ASSERT_EQ(CheckInvariants(s), "") << "after starting migration of " << v.name;
     }
-    // 3. Drain a random node; replay its plan step by step.
+    ASSERT_EQ(view.Snapshot(), MustBuild(s).Snapshot());
+    // 3. Drain a random node; apply its plan step by step.
     {
-      ClusterView view = MustBuild(s);
       const std::string drained =
           s.nodes[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(s.nodes.size()) - 1))].name;
       DrainOptions options;
@@ -221,34 +238,30 @@ TEST(PlacementPropertyTest, RandomClustersKeepEveryHardRule) {
         if (step.action != DrainAction::kMigrate) continue;
         if (step.group_move.empty()) {
           // Still valid at its turn, with every earlier step in flight.
-          ClusterView now = MustBuild(s);
-          const TargetDecision d = ChooseTarget(now, {step.vm, step.target});
+          const TargetDecision d = ChooseTarget(view, {step.vm, step.target});
           ASSERT_TRUE(d.scheduled)
               << "drain step " << step.vm << " -> " << step.target << ": " << d.reason;
         }
         ASSERT_NE(step.target, drained);
-        s.migrations.push_back({step.vm, FindVm(s, step.vm)->node, step.target, ""});
+        const InFlightMigration m = start_migration(step.vm, step.target);
+        ASSERT_TRUE(ApplyStep(view, step, m.name).ok());
         ++drain_steps;
         ASSERT_EQ(CheckInvariants(s), "")
             << "after drain step " << step.vm << " -> " << step.target;
       }
-      // Every migration finishes.
-      for (const InFlightMigration& m : s.migrations) FindVm(s, m.vm)->node = m.target_node;
-      s.migrations.clear();
+      finish_all();
       ASSERT_EQ(CheckInvariants(s), "") << "after the drain completed";
     }
-    // 4. Rebalance best-effort violators; replay.
+    // 4. Rebalance best-effort violators; apply.
     {
-      ClusterView view = MustBuild(s);
       const RebalancePlan plan = PlanRebalance(view);
       for (const RebalanceMove& m : plan.moves) {
         ASSERT_EQ(CheckNodeAllowed(s, *FindVm(s, m.vm), m.to), "");
-        s.migrations.push_back({m.vm, m.from, m.to, ""});
+        ASSERT_TRUE(ApplyMove(view, m, start_migration(m.vm, m.to).name).ok());
         ++rebalance_moves;
         ASSERT_EQ(CheckInvariants(s), "") << "after rebalance move " << m.vm;
       }
-      for (const InFlightMigration& m : s.migrations) FindVm(s, m.vm)->node = m.target_node;
-      s.migrations.clear();
+      finish_all();
       ASSERT_EQ(CheckInvariants(s), "") << "after the rebalance completed";
     }
   }

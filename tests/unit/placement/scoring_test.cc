@@ -3,12 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <type_traits>
 
 #include "placement/placement.h"
 #include "test_builders.h"
 
 namespace ferry::placement {
 namespace {
+
+// Weights are set by name: a positional Weights{1, 1, 3, 1}, which silently depends on the
+// order of the fields, does not compile.
+static_assert(!std::is_aggregate_v<Weights>);
+static_assert(Weights().WithGroup(5).WithInflight(0).group == 5);
 
 using ::ferry::placement::testing::MakeGroup;
 using ::ferry::placement::testing::MakeNode;
