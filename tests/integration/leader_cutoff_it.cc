@@ -86,7 +86,7 @@ TEST(LeaderCutoffIT, CutOffLeaderStopsActingBeforeTheStandbyTakesOver) {
   EXPECT_GT(b_writes, 0u);
   EXPECT_LT(a_last_end, b_first_start) << "both replicas acted at the same time";
   // A stopped within its renew deadline (+ the 1 s a blocked write takes to give up, + slack).
-  EXPECT_LT(a_last_end - cut_at, std::chrono::milliseconds(4000 + 1000 + 1500));
+  EXPECT_LT(a_last_end - cut_at, std::chrono::milliseconds(4000 + 1000 + 2500));
   // The marker on the server is B's.
   auto m = direct->Get(kube::resources::kConfigMaps, ns, "marker");
   ASSERT_TRUE(m.ok());

@@ -99,7 +99,9 @@ TEST(LeaderElectorTest, HangingRenewalLosesLeadershipAtTheRenewDeadline) {
   }
   const auto lost_after = Steady::now() - hung_at;
   EXPECT_GE(stopped_at_ms.load(), 0) << "still leading 10 s after the API server went silent";
-  EXPECT_LE(lost_after, milliseconds(1000 + 300)) << "later than the renew deadline";
+  // The deadline (1 s after the last renewal began) plus scheduling slack on a loaded machine;
+  // without the bound the elector would wait for the hanging request forever.
+  EXPECT_LE(lost_after, milliseconds(1000 + 1500)) << "much later than the renew deadline";
   EXPECT_FALSE(e.IsLeader());
   release_hang.request_stop();
   run.join();
