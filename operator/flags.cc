@@ -48,6 +48,8 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
          "serve /healthz /readyz /metrics here (port 0: any free port)")
       ->default_str("0.0.0.0:8080")
       ->type_name("HOST:PORT");
+  app.add_option("--namespace", c->options.watch_namespace,
+                 "only VMs, migrations and server groups of this namespace (default: all)");
   app.add_option("--kube-api-qps", c->kube_qps, "client-side rate limit of API requests per second (0: none)");
   app.add_option("--kube-api-burst", c->kube_burst, "burst of the client-side rate limit");
   app.add_option("--workers", c->options.workers, "worker threads of the vm and migration controllers")

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "api/group.h"
 #include "evacuation/evacuation_controller.h"
 #include "evacuation/evacuation_plan.h"
@@ -41,6 +43,17 @@ kube::EventHandler Feed(std::function<void(const T&)> upsert, std::function<void
   return h;
 }
 
+// Transient and terminal reconcile errors go to the log (the controller retries the former).
+void LogErrors(manager::ControllerSpec& c) {
+  const std::string name = c.name;
+  c.on_error = [name](const std::string& key, const Status& st) {
+    std::fprintf(stderr, "ferry-operator: %s %s: %s (retrying)\n", name.c_str(), key.c_str(), st.ToString().c_str());
+  };
+  c.on_terminal_error = [name](const std::string& key, const Status& st) {
+    std::fprintf(stderr, "ferry-operator: %s %s: %s\n", name.c_str(), key.c_str(), st.ToString().c_str());
+  };
+}
+
 std::string LabelOf(const kube::Json& obj, const char* key) {
   const kube::Json& md = obj["metadata"];
   if (!md.contains("labels") || !md["labels"].contains(key)) return "";
@@ -71,9 +84,11 @@ Status Operator::Register(manager::Manager& mgr) {
   using kube::resources::kServerGroups;
   using kube::resources::kVirtualMachineMigrations;
   using kube::resources::kVirtualMachines;
-  kube::Informer& vms = mgr.SharedInformer(kVirtualMachines);
-  kube::Informer& vmms = mgr.SharedInformer(kVirtualMachineMigrations);
-  kube::Informer& groups = mgr.SharedInformer(kServerGroups);
+  kube::InformerOptions scoped;
+  scoped.ns = options_.watch_namespace;
+  kube::Informer& vms = mgr.SharedInformer(kVirtualMachines, scoped);
+  kube::Informer& vmms = mgr.SharedInformer(kVirtualMachineMigrations, scoped);
+  kube::Informer& groups = mgr.SharedInformer(kServerGroups, scoped);
   kube::Informer& policies = mgr.SharedInformer(kMigrationPolicies);
   kube::Informer& nodes = mgr.SharedInformer(kNodes);
   kube::Informer& hypervisors = mgr.SharedInformer(kHypervisorResource);
@@ -139,6 +154,7 @@ Status Operator::Register(manager::Manager& mgr) {
                  manager::Watches(nodes, [&st](const kube::Json& o) {
                    return st.MigrationsTouching(o["metadata"].value("name", ""));
                  })};
+    LogErrors(c);
     auto ctl = mgr.AddController(std::move(c));
     if (!ctl.ok()) return ctl.status();
     migration_ctl_ = *ctl;
@@ -152,6 +168,7 @@ Status Operator::Register(manager::Manager& mgr) {
                    std::string k = VmKeyOfMigration(o);
                    return k.empty() ? std::vector<std::string>{} : std::vector<std::string>{k};
                  })};
+    LogErrors(c);
     auto ctl = mgr.AddController(std::move(c));
     if (!ctl.ok()) return ctl.status();
     vm_ctl_ = *ctl;
@@ -169,6 +186,7 @@ Status Operator::Register(manager::Manager& mgr) {
                                     return std::vector<std::string>{o["metadata"].value("namespace", "") + "/" + g};
                                   }),
                  manager::Watches(nodes, [&groups](const kube::Json&) { return groups.store().Keys(); })};
+    LogErrors(c);
     auto ctl = mgr.AddController(std::move(c));
     if (!ctl.ok()) return ctl.status();
     servergroup_ctl_ = *ctl;
@@ -189,6 +207,7 @@ Status Operator::Register(manager::Manager& mgr) {
                    if (n.empty()) n = LabelOf(o, api::kLabelSourceNode);
                    return n.empty() ? std::vector<std::string>{} : std::vector<std::string>{n};
                  })};
+    LogErrors(c);
     auto ctl = mgr.AddController(std::move(c));
     if (!ctl.ok()) return ctl.status();
     evacuation_ctl_ = *ctl;
@@ -201,6 +220,7 @@ Status Operator::Register(manager::Manager& mgr) {
     c.workers = 1;
     c.reconcile = [this](const std::string& k, std::stop_token) { return Tick(k); };
     c.watches = {manager::Watches(nodes, [](const kube::Json&) { return std::vector<std::string>{kTickKey}; })};
+    LogErrors(c);
     auto ctl = mgr.AddController(std::move(c));
     if (!ctl.ok()) return ctl.status();
   }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace ferry::op {
 
@@ -45,6 +46,9 @@ struct EvacuationOptions {
 };
 
 struct OperatorOptions {
+  // Only VMs, migrations and server groups of this namespace ("" = all). Nodes, Hypervisors
+  // and MigrationPolicies are cluster-scoped and always watched.
+  std::string watch_namespace;
   MigrationLimits limits;
   Deadlines deadlines;
   EvacuationOptions evacuation;

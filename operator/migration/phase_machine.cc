@@ -126,8 +126,11 @@ class Machine {
       return false;
     }
     if (vmm_.spec.offline ? vm->status.node_name.empty() : !VmRuns(*vm)) {
+      // Not yet (or no longer) running: wait, level-triggered — the cache may be behind, and
+      // a VM that starts later is migrated then.
       const std::string phase(api::ToString(vm->status.phase));
-      Fail(kReasonVmNotRunning, "virtual machine " + vm_key_ + " is " + (phase.empty() ? "not placed" : phase) +
+      if (d_.status.phase != MigrationPhase::kPending) Transition(MigrationPhase::kPending, "", "");
+      Wait(kReasonVmNotRunning, "virtual machine " + vm_key_ + " is " + (phase.empty() ? "not placed" : phase) +
                                     (vmm_.spec.offline ? "; a cold migration needs it placed on a node"
                                                        : "; a live migration needs it Running"));
       return false;

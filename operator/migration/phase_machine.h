@@ -30,7 +30,8 @@ namespace ferry::op::migration {
 
 // Reasons the operator writes besides lib/api/group.h's HandlerLost, TargetNotReady, Timeout.
 inline constexpr const char* kReasonVmNotFound = "VMNotFound";          // Failed
-inline constexpr const char* kReasonVmNotRunning = "VMNotRunning";      // Failed
+inline constexpr const char* kReasonVmNotRunning = "VMNotRunning";      // Pending (admission waits)
+                                                                        // or Failed (stopped while waiting)
 inline constexpr const char* kReasonTargetRejected = "TargetRejected";  // Failed: requested node refused
 inline constexpr const char* kReasonDeleted = "Deleted";                // Cancelled
 inline constexpr const char* kReasonActiveMigration = "WaitingForActiveMigration";  // Pending
