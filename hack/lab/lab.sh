@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Ferry's migration lab: two simulated nodes on one machine, each a network namespace with its
-# own libvirtd, and a small QEMU (TCG) guest that dirties memory and prints a heartbeat.
+# Ferry's migration lab: simulated nodes on one machine (two by default), each a network
+# namespace with its own libvirtd, and a small QEMU (TCG) guest that dirties memory and prints
+# a heartbeat.
 #
 #   hack/lab/lab.sh up                      guest image, QEMU 10 (bookworm-backports), netns, daemons
+#     (FERRY_LAB_NODES=N up: N nodes A, B, C, ... (2-10); the count is kept until `down`)
+#   hack/lab/lab.sh nodes                   the lab's node letters, one a line
 #   hack/lab/lab.sh boot RAM WS RATE [HB]   start the guest on node A (MiB, MiB, MiB/s, ms)
 #   hack/lab/lab.sh define RAM WS RATE      define the guest on node A without starting it
 #     (FERRY_LAB_DISK_MIB=N gives the guest a local raw disk; disk-path NODE prints its file)
@@ -25,7 +28,10 @@
 #   $FERRY_LAB_DIR   (/tmp/ferry-lab)        unpacked QEMU, guest image, per-node daemon dirs.
 #     Not under /var or /run: each node's mount namespace bind-mounts its own /var and /run,
 #     and the emulator, kernel and initrd must stay visible to both daemons.
-# Network: ferrylab-a 10.251.0.1 <-veth-> ferrylab-b 10.251.0.2, blackhole route for
+# Network: node A is netns ferrylab-a at 10.251.0.1, B ferrylab-b 10.251.0.2, C ferrylab-c
+#   10.251.0.3, ... (letter i: address .i+1, libvirt host UUID ...0000000000(a+i)). Two nodes
+#   are joined by one veth pair; more by a bridge in netns ferrylab-sw (each node's flabX0 to
+#   the bridge). A blackhole route for
 #   10.251.0.0/24 in the host namespace so a TCP client started by mistake on the host fails
 #   locally instead of following the default route; `up` and `run` prove it (`ip route get`
 #   to both addresses must fail on the host). Host-side clients use the unix sockets.
@@ -43,8 +49,9 @@ APTD=$LAB/apt
 SUBNET=10.251.0.0/24
 IP_A=10.251.0.1 IP_B=10.251.0.2
 NS_A=ferrylab-a NS_B=ferrylab-b
-UUID_A=f0000000-0000-4000-8000-00000000000a
-UUID_B=f0000000-0000-4000-8000-00000000000b
+NS_SW=ferrylab-sw  # the bridge joining more than two nodes
+LETTERS=ABCDEFGHIJ
+COUNT_FILE=$LAB/node-count
 VM=${FERRY_LAB_VM:-ferry-lab-vm}
 VM_UUID=f0000000-0000-4000-8000-0000000000c1
 KPKG_META=linux-image-cloud-amd64
@@ -52,8 +59,20 @@ BPO_PKGS="qemu-system-x86 qemu-system-common qemu-system-data seabios qemu-syste
 
 log() { printf '[lab %s] %s\n' "$(date +%T.%3N)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-ns() { [ "$1" = A ] && echo $NS_A || echo $NS_B; }
-ipof() { [ "$1" = A ] && echo $IP_A || echo $IP_B; }
+# Node letter -> index (A=0), netns, address, libvirt host UUID.
+idx() {
+  local pre=${LETTERS%%"$1"*}
+  [ ${#1} = 1 ] && [ "$pre" != "$LETTERS" ] || die "unknown node '$1' (A, B, C, ...)"
+  echo ${#pre}
+}
+ns() { echo "ferrylab-$(tr 'A-Z' 'a-z' <<<"$1")"; }
+ipof() { echo "10.251.0.$(( $(idx "$1") + 1 ))"; }
+uuidof() { printf 'f0000000-0000-4000-8000-%012x\n' $(( $(idx "$1") + 10 )); }
+# Node count: what `up` was given (FERRY_LAB_NODES, default 2), kept in $COUNT_FILE until down.
+node_count() { if [ -s "$COUNT_FILE" ]; then cat "$COUNT_FILE"; else echo "${FERRY_LAB_NODES:-2}"; fi; }
+nodes() { local i n; n=$(node_count); for ((i = 0; i < n; i++)); do echo "${LETTERS:i:1}"; done; }
+# Every lab namespace that exists (nodes of any count, the bridge's).
+lab_netns() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^ferrylab-([a-z]|sw)$' || true; }
 ndir() { echo "$LAB/nodes/$1"; }
 uri() { echo "qemu+unix:///system?socket=$(ndir "$1")/run/libvirt/libvirt-sock"; }
 peer_uri() { echo "qemu+tcp://$(ipof "$1")/system"; }
@@ -127,7 +146,7 @@ build_image() {
 }
 
 write_node() {
-  local n=$1 d uuid; d=$(ndir "$n"); [ "$n" = A ] && uuid=$UUID_A || uuid=$UUID_B
+  local n=$1 d uuid; d=$(ndir "$n"); uuid=$(uuidof "$n")
   mkdir -p "$d"/etc "$d"/run/lock "$d"/var/{lib/libvirt/qemu,lib/libvirt/images,cache/libvirt,log/libvirt/qemu,tmp}
   chmod 1777 "$d/var/tmp"; ln -sfn /run "$d/var/run"; ln -sfn /run/lock "$d/var/lock"
   install_pki "$n"
@@ -222,8 +241,9 @@ kill_daemon() {  # SIGKILL, as a crash would: guests keep running
 # The blackhole must work, not only be listed: the kernel must refuse to route a lab address
 # from the host namespace.
 assert_blackhole() {
-  local ip
-  for ip in $IP_A $IP_B; do
+  local ip n
+  for n in $(nodes); do
+    ip=$(ipof "$n")
     if ip route get "$ip" >/dev/null 2>&1; then
       die "host namespace can route to lab address $ip ($(ip route get "$ip" 2>&1 | head -1)): blackhole missing"
     fi
@@ -253,7 +273,7 @@ make_pki() {
     -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -out "$PKI/ca-cert.pem" 2>/dev/null
   local n
-  for n in A B; do make_cert "server-$n" "$(ipof "$n")" "$(ipof "$n")"; make_cert "client-$n" "ferry-lab-node-$n"; done
+  for n in $(nodes); do make_cert "server-$n" "$(ipof "$n")" "$(ipof "$n")"; make_cert "client-$n" "ferry-lab-node-$n"; done
   log "private lab CA and node certificates in $PKI"
 }
 install_pki() {  # NODE: QEMU's layout (qemu/) and libvirt's (libvirt/, flat, as pkipath wants)
@@ -268,29 +288,62 @@ install_pki() {  # NODE: QEMU's layout (qemu/) and libvirt's (libvirt/, flat, as
   chmod 600 "$d"/*/*key.pem
 }
 
+make_network() {  # N: two nodes on one veth pair, more on a bridge in $NS_SW
+  local count=$1 n
+  echo "$count" >"$COUNT_FILE"
+  if [ "$count" = 2 ]; then
+    ip netns add $NS_A; ip netns add $NS_B
+    ip link add flabA0 type veth peer name flabB0
+    ip link set flabA0 netns $NS_A; ip link set flabB0 netns $NS_B
+  else
+    ip netns add $NS_SW
+    ip -n $NS_SW link set lo up
+    ip -n $NS_SW link add br0 type bridge forward_delay 0
+    ip -n $NS_SW link set br0 up
+    for n in $(nodes); do
+      ip netns add "$(ns "$n")"
+      ip link add "flab${n}0" type veth peer name "flab${n}1"
+      ip link set "flab${n}0" netns "$(ns "$n")"; ip link set "flab${n}1" netns $NS_SW
+      ip -n $NS_SW link set "flab${n}1" master br0 up
+    done
+  fi
+  for n in $(nodes); do
+    ip -n "$(ns "$n")" addr add "$(ipof "$n")/24" dev "flab${n}0"
+    ip -n "$(ns "$n")" link set lo up; ip -n "$(ns "$n")" link set "flab${n}0" up
+  done
+}
+
 cmd_up() {
-  local t0=$SECONDS
+  local t0=$SECONDS want=${FERRY_LAB_NODES:-} n p pids=()
+  [ -z "$want" ] || [[ "$want" =~ ^([2-9]|10)$ ]] || die "FERRY_LAB_NODES must be 2..10, got '$want'"
   mkdir -p "$LAB"
   build_image
   fetch_qemu
   if ! ip netns list | grep -qw $NS_A; then
-    ip netns add $NS_A; ip netns add $NS_B
-    ip link add flabA0 type veth peer name flabB0
-    ip link set flabA0 netns $NS_A; ip link set flabB0 netns $NS_B
-    ip -n $NS_A addr add $IP_A/24 dev flabA0; ip -n $NS_B addr add $IP_B/24 dev flabB0
-    local n; for n in A B; do ip -n "$(ns $n)" link set lo up; ip -n "$(ns $n)" link set "flab${n}0" up; done
+    [ -z "$(lab_netns)" ] || die "lab namespaces left without node A: $(echo $(lab_netns)); run: $0 down"
+    make_network "${want:-2}"
+  elif [ ! -s "$COUNT_FILE" ]; then
+    echo 2 >"$COUNT_FILE"  # a lab brought up before the count was kept
   fi
+  [ -z "$want" ] || [ "$want" = "$(node_count)" ] ||
+    die "the lab is up with $(node_count) nodes, FERRY_LAB_NODES=$want asked; run: $0 down"
   ip route show type blackhole | grep -q "^blackhole $SUBNET" || ip route add blackhole $SUBNET
   assert_blackhole
-  ip netns exec $NS_A busybox ping -c1 -W2 $IP_B >/dev/null || die "veth ping failed"
+  for n in $(nodes); do
+    [ "$n" = A ] && continue
+    ip netns exec $NS_A busybox ping -c1 -W2 "$(ipof "$n")" >/dev/null || die "ping A -> $n failed"
+  done
   make_pki
-  write_node A; write_node B
-  start_daemon A; start_daemon B
-  # warm both daemons' capability cache for our emulator (the first probe takes seconds)
-  V A domcapabilities --emulatorbin "$QBPO/qemu-system-x86_64" --virttype qemu >/dev/null & local ca=$!
-  V B domcapabilities --emulatorbin "$QBPO/qemu-system-x86_64" --virttype qemu >/dev/null & local cb=$!
-  wait $ca $cb
-  log "up in $((SECONDS - t0)) s: $NS_A $IP_A <-> $NS_B $IP_B"
+  for n in $(nodes); do write_node "$n"; done
+  for n in $(nodes); do start_daemon "$n" & pids+=($!); done  # in parallel: seconds each
+  for p in "${pids[@]}"; do wait "$p" || die "a node's libvirtd did not come up"; done
+  pids=()
+  # warm the daemons' capability cache for our emulator (the first probe takes seconds)
+  for n in $(nodes); do
+    V "$n" domcapabilities --emulatorbin "$QBPO/qemu-system-x86_64" --virttype qemu >/dev/null & pids+=($!)
+  done
+  wait "${pids[@]}"
+  log "up in $((SECONDS - t0)) s: $(for n in $(nodes); do printf '%s %s  ' "$(ns "$n")" "$(ipof "$n")"; done)"
 }
 
 domxml() {  # ram ws rate hb
@@ -349,9 +402,9 @@ make_disks() {
   for n in A B; do truncate -s "${DISK_MIB}M" "$(disk_path "$n")"; done
 }
 
-clean_guest() {  # remove the guest from both nodes, truncate serial logs
+clean_guest() {  # remove the guest from every node, truncate serial logs
   local n
-  for n in A B; do
+  for n in $(nodes); do
     daemon_alive "$n" || continue
     V "$n" destroy "$VM" >/dev/null 2>&1 || true
     V "$n" undefine "$VM" >/dev/null 2>&1 || true
@@ -380,7 +433,7 @@ cmd_boot() {
 
 cmd_where() {  # prints the node where the guest runs (running or paused), else exit 1
   local n s
-  for n in A B; do
+  for n in $(nodes); do
     daemon_alive "$n" || continue
     s=$(V "$n" domstate "$VM" 2>/dev/null | head -1 || true)
     [ "$s" = running ] && { echo "$n"; return 0; }
@@ -396,7 +449,7 @@ cmd_hb() {  # last heartbeat line of the node's serial log: "<hb> <errs>" (nothi
 
 cmd_status() {
   local n
-  for n in A B; do
+  for n in $(nodes); do
     if daemon_alive "$n"; then
       echo "node $n ($(ns "$n") $(ipof "$n")): libvirtd $(daemon_pid "$n"); domains: $(V "$n" list --all 2>&1 | tr -s ' ' | tr '\n' ';')"
       echo "  serial: $(tail -1 "$(serial "$n")" 2>/dev/null | cut -c1-110)"
@@ -416,23 +469,21 @@ kill_pids() {  # TERM, then KILL what is left
 }
 
 cmd_down() {
-  local n pids p
-  for n in A B; do
+  local n pids p netns
+  for n in $(nodes); do
     daemon_alive "$n" && for p in $(V "$n" list --name 2>/dev/null); do V "$n" destroy "$p" >/dev/null 2>&1 || true; done
   done
   # everything that lives in our namespaces: libvirtd, QEMU, clients started with `run`
-  for n in A B; do
-    if ip netns list | grep -qw "$(ns $n)"; then
-      pids=$(ip netns pids "$(ns $n)" 2>/dev/null || true)
-      [ -n "$pids" ] && log "stopping $(ns $n) processes: $(echo $pids)" && kill_pids $pids
-    fi
+  for netns in $(lab_netns); do
+    pids=$(ip netns pids "$netns" 2>/dev/null || true)
+    [ -n "$pids" ] && log "stopping $netns processes: $(echo $pids)" && kill_pids $pids
   done
   # QEMU processes of our emulator that escaped (should be none)
   pids=$(pgrep -f "$QBPO/usr/bin/qemu-system-x86_64" || true)
   [ -n "$pids" ] && log "killing leftover QEMU $(echo $pids)" && kill_pids $pids
-  for n in A B; do ip netns list | grep -qw "$(ns $n)" && ip netns del "$(ns $n)" && log "netns $(ns $n) deleted"; done
+  for netns in $(lab_netns); do ip netns del "$netns" && log "netns $netns deleted"; done
   ip route show type blackhole | grep -q "^blackhole $SUBNET" && ip route del blackhole $SUBNET
-  rm -rf "$LAB/nodes" "$PKI"
+  rm -rf "$LAB/nodes" "$PKI" "$COUNT_FILE"
   [ "${1:-}" = --purge ] && rm -rf "$LAB"
   return 0
 }
@@ -457,7 +508,7 @@ cmd_cut_migration() {  # kill the QEMU-to-QEMU migration connections on both nod
 
 cmd_check_clean() {  # exit 1 if anything of the lab is left
   local left=0 p
-  for n in $NS_A $NS_B; do ip netns list | grep -qw "$n" && { echo "left: netns $n"; left=1; }; done
+  for n in $(lab_netns); do echo "left: netns $n"; left=1; done
   ip route show type blackhole | grep -q "^blackhole $SUBNET" && { echo "left: blackhole route $SUBNET"; left=1; }
   p=$(pgrep -f "$QBPO/usr/bin/qemu-system-x86_64" || true); [ -n "$p" ] && { echo "left: QEMU $p"; left=1; }
   if [ -f "$LAB/daemon-pids" ]; then
@@ -471,6 +522,7 @@ cmd_check_clean() {  # exit 1 if anything of the lab is left
 
 case "${1:-}" in
   up) cmd_up ;;
+  nodes) nodes ;;
   fetch) mkdir -p "$LAB"; build_image; fetch_qemu ;;
   check-blackhole) assert_blackhole; log "blackhole works: $IP_A and $IP_B unroutable from the host namespace" ;;
   peer-uri-tls) peer_uri_tls "${2:?node}" "${3:-A}" ;;
