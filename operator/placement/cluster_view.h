@@ -247,12 +247,14 @@ class ClusterView {
   void MarkDirty(NodeId id);
   // Ends an update: recomputes the usage of the nodes it touched, frees unused slots.
   void Flush();
+  void CompactNodes();
   void ChangeVm(VmId id, const Vm& vm);
 
   std::vector<NodeSlot> nodes_;
   std::vector<NodeFacts> facts_;
   std::vector<NumaFacts> numa_facts_;
   std::vector<NodeId> node_order_;  // known nodes by name
+  int order_breaks_ = 0;            // places where node_order_ is not consecutive ids
   std::vector<NodeId> free_nodes_;
   NameMap<NodeId> node_by_name_;  // every slot, known or not
   std::vector<VmSlot> vms_;

@@ -184,6 +184,10 @@ void ClusterView::NodeKnownChanged(NodeId id, bool was_known) {
   for (size_t i = from; i < node_order_.size(); ++i) {
     nodes_[Index(node_order_[i])].rank = static_cast<int32_t>(i);
   }
+  order_breaks_ = 0;
+  for (size_t i = 1; i < node_order_.size(); ++i) {
+    if (node_order_[i] != node_order_[i - 1] + 1) ++order_breaks_;
+  }
   // Residents gain or lose their location; migrations to or from the node count or not.
   for (VmId v : slot.residents) vms_[Index(v)].location = known ? id : kNoId;
   const std::vector<VmId> residents = slot.residents;
@@ -316,6 +320,49 @@ void ClusterView::Flush() {
     free_groups_.push_back(id);
   }
   maybe_unused_groups_.clear();
+  // Decisions walk the nodes in name order and read their records by id: when arrival order
+  // has scattered the ids (informers deliver VMs before Nodes, say), renumber so the walk is
+  // sequential in memory again. A few breaks (a node added later) are not worth it.
+  if (order_breaks_ > std::max(64, node_count() / 16)) CompactNodes();
+}
+
+// Renumbers node slots into name order (placeholders after the known nodes, free slots
+// dropped) and rewrites every NodeId held anywhere. O(nodes + VMs + migrations), rare.
+void ClusterView::CompactNodes() {
+  std::vector<NodeId> order = node_order_;
+  for (NodeId id = 0; id < node_id_limit(); ++id) {
+    if (!NodeKnown(id) && !nodes_[Index(id)].node.name.empty()) order.push_back(id);
+  }
+  std::vector<NodeId> new_id(nodes_.size(), kNoId);
+  for (size_t i = 0; i < order.size(); ++i) new_id[Index(order[i])] = static_cast<NodeId>(i);
+  auto remap = [&](NodeId& id) {
+    if (id >= 0) id = new_id[Index(id)];
+  };
+  auto permute = [&](auto& items) {
+    std::remove_reference_t<decltype(items)> out;
+    out.reserve(order.size());
+    for (NodeId old : order) out.push_back(std::move(items[Index(old)]));
+    items = std::move(out);
+  };
+  permute(nodes_);
+  permute(facts_);
+  permute(numa_facts_);
+  permute(usage_.nodes);
+  permute(usage_.hugepage_bytes);
+  permute(usage_.numa);
+  free_nodes_.clear();
+  for (auto& [name, id] : node_by_name_) remap(id);
+  for (NodeId& id : node_order_) remap(id);
+  for (auto& [label, ids] : label_index_) {
+    for (NodeId& id : ids) remap(id);
+  }
+  for (VmSlot& vm : vms_) {
+    remap(vm.node_ref);
+    remap(vm.location);
+  }
+  for (NodeId& to : usage_.migrating_to) remap(to);
+  for (auto& [name, m] : migrations_) remap(m.target_ref);
+  order_breaks_ = 0;
 }
 
 }  // namespace ferry::placement

@@ -31,14 +31,6 @@ std::string GroupName(const ClusterView& view, VmId vm) {
 
 }  // namespace
 
-void RejectionTally::Add(NodeId node, const Rejection& r) {
-  const auto f = static_cast<size_t>(r.reason);
-  if (count[f]++ == 0) {
-    example_node[f] = node;
-    example[f] = r;
-  }
-}
-
 Reason RejectionTally::Main() const {
   for (int f = kNodeReasonCount - 1; f > static_cast<int>(Reason::kCurrentNode); --f) {
     if (count[static_cast<size_t>(f)] > 0) return static_cast<Reason>(f);

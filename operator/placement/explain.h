@@ -22,7 +22,13 @@ struct RejectionTally {
   std::array<int32_t, kNodeReasonCount> count{};
   std::array<NodeId, kNodeReasonCount> example_node{};
   std::array<Rejection, kNodeReasonCount> example{};
-  void Add(NodeId node, const Rejection& r);
+  void Add(NodeId node, const Rejection& r) {
+    const auto f = static_cast<size_t>(r.reason);
+    if (count[f]++ == 0) {
+      example_node[f] = node;
+      example[f] = r;
+    }
+  }
   // The reason of the nodes that came closest to fitting: the last filter, in filter order,
   // that rejected any node, not counting the excluded and current nodes unless nothing else
   // rejected. kNone when no node was rejected.

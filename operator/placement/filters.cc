@@ -44,10 +44,15 @@ VmContext MakeVmContext(const ClusterView& view, const UsageTable& usage, VmId v
   ctx.vm = vm;
   ctx.source = view.location(vm);
   ctx.demand = demand;
+  ctx.numa = NumaEntryOf(demand);
   ctx.group = view.group_of(vm);
   if (ctx.group >= 0) {
+    const ServerGroup& g = view.group(ctx.group);
+    ctx.policy = g.policy;
+    ctx.best_effort = g.best_effort;
+    ctx.max_per_node = g.max_per_node;
     ctx.presence = ComputePresence(view, usage, ctx.group, vm);
-    ctx.enforce_group = !view.group(ctx.group).best_effort || enforce_best_effort;
+    ctx.enforce_group = !g.best_effort || enforce_best_effort;
   }
   // A guest may move to an older libvirt/QEMU only as far back as the version it first
   // booted on (its machine type exists there); otherwise the target must not be older than

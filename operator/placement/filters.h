@@ -55,7 +55,13 @@ struct VmContext {
   NodeId source = kNoId;  // current node when this is a migration
   Demand demand;
   GroupId group = kNoId;
+  // The group's rule, copied here so the per-node checks do not look the group up.
+  GroupPolicy policy = GroupPolicy::kAntiAffinity;
+  bool best_effort = false;
+  int32_t max_per_node = 1;
   GroupPresence presence;
+  // NUMA shape of the demand (cells == 0 when none).
+  NumaEntry numa;
   // Enforce the group's rule as a filter: strict groups always, best-effort ones when the
   // caller asks for a compliant node only (rebalance).
   bool enforce_group = false;
@@ -161,11 +167,11 @@ inline Rejection CheckStatic(const ClusterView& view, const VmContext& ctx, Node
 }
 
 inline Rejection CheckGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
+  (void)view;
   if (!ctx.enforce_group) return {};
-  const ServerGroup& g = view.group(ctx.group);
   const int32_t here = ctx.presence.CountOn(node);
-  if (g.policy == GroupPolicy::kAffinity) {
-    if (g.best_effort) {
+  if (ctx.policy == GroupPolicy::kAffinity) {
+    if (ctx.best_effort) {
       // Asked for compliance (rebalance): only the group's main node.
       if (ctx.presence.main_node != kNoId && node != ctx.presence.main_node) {
         return {Reason::kAffinity, 1, here, ctx.presence.main_node};
@@ -177,16 +183,17 @@ inline Rejection CheckGroup(const ClusterView& view, const VmContext& ctx, NodeI
     }
     return {};
   }
-  if (here >= g.max_per_node) {
-    return {Reason::kAntiAffinity, g.max_per_node, here, ctx.presence.ExampleOn(node)};
+  if (here >= ctx.max_per_node) {
+    return {Reason::kAntiAffinity, ctx.max_per_node, here, ctx.presence.ExampleOn(node)};
   }
   return {};
 }
 
 // Capacity for a pinned, NUMA or hugepage demand, read straight from the usage table; only
 // a NUMA demand the cell sums cannot decide builds a Ledger and packs.
+// `numa` is NumaEntryOf(d), computed once per decision by the caller.
 inline Rejection CheckSpecialCapacity(const ClusterView& view, const UsageTable& usage, NodeId node,
-                                      const Demand& d) {
+                                      const Demand& d, const NumaEntry& numa) {
   const NodeFacts& f = view.facts(node);
   const auto n = static_cast<size_t>(node);
   const NodeUse& use = usage.nodes[n];
@@ -200,7 +207,7 @@ inline Rejection CheckSpecialCapacity(const ClusterView& view, const UsageTable&
   }
   if (d.hugepage_size > 0) return CheckCapacity(view, node, LedgerOf(view, usage, node), d);
   if (d.numa_nodes > 0) {
-    const NumaEntry x = NumaEntryOf(d);
+    const NumaEntry& x = numa;
     const NumaFacts& cells = view.numa_facts(node);
     const NumaLoad& load = usage.numa[n];
     if (x.cells <= f.cells && cells.min_cell_cpu >= load.share_cpu + x.cpu_share &&
@@ -226,7 +233,7 @@ inline Rejection CheckNode(const ClusterView& view, const UsageTable& usage, con
     const int64_t mem_free = f.memory_bytes - use.memory_bytes;
     if (d.memory_bytes > mem_free) return {Reason::kMemory, d.memory_bytes, mem_free};
   } else {
-    r = CheckSpecialCapacity(view, usage, node, d);
+    r = CheckSpecialCapacity(view, usage, node, d, ctx.numa);
     if (r.rejected()) return r;
   }
   return CheckGroup(view, ctx, node);

@@ -165,6 +165,7 @@ TargetDecision ChooseTargetWithUsage(const ClusterView& view, const UsageTable& 
       if (relax.drop_dedicated && !spec.dedicated_cpus) break;
       if (!relax.drop_dedicated && spec.numa_nodes == 0) continue;
       ctx.demand = DemandOf(spec, relax);
+      ctx.numa = NumaEntryOf(ctx.demand);
       Pass relaxed = RunPass(view, usage, ctx, requested, options);
       if (relaxed.best != kNoId) {
         d.relaxation = relax;

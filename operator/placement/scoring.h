@@ -81,11 +81,8 @@ inline int64_t FreePercent(int64_t total, double scale, int64_t used, int64_t ex
   return Percent(std::clamp<int64_t>(total - used - extra, 0, total), total, scale);
 }
 
-inline int32_t GroupScore(const ClusterView& view, const VmContext& ctx, NodeId node) {
-  if (ctx.group < 0) return static_cast<int32_t>(kMaxScore);
-  const ServerGroup& g = view.group(ctx.group);
-  const int32_t here = ctx.presence.CountOn(node);
-  if (g.policy == GroupPolicy::kAffinity) {
+inline int32_t GroupScoreHere(const VmContext& ctx, NodeId node, int32_t here) {
+  if (ctx.policy == GroupPolicy::kAffinity) {
     if (ctx.presence.counts.empty()) return static_cast<int32_t>(kMaxScore);
     // The group's main node is best; another node holding members is half as good.
     if (node == ctx.presence.main_node) return static_cast<int32_t>(kMaxScore);
@@ -94,15 +91,24 @@ inline int32_t GroupScore(const ClusterView& view, const VmContext& ctx, NodeId 
   return static_cast<int32_t>(kMaxScore / (1 + here));
 }
 
-inline bool HonoursGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
-  if (ctx.group < 0) return true;
-  const ServerGroup& g = view.group(ctx.group);
-  if (!g.best_effort) return true;  // a strict rule is a filter: every node left keeps it
-  const int32_t here = ctx.presence.CountOn(node);
-  if (g.policy == GroupPolicy::kAffinity) {
+inline bool HonoursGroupHere(const VmContext& ctx, NodeId node, int32_t here) {
+  if (!ctx.best_effort) return true;  // a strict rule is a filter: every node left keeps it
+  if (ctx.policy == GroupPolicy::kAffinity) {
     return ctx.presence.main_node == kNoId || node == ctx.presence.main_node;
   }
-  return here < g.max_per_node;
+  return here < ctx.max_per_node;
+}
+
+inline int32_t GroupScore(const ClusterView& view, const VmContext& ctx, NodeId node) {
+  (void)view;
+  if (ctx.group < 0) return static_cast<int32_t>(kMaxScore);
+  return GroupScoreHere(ctx, node, ctx.presence.CountOn(node));
+}
+
+inline bool HonoursGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
+  (void)view;
+  if (ctx.group < 0) return true;
+  return HonoursGroupHere(ctx, node, ctx.presence.CountOn(node));
 }
 
 inline ScoreBreakdown ScoreNode(const ClusterView& view, const UsageTable& usage,
@@ -118,8 +124,9 @@ inline ScoreBreakdown ScoreNode(const ClusterView& view, const UsageTable& usage
   s.least_pinned = use.pinned_score;
   s.inflight = use.inflight_score;
   if (ctx.group >= 0) {
-    s.group = GroupScore(view, ctx, node_id);
-    s.compliant = HonoursGroup(view, ctx, node_id);
+    const int32_t here = ctx.presence.CountOn(node_id);
+    s.group = GroupScoreHere(ctx, node_id, here);
+    s.compliant = HonoursGroupHere(ctx, node_id, here);
   } else {
     s.group = static_cast<int32_t>(kMaxScore);
   }

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 
 #include "placement/placement.h"
 #include "test_builders.h"
+#include "view_compare.h"
 
 namespace ferry::placement {
 namespace {
@@ -364,6 +366,40 @@ TEST(ClusterViewTest, NodeHalvesDecideSchedulability) {
   ASSERT_TRUE(view.RemoveHypervisor("c").ok());
   EXPECT_EQ(view.FindNode("c"), kNoId);
   EXPECT_THAT(NodeNames(view), ElementsAre("a", "b"));
+}
+
+// Informers deliver objects in any order (VMs before their Nodes, say), which scatters node
+// ids; the view renumbers them into name order so decisions walk memory in sequence, and
+// nothing a caller sees changes.
+TEST(ClusterViewTest, NodesArrivingInAnyOrderAreRenumberedIntoNameOrder) {
+  ClusterSnapshot s;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 300; ++i) s.nodes.push_back(MakeNode("n" + std::to_string(1000 + i)));
+  s.groups = {MakeGroup("g", GroupPolicy::kAntiAffinity, false)};
+  for (int i = 0; i < 120; ++i) {
+    s.vms.push_back(MakeVm("v" + std::to_string(i), 1, 1,
+                           "n" + std::to_string(1000 + (i * 7) % 300), i % 10 == 0 ? "g" : ""));
+  }
+  for (int i = 0; i < 20; ++i) {
+    s.migrations.push_back({"v" + std::to_string(i * 3), "", "n" + std::to_string(1000 + i * 11),
+                            "m" + std::to_string(i)});
+  }
+  ClusterView view;
+  for (const Vm& v : s.vms) ASSERT_TRUE(view.UpsertVm(v).ok());  // nodes unknown yet
+  for (const InFlightMigration& m : s.migrations) ASSERT_TRUE(view.UpsertMigration(m).ok());
+  std::vector<Node> nodes = s.nodes;
+  std::shuffle(nodes.begin(), nodes.end(), rng);
+  for (const Node& n : nodes) {
+    ASSERT_TRUE(view.UpsertHypervisor(HypervisorInfoOf(n)).ok());
+    ASSERT_TRUE(view.UpsertNode(NodeInfoOf(n)).ok());
+  }
+  ASSERT_TRUE(view.UpsertGroup(s.groups[0]).ok());
+  int consecutive = 0;
+  for (size_t i = 1; i < view.node_ids().size(); ++i) {
+    consecutive += view.node_ids()[i] == view.node_ids()[i - 1] + 1 ? 1 : 0;
+  }
+  EXPECT_GE(consecutive, 299 - 64);  // at most 64 breaks are left before renumbering
+  EXPECT_EQ(::ferry::placement::testing::CompareViews(view, MustBuild(s)).difference, "");
 }
 
 TEST(ClusterViewTest, SnapshotRoundTrips) {
