@@ -87,7 +87,8 @@ api::MigrationProgress ProgressStatus(const JobSample& s,
   if (current_max_downtime_ms > 0)
     p.current_max_downtime = std::chrono::milliseconds(current_max_downtime_ms);
   p.auto_converge_throttle_percent = std::clamp(s.throttle_percent, 0, 100);
-  p.estimated_time_remaining = eta;
+  // Whole seconds, rounded up: an estimate, and what `kubectl get vmm` shows.
+  if (eta) p.estimated_time_remaining = std::chrono::ceil<std::chrono::seconds>(*eta);
   p.updated_at = now;
   return p;
 }

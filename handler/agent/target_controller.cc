@@ -172,18 +172,23 @@ ReconcileResult TargetController::Prepare(const api::VirtualMachineMigration& vm
   return st.ok() ? ReconcileResult::Success() : ReconcileResult::Error(st);
 }
 
-void TargetController::CleanUp(const api::VirtualMachineMigration& vmm, const kube::Json& obj) {
+Status TargetController::CleanUp(const api::VirtualMachineMigration& vmm, const kube::Json& obj) {
   const std::string key = vmm.metadata.Key();
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (!cleaned_.insert(key).second) return;
+    if (cleaned_.count(key)) return OkStatus();
   }
   const std::string dom = domain::DomainName(vmm.metadata.namespace_, vmm.spec.vm_name);
   // The VM is on this node (a VM in this node's cache): its domain is this node's own.
   const bool vm_here =
       ctx_.vms->store().Get(vmm.metadata.namespace_ + "/" + vmm.spec.vm_name) != nullptr;
   auto d = ctx_.node.GetDomain(dom);
-  if (d.ok() && d->has_value() && !vm_here) {
+  if (!d.ok()) return d.status().WithContext("vmm " + key + ": clean-up");
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    cleaned_.insert(key);
+  }
+  if (d->has_value() && !vm_here) {
     const auto& info = **d;
     const bool never_ran = info.state == domain::DomainState::kShutOff ||
                            (info.state == domain::DomainState::kPaused &&
@@ -218,6 +223,7 @@ void TargetController::CleanUp(const api::VirtualMachineMigration& vmm, const ku
     Log("vmm " + key + ": deleted the disk image " + path + " created for it (" + st.ToString() +
         ")");
   }
+  return OkStatus();
 }
 
 ReconcileResult TargetController::Reconcile(const std::string& key, std::stop_token stop) {
@@ -257,9 +263,10 @@ ReconcileResult TargetController::Reconcile(const std::string& key, std::stop_to
       if (vmm->metadata.IsBeingDeleted()) return ReconcileResult::Success();
       return Prepare(*vmm, stop);
     case MigrationPhase::kFailed:
-    case MigrationPhase::kCancelled:
-      CleanUp(*vmm, *obj);
-      return ReconcileResult::Success();
+    case MigrationPhase::kCancelled: {
+      Status st = CleanUp(*vmm, *obj);
+      return st.ok() ? ReconcileResult::Success() : ReconcileResult::Error(st);
+    }
     case MigrationPhase::kSucceeded: {
       std::lock_guard<std::mutex> l(mu_);
       created_.erase(key);  // the images are the VM's disks now

@@ -42,7 +42,8 @@ class TargetController {
   // still PreparingTarget.
   Status Finish(const api::VirtualMachineMigration& vmm, api::MigrationPhase phase,
                 const std::string& reason, const std::string& message, std::stop_token stop);
-  void CleanUp(const api::VirtualMachineMigration& vmm, const kube::Json& obj);
+  // Once per VMM; an error (libvirtd unreachable) is retried.
+  Status CleanUp(const api::VirtualMachineMigration& vmm, const kube::Json& obj);
   StatusOr<TargetInputs> Gather(const api::VirtualMachineMigration& vmm,
                                 const api::VirtualMachine& vm);
 

@@ -91,6 +91,24 @@ VmContext VmController::Observe(const api::VirtualMachine& vm,
   return c;
 }
 
+Status VmController::CreateMissingLocalDisks(const api::VirtualMachine& vm) {
+  for (const auto& d : vm.spec.disks) {
+    if (d.type != api::DiskType::kLocal || d.network || !d.size || d.path.rfind("/dev/", 0) == 0) {
+      continue;
+    }
+    auto f = ctx_.node.StatFile(d.path);
+    if (!f.ok()) return f.status().WithContext("local disk " + d.name);
+    if (f->exists) continue;
+    const auto format = d.format == api::DiskFormat::kQcow2 ? domain::DiskImageFormat::kQcow2
+                                                            : domain::DiskImageFormat::kRaw;
+    Status st = ctx_.node.CreateDiskImage(d.path, format, static_cast<uint64_t>(d.size->Value()));
+    if (!st.ok()) return st.WithContext("creating local disk " + d.name);
+    Log("vm " + vm.metadata.Key() + ": created the blank local disk " + d.path + " (" +
+        d.size->String() + ")");
+  }
+  return OkStatus();
+}
+
 Status VmController::Define(const api::VirtualMachine& vm) {
   domain::DomainPlacement placement;
   if (vm.spec.dedicated_cpus) {
@@ -109,6 +127,7 @@ Status VmController::Define(const api::VirtualMachine& vm) {
   }
   auto built = domain::BuildDomain(vm, ctx_.config.domain, placement);
   if (!built.ok()) return built.status();
+  FERRY_RETURN_IF_ERROR(CreateMissingLocalDisks(vm));
   return ctx_.node.Define(built->xml);
 }
 

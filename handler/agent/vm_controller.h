@@ -36,6 +36,8 @@ class VmController {
   Status Perform(const api::VirtualMachine& vm, const kube::Json& obj, VmDecision& d,
                  std::stop_token stop);
   Status Define(const api::VirtualMachine& vm);
+  // A local disk (with a size) whose image does not exist yet is created blank.
+  Status CreateMissingLocalDisks(const api::VirtualMachine& vm);
   void Event(const kube::Json& obj, bool warning, const std::string& reason,
              const std::string& msg);
 

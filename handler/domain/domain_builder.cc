@@ -86,9 +86,16 @@ Status ValidateSpec(const api::VirtualMachine& vm) {
 }
 
 std::string SpecHash(const api::VirtualMachine& vm, const NodeSettings& settings) {
-  return Fnv1a64Hex(api::Encode(vm.spec).dump() + "|" + settings.virt_type + "|" + settings.arch +
-                    "|" + settings.emulator + "|" + settings.machine + "|" +
-                    settings.default_cpu_model + "|" + settings.console_log_dir);
+  // Only what the definition is built from: running, serverGroup, evictionStrategy,
+  // nodeSelector and tolerations change nothing in the domain.
+  api::Json spec = api::Encode(vm.spec);
+  for (const char* k :
+       {"running", "serverGroup", "evictionStrategy", "nodeSelector", "tolerations"}) {
+    spec.erase(k);
+  }
+  return Fnv1a64Hex(spec.dump() + "|" + settings.virt_type + "|" + settings.arch + "|" +
+                    settings.emulator + "|" + settings.machine + "|" + settings.default_cpu_model +
+                    "|" + settings.console_log_dir);
 }
 
 namespace {

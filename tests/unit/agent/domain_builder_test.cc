@@ -184,6 +184,9 @@ TEST(BuildDomain, TheHashFollowsTheSpecNotThePlacement) {
   auto b = BuildDomain(vm, Lab(), {{2, 3}, {}});
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->spec_hash, b->spec_hash);
+  vm.spec.running = false;  // not part of the definition
+  vm.spec.server_group = "web";
+  EXPECT_EQ(SpecHash(vm, Lab()), a->spec_hash);
   vm.spec.memory = Q("256Mi");
   EXPECT_NE(SpecHash(vm, Lab()), a->spec_hash);
   NodeSettings other = Lab();

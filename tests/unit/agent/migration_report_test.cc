@@ -85,6 +85,12 @@ TEST(ProgressStatus, CarriesTheNumbers) {
   EXPECT_EQ(p.current_max_downtime, milliseconds(300));
   EXPECT_EQ(p.dirty_rate_bytes_per_second, static_cast<int64_t>(8 * kMiB));
   EXPECT_EQ(p.post_copy_started_at, now);
+  // The estimate is written in whole seconds, rounded up.
+  EXPECT_EQ(ProgressStatus(Sample(1, 0, 1, 1), milliseconds(979), std::nullopt, 0, now)
+                .estimated_time_remaining,
+            seconds(1));
+  EXPECT_FALSE(ProgressStatus(Sample(1, 0, 1, 1), std::nullopt, std::nullopt, 0, now)
+                   .estimated_time_remaining);
 }
 
 TEST(ConvergenceActionOf, NamesAndWarnings) {
