@@ -148,27 +148,36 @@ TEST_F(OperatorIT, PlacesRespectingStrictAntiAffinityAndCapacity) {
 
   // A fourth member has no node left; the reasons per node are in the condition.
   Create(kube::resources::kVirtualMachines, Vm(ns_, "db-3", 1, "1Gi", "spread"));
-  // A VM too big for any node's free memory.
-  Create(kube::resources::kVirtualMachines, Vm(ns_, "huge", 1, "7Gi"));
-  Create(kube::resources::kVirtualMachines, Vm(ns_, "huge-2", 1, "7Gi"));
-  Create(kube::resources::kVirtualMachines, Vm(ns_, "huge-3", 1, "7Gi"));
-  Create(kube::resources::kVirtualMachines, Vm(ns_, "huge-4", 1, "7Gi"));
+  // Capacity: each node has 6Gi left; four 5Gi VMs, one per node fits, the fourth does not.
+  const std::vector<std::string> big = {"big-1", "big-2", "big-3", "big-4"};
+  for (const auto& b : big) Create(kube::resources::kVirtualMachines, Vm(ns_, b, 1, "5Gi"));
   auto condition = [&](const std::string& vm) {
     Json st = Get(kube::resources::kVirtualMachines, vm).value("status", Json::object());
     for (const auto& c : st.value("conditions", Json::array())) {
       if (c.value("type", "") == "Scheduled") return c;
     }
-    return Json();
+    return Json::object();
   };
   ASSERT_TRUE(Eventually([&] { return condition("db-3").value("status", "") == "False"; }));
   EXPECT_EQ(condition("db-3")["reason"], "AntiAffinity");
   EXPECT_NE(condition("db-3")["message"].get<std::string>().find(Node(0)), std::string::npos);
   EXPECT_EQ(Get(kube::resources::kVirtualMachines, "db-3")["status"]["phase"], "Pending");
-  ASSERT_TRUE(Eventually([&] { return condition("huge-4").value("status", "") == "False"; }));
-  int placed = 0;
-  for (auto v : {"huge", "huge-2", "huge-3", "huge-4"}) placed += VmNode(v).empty() ? 0 : 1;
-  EXPECT_EQ(placed, 3) << "three nodes of 8Gi (2Gi taken) hold three 7Gi VMs, not four";
-  EXPECT_EQ(condition("huge-4")["reason"], "Memory");
+  std::string unplaced;
+  ASSERT_TRUE(Eventually([&] {
+    int placed = 0;
+    for (const auto& b : big) {
+      if (!VmNode(b).empty()) {
+        ++placed;
+      } else if (condition(b).value("status", "") == "False") {
+        unplaced = b;
+      }
+    }
+    return placed == 3 && !unplaced.empty();
+  })) << "three nodes with 6Gi free each hold three 5Gi VMs, not four";
+  std::set<std::string> big_nodes;
+  for (const auto& b : big) big_nodes.insert(VmNode(b));
+  EXPECT_EQ(big_nodes.size(), 4u) << "three distinct nodes plus the empty one";
+  EXPECT_EQ(condition(unplaced)["reason"], "Memory");
 }
 
 TEST_F(OperatorIT, MigrationWithoutTargetIsPlacedAndDrivenToSucceededWithTheVmFlipped) {
