@@ -10,16 +10,23 @@ PKGS=(
   libcpprest-dev libssl-dev zlib1g-dev libboost-system-dev
   nlohmann-json3-dev libvirt-dev prometheus-cpp-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  # real parts for tests: kube-apiserver build + etcd (shared/kube recipe)
+  # real parts for tests: kube-apiserver build (hack/kube/build.sh) + etcd
   golang-1.19-go golang-github-modern-go-reflect2-dev etcd-server openssl curl
   dpkg-dev xz-utils debian-archive-keyring
-  # local lab: two libvirtd nodes in network namespaces, QEMU guests (shared/lab recipe)
+  # local lab: libvirtd nodes in network namespaces, QEMU guests (hack/lab/lab.sh)
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   busybox-static iproute2 gcc libc6-dev procps psmisc util-linux
   # scripts
   jq python3 bc
+  # local cluster: Prometheus scraping the operator and handlers on loopback (hack/cluster)
+  prometheus
   # handler: domain XML parsing (libxml2, also a libvirt dependency)
   libxml2-dev
+  # structured logging (lib/log)
+  libspdlog-dev
+  # deploy checks: promtool (alert rules), the chart renderer (Go templates + Helm's sprig
+  # functions + sigs.k8s.io/yaml, built by hack/chart/build.sh with golang-1.19-go)
+  prometheus golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
 )
 
 missing=()
