@@ -24,9 +24,9 @@ PKGS=(
   libxml2-dev
   # structured logging (lib/log)
   libspdlog-dev
-  # deploy checks: promtool (alert rules), the chart renderer (Go templates + Helm's sprig
-  # functions + sigs.k8s.io/yaml, built by hack/chart/build.sh with golang-1.19-go)
-  prometheus golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
+  # deploy checks (promtool is in prometheus, above): the chart renderer (Go templates +
+  # Helm's sprig functions + sigs.k8s.io/yaml, built by hack/chart/build.sh with golang-1.19-go)
+  golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
 )
 
 missing=()
