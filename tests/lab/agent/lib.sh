@@ -29,8 +29,8 @@ handler_pid() { cat "$STATE/handler-$1.pid" 2>/dev/null || true; }
 handler_log() { echo "$STATE/handler-$1.log"; }
 handler_alive() { local p; p=$(handler_pid "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
-handler_start() {  # A|B
-  local n=$1 peer i
+handler_start() {  # A|B [COUNT]: start; wait for the (COUNT+1)th "caches synced" in its log
+  local n=$1 peer i c
   peer=$($L peer-uri "$n")  # qemu+tcp://10.251.0.x/system: what the peer's libvirtd dials
   setsid "$H" agent --node "$(node_of "$n")" --libvirt-uri "$($L uri "$n")" \
     --kubeconfig "$KUBECONFIG" --emulator "$LAB/qemu-bpo/qemu-system-x86_64" --virt-type qemu \
@@ -40,7 +40,8 @@ handler_start() {  # A|B
     </dev/null >>"$(handler_log "$n")" 2>&1 &
   echo $! >"$STATE/handler-$n.pid"
   for i in $(seq 1 150); do
-    [ "$(grep -c 'caches synced' "$(handler_log "$n")" 2>/dev/null)" -gt "${2:-0}" ] && break
+    c=$(grep -c 'caches synced' "$(handler_log "$n")" 2>/dev/null || true)
+    [ "${c:-0}" -gt "${2:-0}" ] && break
     handler_alive "$n" || { tail -20 "$(handler_log "$n")" >&2; return 1; }
     sleep 0.2
   done
