@@ -15,6 +15,7 @@
 #include "kube/rest_client.h"
 #include "libvirt/libvirt_hypervisor.h"
 #include "libvirt/libvirt_node.h"
+#include "log/log.h"
 #include "manager/manager.h"
 
 namespace ferry::agent {
@@ -41,7 +42,6 @@ Status RunAgent(const AgentConfig& config, kube::ApiClient& api, domain::NodeHyp
   mo.metrics_prefix = "ferry_handler";
   mo.ops_host = config.ops_host;
   mo.ops_port = config.ops_port;
-  mo.log = [](const std::string& m) { Log(m); };
   manager::Manager mgr(api, mo);
   migration::MigrationMetrics metrics(mgr.registry());
   kube::EventRecorder events(api, "ferry-handler", config.node_name);
@@ -155,7 +155,8 @@ Status RunAgent(const AgentConfig& config, kube::ApiClient& api, domain::NodeHyp
     std::unique_lock<std::mutex> l(m);
     cv.wait(l, stop, [] { return false; });
   }
-  Log("stopping: detaching from running migrations (their libvirt jobs run on)");
+  log::Info(log::Obj("node", config.node_name),
+            "Stopping: detaching from running migrations (their libvirt jobs run on)");
   source_ctl.DetachAll();
   pinger.request_stop();
   pinger.join();
@@ -175,11 +176,13 @@ int RunAgentCommand(const std::vector<std::string>& args) {
                  AgentUsage().c_str());
     return 2;
   }
+  log::Configure(config->log);
   auto cluster = config->kubeconfig.empty()
                      ? kube::LoadDefaultConfig()
                      : kube::LoadKubeconfig(config->kubeconfig, config->context);
   if (!cluster.ok()) {
-    Log("cannot load the cluster configuration: " + cluster.status().ToString());
+    log::Error(log::Obj("node", config->node_name), "Cannot load the cluster configuration")
+        .Err(cluster.status());
     return 1;
   }
   kube::RestOptions ro;
@@ -207,16 +210,17 @@ int RunAgentCommand(const std::vector<std::string>& args) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     stop.request_stop();
   });
-  Log("node " + config->node_name + ": libvirt " + config->libvirt_uri + ", migrations in at " +
-      config->MigrationUri());
+  log::Info(log::Obj("node", config->node_name), "Starting the node agent")
+      .With("libvirt", config->libvirt_uri)
+      .With("migrationURI", config->MigrationUri());
   Status st = RunAgent(*config, *api, *node, *engine_hypervisor, stop.get_token());
   watcher.request_stop();
   watcher.join();
   if (!st.ok()) {
-    Log("stopped with an error: " + st.ToString());
+    log::Error(log::Obj("node", config->node_name), "Stopped with an error").Err(st);
     return 1;
   }
-  Log("stopped");
+  log::Info(log::Obj("node", config->node_name), "Stopped");
   return 0;
 }
 

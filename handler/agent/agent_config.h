@@ -9,6 +9,7 @@
 
 #include "core/status.h"
 #include "domain/domain_builder.h"
+#include "log/log.h"
 
 namespace ferry::agent {
 
@@ -41,6 +42,8 @@ struct AgentConfig {
   // API client rate limit (the agent writes progress at most once a second per migration).
   double api_qps = 20;
   int api_burst = 40;
+  // lib/log: -v N (klog verbosity) and --log-format text|json.
+  log::Options log;
 
   std::string MigrationUri() const {
     return !migration_uri.empty() ? migration_uri : "qemu+tcp://" + migration_address + "/system";

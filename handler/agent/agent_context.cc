@@ -1,8 +1,5 @@
 #include "agent/agent_context.h"
 
-#include <cstdio>
-#include <ctime>
-
 namespace ferry::agent {
 
 const kube::ResourceType kHypervisors{"ferry.dev", "v1alpha1", "hypervisors", "Hypervisor", false};
@@ -12,19 +9,6 @@ std::vector<std::string> VmmIndexByVm(const kube::Json& vmm) {
   const auto vm = vmm.value("/spec/vmName"_json_pointer, std::string());
   if (vm.empty()) return {};
   return {ns + "/" + vm};
-}
-
-void Log(const std::string& line) {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-  std::fprintf(stderr, "%s.%03lld ferry-handler: %s\n", ts, static_cast<long long>(ms),
-               line.c_str());
 }
 
 StatusOr<domain::HostFacts> HostFactsCache::Get(std::chrono::seconds max_age) {

@@ -26,9 +26,6 @@ extern const kube::ResourceType kHypervisors;
 inline constexpr const char* kIndexVm = "vm";
 std::vector<std::string> VmmIndexByVm(const kube::Json& vmm);
 
-// Log lines name the node, and the VM or migration they are about.
-void Log(const std::string& line);
-
 // The host's facts, read at most every `max_age` (capabilities change rarely; the Hypervisor
 // reporter refreshes them at every heartbeat).
 class HostFactsCache {

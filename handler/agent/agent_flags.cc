@@ -41,7 +41,9 @@ std::string AgentUsage() {
          "  --ops-address HOST:PORT     /healthz /readyz /metrics (default 0.0.0.0:8081; port 0 = "
          "any)\n"
          "  --heartbeat DURATION        Hypervisor heartbeat (default 10s)\n"
-         "  --shutdown-grace DURATION   ACPI shutdown before destroy (default 60s)\n";
+         "  --shutdown-grace DURATION   ACPI shutdown before destroy (default 60s)\n"
+         "  -v, --v N                   log verbosity (klog's; default 0)\n"
+         "  --log-format text|json      (default text)\n";
 }
 
 StatusOr<AgentConfig> ParseAgentFlags(const std::vector<std::string>& args,
@@ -58,7 +60,17 @@ StatusOr<AgentConfig> ParseAgentFlags(const std::vector<std::string>& args,
       if (i + 1 >= args.size()) return InvalidError(flag + ": missing value");
       value = args[++i];
     }
-    if (flag == "--node") {
+    if (flag == "-v" || flag == "--v") {
+      char* end = nullptr;
+      const long v = std::strtol(value.c_str(), &end, 10);
+      if (end == value.c_str() || *end != '\0' || v < 0)
+        return InvalidError(flag + ": a level >= 0");
+      c.log.verbosity = static_cast<int>(v);
+    } else if (flag == "--log-format") {
+      auto f = log::ParseFormat(value);
+      if (!f.ok()) return f.status().WithContext("--log-format");
+      c.log.format = *f;
+    } else if (flag == "--node") {
       c.node_name = value;
     } else if (flag == "--libvirt-uri") {
       c.libvirt_uri = value;

@@ -26,7 +26,8 @@ migration::Mode EngineMode(api::MigrationMode m) {
 
 StatusOr<migration::MigrationOptions> EngineOptions(const api::VirtualMachineMigration& vmm,
                                                     const std::string& domain_name,
-                                                    const std::string& source_uri) {
+                                                    const std::string& source_uri,
+                                                    migration::Millis shutdown_timeout) {
   if (!vmm.status.effective_options) {
     return InvalidError("status.effectiveOptions is missing (the operator writes it at admission)");
   }
@@ -39,6 +40,7 @@ StatusOr<migration::MigrationOptions> EngineOptions(const api::VirtualMachineMig
   o.mode = EngineMode(e.mode);
   o.offline = e.offline;
   o.stop_running = e.offline;  // a cold migration of a running guest stops it first
+  o.shutdown_timeout = shutdown_timeout;
   o.copy_storage = e.storage == api::StorageMode::kCopy;
   o.allow_postcopy = e.allow_post_copy || e.mode == api::MigrationMode::kPostCopy;
   o.allow_auto_converge = e.allow_auto_converge;

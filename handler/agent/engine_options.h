@@ -12,10 +12,12 @@
 namespace ferry::agent {
 
 // Invalid when the VMM has no effectiveOptions or no targetURI, or the options do not make
-// a migration (a zero max downtime, ...).
+// a migration (a zero max downtime, ...). `shutdown_timeout`: how long a cold migration waits
+// for the guest's ACPI shutdown before it destroys it (the node's --shutdown-grace).
 StatusOr<migration::MigrationOptions> EngineOptions(const api::VirtualMachineMigration& vmm,
                                                     const std::string& domain_name,
-                                                    const std::string& source_uri);
+                                                    const std::string& source_uri,
+                                                    migration::Millis shutdown_timeout);
 
 migration::Mode EngineMode(api::MigrationMode m);
 

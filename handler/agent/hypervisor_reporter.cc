@@ -5,6 +5,7 @@
 #include "agent/typed_writes.h"
 #include "api/migration.h"
 #include "domain/domain_builder.h"
+#include "log/log.h"
 
 namespace ferry::agent {
 namespace {
@@ -131,7 +132,7 @@ ReconcileResult HypervisorReporter::Reconcile(const std::string& key, std::stop_
     if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
       return ReconcileResult::Error(created.status().WithContext("creating Hypervisor " + key));
     }
-    Log("created Hypervisor " + key);
+    log::Info(log::Obj("hypervisor", key), "Created the Hypervisor");
   } else if (!existing.ok()) {
     return ReconcileResult::Error(existing.status().WithContext("reading Hypervisor " + key));
   }
@@ -152,10 +153,11 @@ ReconcileResult HypervisorReporter::Reconcile(const std::string& key, std::stop_
     std::lock_guard<std::mutex> l(mu_);
     if (!last_ || last_->ready != written.ready ||
         last_->orphans.size() != written.orphans.size()) {
-      Log("Hypervisor " + key + ": ready=" + (written.ready ? "true" : "false") + ", " +
-          std::to_string(written.domains) + " domain(s), " +
-          std::to_string(written.orphans.size()) + " orphan(s)" +
-          (written.ready ? "" : " (" + in.libvirt_error + ")"));
+      log::Line line = log::Info(log::Obj("hypervisor", key), "Reported");
+      line.With("ready", written.ready)
+          .With("domains", written.domains)
+          .With("orphans", static_cast<int64_t>(written.orphans.size()));
+      if (!written.ready) line.With("libvirt", in.libvirt_error);
     }
     last_ = written;
     last_write_ = ctx_.clock.Now();

@@ -7,6 +7,7 @@
 #include "api/group.h"
 #include "api/hypervisor.h"
 #include "domain/domain_builder.h"
+#include "log/log.h"
 
 namespace ferry::agent {
 namespace {
@@ -47,7 +48,8 @@ void MigrationRunner::Record(bool warning, const std::string& reason, const std:
 
 void MigrationRunner::Cancel() {
   if (cancel_requested_.exchange(true)) return;
-  Log("vmm " + key_ + " (vm " + vm_key_ + "): deleted; cancelling the migration");
+  log::Info(log::Obj("vmm", key_), "deleted; cancelling the migration")
+      .With("vm", log::Obj("vm", vm_key_));
   std::lock_guard<std::mutex> l(engine_mu_);
   if (engine_ != nullptr && engine_following_.load()) DeliverCancel(*engine_);
 }
@@ -59,7 +61,7 @@ void MigrationRunner::DeliverCancel(migration::Migration& engine) {
     Record(false, "CancelRequested",
            "the VMM is being deleted: aborting the migration; the guest stays on the source");
   } else if (st.code() == StatusCode::kFailedPrecondition) {
-    Log("vmm " + key_ + ": " + st.message());
+    log::Info(log::Obj("vmm", key_), st.message());
     Record(true, "CancelRefused", st.message());
   } else {
     Record(true, "CancelFailed", st.message());
@@ -109,8 +111,9 @@ void MigrationRunner::OnAction(const migration::Action& a) {
     actions_dirty_ = true;
   }
   report_cv_.notify_all();
-  Log("vmm " + key_ + " (vm " + vm_key_ + "): action " + kind + (a.ok ? "" : " (not accepted)") +
-      ": " + a.reason);
+  log::Info(log::Obj("vmm", key_),
+            "action " + kind + (a.ok ? "" : " (not accepted)") + ": " + a.reason)
+      .With("vm", log::Obj("vm", vm_key_));
   Record(IsWarning(a), kind, a.reason + (a.ok ? "" : " (not accepted)"));
   if (a.kind == migration::ActionKind::kAttach) engine_following_ = true;
 }
@@ -135,7 +138,7 @@ void MigrationRunner::FlushReports() {
   auto r = ctx_.api.Patch(kube::resources::kVirtualMachineMigrations, vmm_.metadata.namespace_,
                           vmm_.metadata.name, kube::Json{{"status", status}},
                           kube::PatchType::kMerge, true);
-  if (!r.ok()) Log("vmm " + key_ + ": progress not written: " + r.status().ToString());
+  if (!r.ok()) log::Info(log::Obj("vmm", key_), "progress not written: " + r.status().ToString());
 }
 
 void MigrationRunner::ReportLoop(std::stop_token stop) {
@@ -226,21 +229,25 @@ bool MigrationRunner::WriteOutcome(const MigrationEnd& end, const migration::Mig
         true);
     if (w.ok()) {
       if (!wrote) {
-        Log("vmm " + key_ + ": outcome " + std::string(api::ToString(end.phase)) +
-            " not written: the VMM is " + std::string(api::ToString(found)) + " already");
+        log::Info(log::Obj("vmm", key_), "outcome " + std::string(api::ToString(end.phase)) +
+                                             " not written: the VMM is " +
+                                             std::string(api::ToString(found)) + " already");
         Record(true, "OutcomeNotRecorded",
                "the migration ended " + std::string(api::ToString(end.phase)) + " (" + end.message +
                    ") but the VMM was already " + std::string(api::ToString(found)));
         return false;
       }
-      Log("vmm " + key_ + " (vm " + vm_key_ + "): " + std::string(api::ToString(end.phase)) +
-          (end.reason.empty() ? "" : " " + end.reason) + ": " + end.message);
+      log::Info(log::Obj("vmm", key_), std::string() + std::string(api::ToString(end.phase)) +
+                                           (end.reason.empty() ? "" : " " + end.reason) + ": " +
+                                           end.message)
+          .With("vm", log::Obj("vm", vm_key_));
       Record(end.phase != MigrationPhase::kSucceeded, std::string(api::ToString(end.phase)),
              end.message);
       return true;
     }
     if (w.status().code() == StatusCode::kNotFound) return false;
-    Log("vmm " + key_ + ": outcome not written yet (" + w.status().ToString() + "); retrying");
+    log::Info(log::Obj("vmm", key_),
+              "outcome not written yet (" + w.status().ToString() + "); retrying");
     if (detach_requested_.load()) return false;
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::seconds(10));
@@ -256,7 +263,8 @@ void MigrationRunner::WriteRecovering(bool recovering, const std::string& messag
   auto r = kube::PatchCondition(ctx_.api, kube::resources::kVirtualMachineMigrations,
                                 vmm_.metadata.namespace_, vmm_.metadata.name, c,
                                 api::FormatTime(ctx_.clock.WallNow()));
-  if (!r.ok()) Log("vmm " + key_ + ": PostCopyRecovering not written: " + r.status().ToString());
+  if (!r.ok())
+    log::Info(log::Obj("vmm", key_), "PostCopyRecovering not written: " + r.status().ToString());
   if (recovering) Record(true, api::kConditionPostCopyRecovering, message);
 }
 
@@ -279,7 +287,7 @@ migration::MigrationResult MigrationRunner::RunEngine(const migration::Migration
     if (self != nullptr && engine_following_.load()) DeliverCancel(*self);
   };
   cb.on_log = [this](const std::string& line) {
-    Log("vmm " + key_ + " (vm " + vm_key_ + "): " + line);
+    log::Info(log::Obj("vmm", key_), line).With("vm", log::Obj("vm", vm_key_));
   };
   migration::Migration engine(o, hv, probe, ctx_.clock, cb, ctx_.metrics);
   self = &engine;
@@ -307,7 +315,9 @@ void MigrationRunner::Main() {
     if (ctx_.enqueue_vm) ctx_.enqueue_vm(vm_key_);
     finished_ = true;
   };
-  auto opts = EngineOptions(vmm_, domain_, ctx_.config.libvirt_uri);
+  auto opts =
+      EngineOptions(vmm_, domain_, ctx_.config.libvirt_uri,
+                    std::chrono::duration_cast<migration::Millis>(ctx_.config.shutdown_grace));
   if (!opts.ok()) {
     WriteOutcome(Terminal(MigrationPhase::kFailed, "InvalidOptions", opts.status().message()),
                  nullptr);
@@ -322,30 +332,33 @@ void MigrationRunner::Main() {
     }
     auto won = WriteRunning();
     if (!won.ok() || !*won) {
-      Log("vmm " + key_ + ": not started (" +
-          (won.ok() ? "no longer TargetReady" : won.status().ToString()) + ")");
+      log::Info(
+          log::Obj("vmm", key_),
+          "not started (" + (won.ok() ? "no longer TargetReady" : won.status().ToString()) + ")");
       return done();
     }
     if (ctx_.enqueue_vm) ctx_.enqueue_vm(vm_key_);  // the VM shows Migrating
-    Log("vmm " + key_ + " (vm " + vm_key_ + "): Running: " + domain_ + " → " +
-        opts->destination_uri + " (" + migration::ModeName(opts->mode) +
-        (opts->offline ? ", offline" : "") + ")");
+    log::Info(log::Obj("vmm", key_), "Running: " + domain_ + " → " + opts->destination_uri + " (" +
+                                         migration::ModeName(opts->mode) +
+                                         (opts->offline ? ", offline" : "") + ")")
+        .With("vm", log::Obj("vm", vm_key_));
     Record(false, "MigrationStarted",
            "migrating " + vmm_.spec.vm_name + " from " + ctx_.config.node_name + " to " +
                vmm_.status.target_node + " (" + opts->destination_uri + ")");
   } else {
     auto dom = ctx_.node.GetDomain(domain_);
     if (!dom.ok()) {
-      Log("vmm " + key_ + ": cannot look at the source domain (" + dom.status().ToString() +
-          "); retried later");
+      log::Info(log::Obj("vmm", key_), "cannot look at the source domain (" +
+                                           dom.status().ToString() + "); retried later");
       return done();  // the controller sees a finished runner and decides again
     }
     auto vm = ctx_.api.Get(kube::resources::kVirtualMachines, vmm_.metadata.namespace_,
                            vmm_.spec.vm_name);
     const bool vm_exists = vm.ok() && !vm->contains("/metadata/deletionTimestamp"_json_pointer);
     const ReattachDecision d = DecideReattach(*dom, vm_exists);
-    Log("vmm " + key_ + " (vm " + vm_key_ + "): found Running after a restart: " +
-        ReattachActionName(d.action) + " (" + d.message + ")");
+    log::Info(log::Obj("vmm", key_), std::string("found Running after a restart: ") +
+                                         ReattachActionName(d.action) + " (" + d.message + ")")
+        .With("vm", log::Obj("vm", vm_key_));
     if (d.action != ReattachAction::kAttach) {
       if (d.resume_source) (void)ctx_.engine_hypervisor.Resume(domain_);
       const bool ok = d.action == ReattachAction::kSucceeded;
@@ -372,7 +385,8 @@ void MigrationRunner::Main() {
   }
   MigrationEnd end = EndOf(r);
   if (end.detached || detach_requested_.load()) {
-    Log("vmm " + key_ + ": detached; the libvirt job runs on and the next handler re-attaches");
+    log::Info(log::Obj("vmm", key_),
+              "detached; the libvirt job runs on and the next handler re-attaches");
     return done();
   }
   if (how_ == Start::kReattach && r.outcome == migration::Outcome::kFailed) {

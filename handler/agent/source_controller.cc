@@ -1,6 +1,7 @@
 #include "agent/source_controller.h"
 
 #include "agent/typed_writes.h"
+#include "log/log.h"
 
 namespace ferry::agent {
 
@@ -72,7 +73,7 @@ ReconcileResult SourceController::Reconcile(const std::string& key, std::stop_to
             true, stop);
         if (!w.ok() && w.status().code() != StatusCode::kNotFound)
           return ReconcileResult::Error(w.status());
-        Log("vmm " + key + ": deleted at TargetReady: Cancelled before starting");
+        log::Info(log::Obj("vmm", key), "deleted at TargetReady: Cancelled before starting");
         return ReconcileResult::Success();
       }
       auto r = std::make_unique<MigrationRunner>(ctx_, *vmm, MigrationRunner::Start::kFresh);

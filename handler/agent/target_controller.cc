@@ -3,6 +3,7 @@
 #include "agent/typed_writes.h"
 #include "api/group.h"
 #include "domain/domain_builder.h"
+#include "log/log.h"
 
 namespace ferry::agent {
 namespace {
@@ -35,7 +36,8 @@ StatusOr<TargetInputs> TargetController::Gather(const api::VirtualMachineMigrati
   for (const auto& path : PathsToCheck(vm)) {
     auto f = ctx_.node.StatFile(path);
     if (!f.ok()) {
-      Log("vmm " + vmm.metadata.Key() + ": cannot check " + path + ": " + f.status().ToString());
+      log::Info(log::Obj("vmm", vmm.metadata.Key()),
+                "cannot check " + path + ": " + f.status().ToString());
       in.files[path] = domain::FileInfo{};
       continue;
     }
@@ -99,19 +101,20 @@ Status TargetController::Finish(const api::VirtualMachineMigration& vmm, Migrati
   if (!w.ok()) return w.status();
   const std::string key = vmm.metadata.Key();
   if (!wrote) {
-    Log("vmm " + key + ": no longer PreparingTarget (" +
-        std::string(api::ToString(w->status.phase)) + "); following it");
+    log::Info(log::Obj("vmm", key), "no longer PreparingTarget (" +
+                                        std::string(api::ToString(w->status.phase)) +
+                                        "); following it");
     return OkStatus();
   }
   if (phase == MigrationPhase::kTargetReady) {
-    Log("vmm " + key + " (vm " + vmm.spec.vm_name + "): TargetReady, targetURI " +
-        ctx_.config.MigrationUri());
+    log::Info(log::Obj("vmm", key), "TargetReady, targetURI " + ctx_.config.MigrationUri())
+        .With("vm", log::Obj("vm", vmm.metadata.namespace_, vmm.spec.vm_name));
     ctx_.events.Record(w->ToJson(), kube::EventType::kNormal, "TargetReady",
                        ctx_.config.node_name + " is ready to receive " + vmm.spec.vm_name + " at " +
                            ctx_.config.MigrationUri());
   } else {
-    Log("vmm " + key + " (vm " + vmm.spec.vm_name + "): Failed on the target: " + reason + ": " +
-        message);
+    log::Info(log::Obj("vmm", key), "Failed on the target: " + reason + ": " + message)
+        .With("vm", log::Obj("vm", vmm.metadata.namespace_, vmm.spec.vm_name));
     ctx_.events.Record(w->ToJson(), kube::EventType::kWarning, reason, message);
   }
   return OkStatus();
@@ -148,7 +151,8 @@ ReconcileResult TargetController::Prepare(const api::VirtualMachineMigration& vm
   const auto label = vm->metadata.labels.find(api::kLabelNode);
   const bool vm_here = label != vm->metadata.labels.end() && label->second == ctx_.config.node_name;
   if (plan.remove_leftover && !vm_here) {
-    Log("vmm " + key + ": removing the leftover domain " + dom + " of an earlier attempt");
+    log::Info(log::Obj("vmm", key),
+              "removing the leftover domain " + dom + " of an earlier attempt");
     (void)ctx_.node.Destroy(dom);
     Status st = ctx_.node.Undefine(dom);
     if (!st.ok() && st.code() != StatusCode::kNotFound) return ReconcileResult::Error(st);
@@ -162,8 +166,8 @@ ReconcileResult TargetController::Prepare(const api::VirtualMachineMigration& vm
                  "cannot create the local disk image " + disk.path + ": " + st.message(), stop);
       return f.ok() ? ReconcileResult::Success() : ReconcileResult::Error(f);
     }
-    Log("vmm " + key + ": created disk image " + disk.path + " (" +
-        std::to_string(disk.size_bytes >> 20) + " MiB)");
+    log::Info(log::Obj("vmm", key), "created disk image " + disk.path + " (" +
+                                        std::to_string(disk.size_bytes >> 20) + " MiB)");
     std::lock_guard<std::mutex> l(mu_);
     created_[key].push_back(disk.path);
   }
@@ -198,13 +202,15 @@ Status TargetController::CleanUp(const api::VirtualMachineMigration& vmm, const 
     if (never_ran) {
       (void)ctx_.node.Destroy(dom);
       Status st = ctx_.node.Undefine(dom);
-      Log("vmm " + key + ": removed the half-arrived domain " + dom + " (" + st.ToString() + ")");
+      log::Info(log::Obj("vmm", key),
+                "removed the half-arrived domain " + dom + " (" + st.ToString() + ")");
       ctx_.events.Record(
           obj, kube::EventType::kNormal, "TargetCleanedUp",
           "removed the half-arrived domain " + dom + " from " + ctx_.config.node_name);
     } else {
-      Log("vmm " + key + ": keeping domain " + dom + " (" + domain::DomainStateName(info.state) +
-          "): it may be the only copy of the guest");
+      log::Info(log::Obj("vmm", key), "keeping domain " + dom + " (" +
+                                          std::string(domain::DomainStateName(info.state)) +
+                                          "): it may be the only copy of the guest");
       ctx_.events.Record(obj, kube::EventType::kWarning, "DomainKept",
                          "domain " + dom + " is " + domain::DomainStateName(info.state) + " on " +
                              ctx_.config.node_name + " after the migration ended " +
@@ -220,8 +226,8 @@ Status TargetController::CleanUp(const api::VirtualMachineMigration& vmm, const 
   }
   for (const auto& path : images) {
     Status st = ctx_.node.DeleteDiskImage(path);
-    Log("vmm " + key + ": deleted the disk image " + path + " created for it (" + st.ToString() +
-        ")");
+    log::Info(log::Obj("vmm", key),
+              "deleted the disk image " + path + " created for it (" + st.ToString() + ")");
   }
   return OkStatus();
 }
@@ -255,8 +261,8 @@ ReconcileResult TargetController::Reconcile(const std::string& key, std::stop_to
           true, stop);
       if (!w.ok()) return ReconcileResult::Error(w.status());
       if (w->status.phase != MigrationPhase::kPreparingTarget) return ReconcileResult::Success();
-      Log("vmm " + key + " (vm " + vmm->spec.vm_name + "): PreparingTarget on " +
-          ctx_.config.node_name);
+      log::Info(log::Obj("vmm", key), "PreparingTarget on " + ctx_.config.node_name)
+          .With("vm", log::Obj("vm", vmm->metadata.namespace_, vmm->spec.vm_name));
       return Prepare(*w, stop);
     }
     case MigrationPhase::kPreparingTarget:

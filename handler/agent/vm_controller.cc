@@ -6,6 +6,7 @@
 #include "domain/cpu_allocation.h"
 #include "domain/domain_builder.h"
 #include "kube/writes.h"
+#include "log/log.h"
 
 namespace ferry::agent {
 namespace {
@@ -103,8 +104,8 @@ Status VmController::CreateMissingLocalDisks(const api::VirtualMachine& vm) {
                                                             : domain::DiskImageFormat::kRaw;
     Status st = ctx_.node.CreateDiskImage(d.path, format, static_cast<uint64_t>(d.size->Value()));
     if (!st.ok()) return st.WithContext("creating local disk " + d.name);
-    Log("vm " + vm.metadata.Key() + ": created the blank local disk " + d.path + " (" +
-        d.size->String() + ")");
+    log::Info(log::Obj("vm", vm.metadata.Key()),
+              "created the blank local disk " + d.path + " (" + d.size->String() + ")");
   }
   return OkStatus();
 }
@@ -148,8 +149,8 @@ Status VmController::Perform(const api::VirtualMachine& vm, const kube::Json& ob
       auto r = kube::RemoveFinalizer(ctx_.api, kube::resources::kVirtualMachines, ns, name,
                                      api::kDomainFinalizer, stop);
       if (!r.ok() && r.status().code() != StatusCode::kNotFound) return r.status();
-      Log("vm " + vm.metadata.Key() + ": domain gone from " + ctx_.config.node_name +
-          "; finalizer removed");
+      log::Info(log::Obj("vm", vm.metadata.Key()),
+                "domain gone from " + ctx_.config.node_name + "; finalizer removed");
       return OkStatus();
     }
     case VmAction::kDefine:
@@ -174,12 +175,13 @@ Status VmController::Perform(const api::VirtualMachine& vm, const kube::Json& ob
   }
   const std::string what = Word(d.action);
   if (st.ok()) {
-    Log("vm " + vm.metadata.Key() + ": " + VmActionName(d.action) + " " + dom + " (" + d.why + ")");
+    log::Info(log::Obj("vm", vm.metadata.Key()),
+              std::string() + VmActionName(d.action) + " " + dom + " (" + d.why + ")");
     Event(obj, false, what, "domain " + dom + " on " + ctx_.config.node_name + ": " + d.why);
     return st;
   }
-  Log("vm " + vm.metadata.Key() + ": " + VmActionName(d.action) + " " + dom +
-      " failed: " + st.ToString());
+  log::Info(log::Obj("vm", vm.metadata.Key()),
+            std::string() + VmActionName(d.action) + " " + dom + " failed: " + st.ToString());
   Event(obj, true,
         std::string(VmActionName(d.action)) == "define" ? "DefineFailed" : "DomainActionFailed",
         std::string(VmActionName(d.action)) + " " + dom + " failed: " + st.message());
@@ -223,9 +225,10 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
           if (cur.metadata.uid != vm->metadata.uid) return false;  // another VM of that name
           const bool changed = ApplyVmStatus(d, cur.metadata.generation, now, &cur.status);
           if (changed) {
-            Log("vm " + key + ": phase " + std::string(api::ToString(cur.status.phase)) +
-                (d.condition ? " (" + d.condition->reason + ": " + d.condition->message + ")"
-                             : ""));
+            log::Info(log::Obj("vm", key), "phase " + std::string(api::ToString(cur.status.phase)) +
+                                               (d.condition ? " (" + d.condition->reason + ": " +
+                                                                  d.condition->message + ")"
+                                                            : ""));
           }
           return changed;
         },

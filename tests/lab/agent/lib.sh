@@ -36,11 +36,11 @@ handler_start() {  # A|B [COUNT]: start; wait for the (COUNT+1)th "caches synced
     --kubeconfig "$KUBECONFIG" --emulator "$LAB/qemu-bpo/qemu-system-x86_64" --virt-type qemu \
     --machine pc-i440fx-7.2 --default-cpu-model qemu64 --console-log-dir /var/log/libvirt/qemu \
     --migration-uri "$peer" --migration-address "$(sed -E 's|.*://([^/]*)/.*|\1|' <<<"$peer")" \
-    --ops-address 127.0.0.1:0 --heartbeat 10s --shutdown-grace 10s \
+    --ops-address 127.0.0.1:0 --heartbeat 10s --shutdown-grace 3s \
     </dev/null >>"$(handler_log "$n")" 2>&1 &
   echo $! >"$STATE/handler-$n.pid"
   for i in $(seq 1 150); do
-    c=$(grep -c 'caches synced' "$(handler_log "$n")" 2>/dev/null || true)
+    c=$(grep -ci 'caches synced' "$(handler_log "$n")" 2>/dev/null || true)
     [ "${c:-0}" -gt "${2:-0}" ] && break
     handler_alive "$n" || { tail -20 "$(handler_log "$n")" >&2; return 1; }
     sleep 0.2
@@ -59,8 +59,9 @@ handler_stop() {  # A|B [signal]
   log "handler $n stopped ($sig)"
 }
 
-ops_port() {
-  grep -o 'serving /healthz /readyz /metrics on 127.0.0.1:[0-9]*' "$(handler_log "$1")" | tail -1 | sed 's/.*://'
+ops_port() {  # from the Manager's "Serving /healthz /readyz /metrics" line
+  grep -i 'serving /healthz /readyz /metrics' "$(handler_log "$1")" | tail -1 |
+    grep -o '127\.0\.0\.1:[0-9]*' | sed 's/.*://'
 }
 
 # ---- reading the world ----------------------------------------------------------------------

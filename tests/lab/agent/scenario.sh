@@ -2,14 +2,14 @@
 # tests/lab/agent/scenario.sh NAME: one node-agent scenario against the lab's two nodes, the
 # handlers of tests/lab/agent/handlers.sh and a real kube-apiserver (run through
 # hack/kube/with-env.sh). NAME: boot migrate postcopy cancel target_killed source_restart
-# storage_copy.
+# storage_copy cold.
 # Each scenario boots its own guest (128-256 MiB, kernel boot) and deletes its VM at the end,
 # which must remove its domain from the node.
 set -euo pipefail
 SCENARIO=${1:?scenario}
 . "$(dirname "$0")/lib.sh"
 
-QUIET='"mode":"Auto","allowPostCopy":false,"allowAutoConverge":false,"maxDowntime":"300ms"'
+QUIET='"mode":"Auto","allowPostCopy":false,"allowAutoConverge":false,"maxDowntime":"300ms","completionTimeoutPerGiB":"600s"'
 
 wait_running_with_progress() {  # VMM: phase Running and bytes moving
   wait_for 60 "$1 Running" is Running vmm_phase "$1"
@@ -191,7 +191,7 @@ EOF
     before=$(hb A sr-1)
     start_vmm sr-1-to-b sr-1 lab-a lab-b "{$QUIET,\"bandwidth\":\"8Mi\"}"
     wait_running_with_progress sr-1-to-b
-    synced=$(grep -c 'caches synced' "$(handler_log A)")
+    synced=$(grep -ci 'caches synced' "$(handler_log A)")
     handler_stop A KILL
     sleep 2
     handler_start A "$synced"
@@ -207,6 +207,31 @@ EOF
     [ "$(hb B sr-1)" -gt "$before" ] || fail "heartbeat did not continue"
     pass "source handler SIGKILLed mid-migration and restarted: re-attached, Succeeded ($msg), one copy on lab-b"
     delete_vm sr-1 B
+    ;;
+
+  cold)
+    # Offline: the source's engine stops the guest (ACPI, then destroy after the node's
+    # --shutdown-grace) and moves the definition; the target's agent starts it once the VM's
+    # node flips (the engine never touches the target's libvirtd here).
+    boot_vm cold-1 A 128 16 1
+    start_vmm cold-1-to-b cold-1 lab-a lab-b '{"mode":"Auto","offline":true,"allowPostCopy":false,"maxDowntime":"300ms"}'
+    saw_migrating=false
+    while ! terminal cold-1-to-b; do
+      [ "$(vm_phase cold-1)" = Migrating ] && saw_migrating=true
+      sleep 0.2
+    done
+    msg=$(jpath vmm cold-1-to-b '{.status.message}')
+    [ "$(finish_vmm cold-1-to-b cold-1)" = Succeeded ] || fail "phase $(vmm_phase cold-1-to-b): $msg"
+    $saw_migrating || fail "the VM never showed phase Migrating"
+    [ -n "$(vmm_events cold-1-to-b Shutdown)" ] || fail "no Shutdown Event"
+    wait_for 60 "VM cold-1 Running on lab-b" is Running vm_phase cold-1
+    wait_for 90 "the guest's heartbeat on lab-b" has_hb B cold-1
+    [ -z "$(domain_state A cold-1)" ] || fail "cold-1 left on lab-a"
+    grep -q '"start agent-lab_cold-1 (the spec says running)" vm="agent-lab/cold-1"' "$(handler_log B)" ||
+      fail "lab-b's agent did not start it"
+    guest_runs_on B cold-1
+    pass "offline migration ($msg); the target's agent started the guest on lab-b (heartbeat $(hb B cold-1))"
+    delete_vm cold-1 B
     ;;
 
   storage_copy)

@@ -28,7 +28,11 @@ TEST(ParseAgentFlags, LabNode) {
                             "--ops-address",
                             "127.0.0.1:0",
                             "--heartbeat",
-                            "5s"},
+                            "5s",
+                            "-v",
+                            "2",
+                            "--log-format",
+                            "json"},
                            "node-a");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->node_name, "node-a");
@@ -40,6 +44,8 @@ TEST(ParseAgentFlags, LabNode) {
   EXPECT_EQ(c->reserved_memory_bytes, 1LL << 30);
   EXPECT_EQ(c->ops_port, 0);
   EXPECT_EQ(c->heartbeat, std::chrono::seconds(5));
+  EXPECT_EQ(c->log.verbosity, 2);
+  EXPECT_EQ(c->log.format, log::Format::kJson);
 }
 
 TEST(ParseAgentFlags, Errors) {

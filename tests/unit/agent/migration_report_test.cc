@@ -172,7 +172,7 @@ api::VirtualMachineMigration Vmm() {
 }
 
 TEST(EngineOptions, ExactlyTheEffectiveOptions) {
-  auto o = EngineOptions(Vmm(), "prod_web", "qemu+unix:///system?socket=/run/a.sock");
+  auto o = EngineOptions(Vmm(), "prod_web", "qemu+unix:///system?socket=/run/a.sock", seconds(60));
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->domain, "prod_web");
   EXPECT_EQ(o->destination_uri, "qemu+tcp://10.251.0.2/system");
@@ -193,10 +193,11 @@ TEST(EngineOptions, OfflineCopyAndTls) {
   m.status.effective_options->offline = true;
   m.status.effective_options->storage = api::StorageMode::kCopy;
   m.status.target_uri = "qemu+tls://node-b/system";
-  auto o = EngineOptions(m, "prod_web", "qemu:///system");
+  auto o = EngineOptions(m, "prod_web", "qemu:///system", seconds(60));
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_TRUE(o->offline);
   EXPECT_TRUE(o->stop_running);
+  EXPECT_EQ(o->shutdown_timeout, seconds(60));
   EXPECT_TRUE(o->copy_storage);
   EXPECT_TRUE(o->tls);
 }
@@ -204,13 +205,16 @@ TEST(EngineOptions, OfflineCopyAndTls) {
 TEST(EngineOptions, RefusesWhatTheOperatorDidNotResolve) {
   auto m = Vmm();
   m.status.effective_options.reset();
-  EXPECT_EQ(EngineOptions(m, "prod_web", "qemu:///system").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(EngineOptions(m, "prod_web", "qemu:///system", seconds(60)).status().code(),
+            StatusCode::kInvalid);
   m = Vmm();
   m.status.target_uri.clear();
-  EXPECT_EQ(EngineOptions(m, "prod_web", "qemu:///system").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(EngineOptions(m, "prod_web", "qemu:///system", seconds(60)).status().code(),
+            StatusCode::kInvalid);
   m = Vmm();
   m.status.effective_options->max_downtime = milliseconds(0);
-  EXPECT_EQ(EngineOptions(m, "prod_web", "qemu:///system").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(EngineOptions(m, "prod_web", "qemu:///system", seconds(60)).status().code(),
+            StatusCode::kInvalid);
 }
 
 TEST(DecideReattach, FollowJudgeOrGiveUp) {
