@@ -26,7 +26,7 @@ PKGS=(
   libspdlog-dev
   # deploy checks (promtool is in prometheus, above): the chart renderer (Go templates +
   # Helm's sprig functions + sigs.k8s.io/yaml, built by hack/chart/build.sh with golang-1.19-go)
-  golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
+  golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev python3-yaml
 )
 
 missing=()
