@@ -33,6 +33,9 @@ struct Case {
   std::vector<std::string> contains;  // substrings of the XML
 };
 
+// Test names show the case, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<Case> Cases() {
   return {
       {"kernel boot, node defaults",

@@ -26,6 +26,9 @@ struct Case {
   std::string reason;  // the Domain condition's reason ("" = not checked)
 };
 
+// Test names show the case, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 VmContext Ctx() {
   VmContext c;
   c.node = "node-a";
