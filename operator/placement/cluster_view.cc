@@ -130,6 +130,7 @@ Status ClusterView::UpsertHypervisor(const HypervisorInfo& info) {
   Node& n = nodes_[Index(id)].node;
   if (n.has_hypervisor && HypervisorInfoOf(n) == info) return OkStatus();
   const bool was_known = NodeKnown(id);
+  const bool new_version = !n.has_hypervisor || n.version != info.version;
   n.has_hypervisor = true;
   n.hypervisor_ready = info.ready;
   n.cpu_millis = info.cpu_millis;
@@ -142,6 +143,7 @@ Status ClusterView::UpsertHypervisor(const HypervisorInfo& info) {
   n.version = info.version;
   RefreshFacts(id);
   NodeKnownChanged(id, was_known);
+  if (new_version) RecomputeMinVersion();
   MarkDirty(id);  // pools and cells decide how its VMs count
   ++generation_;
   Flush();
@@ -165,6 +167,7 @@ Status ClusterView::RemoveHypervisor(std::string_view name) {
   n.version = {};
   RefreshFacts(id);
   NodeKnownChanged(id, true);
+  RecomputeMinVersion();
   MarkDirty(id);
   maybe_unused_nodes_.push_back(id);
   ++generation_;

@@ -89,6 +89,10 @@ struct NodeFacts {
   uint8_t pools = 0;             // hugepage pools
 };
 
+inline void RefreshNodeScores(NodeUse& use, const NodeFacts& f) {
+  RefreshNodeScores(use, f.cpu_millis, f.cpu_scale, f.memory_bytes, f.mem_scale, f.dedicated_cpus);
+}
+
 // A node's NUMA cells at a glance: the smallest cell and all cells together.
 struct NumaFacts {
   int64_t min_cell_cpu = 0;
@@ -160,6 +164,10 @@ class ClusterView {
   // Nodes carrying label key=value (any order; empty when none).
   const std::vector<NodeId>& NodesWithLabel(const std::string& key, const std::string& value) const;
   int32_t CpuModelId(std::string_view model) const;  // interned host model, -1 if none has it
+  // The oldest libvirt / QEMU among the nodes with a Hypervisor (0 when there are none): a
+  // version floor at or below it cannot refuse any node.
+  int64_t min_libvirt_version() const { return min_version_.libvirt; }
+  int64_t min_qemu_version() const { return min_version_.qemu; }
   // Index of the node's hugepage pool of `page_size` (0..pools-1), or -1.
   int PoolIndex(NodeId node, int64_t page_size) const;
 
@@ -248,6 +256,7 @@ class ClusterView {
   // Ends an update: recomputes the usage of the nodes it touched, frees unused slots.
   void Flush();
   void CompactNodes();
+  void RecomputeMinVersion();
   void ChangeVm(VmId id, const Vm& vm);
 
   std::vector<NodeSlot> nodes_;
@@ -255,6 +264,7 @@ class ClusterView {
   std::vector<NumaFacts> numa_facts_;
   std::vector<NodeId> node_order_;  // known nodes by name
   int order_breaks_ = 0;            // places where node_order_ is not consecutive ids
+  HypervisorVersion min_version_;
   std::vector<NodeId> free_nodes_;
   NameMap<NodeId> node_by_name_;  // every slot, known or not
   std::vector<VmSlot> vms_;

@@ -281,7 +281,7 @@ void ClusterView::RecomputeNode(NodeId id) {
   use.memory_bytes = mem;
   use.dedicated_cpus = ded;
   use.inflight = inflight;
-  RefreshNodeScores(use, f.dedicated_cpus);
+  RefreshNodeScores(use, f);
   usage_.hugepage_bytes[n] = pools;
   usage_.numa[n] = load;
 }
@@ -324,6 +324,19 @@ void ClusterView::Flush() {
   // has scattered the ids (informers deliver VMs before Nodes, say), renumber so the walk is
   // sequential in memory again. A few breaks (a node added later) are not worth it.
   if (order_breaks_ > std::max(64, node_count() / 16)) CompactNodes();
+}
+
+void ClusterView::RecomputeMinVersion() {
+  bool any = false;
+  min_version_ = {};
+  for (NodeId id : node_order_) {
+    const Node& n = nodes_[Index(id)].node;
+    if (!n.has_hypervisor) continue;
+    min_version_.libvirt =
+        any ? std::min(min_version_.libvirt, n.version.libvirt) : n.version.libvirt;
+    min_version_.qemu = any ? std::min(min_version_.qemu, n.version.qemu) : n.version.qemu;
+    any = true;
+  }
 }
 
 // Renumbers node slots into name order (placeholders after the known nodes, free slots

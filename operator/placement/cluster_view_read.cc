@@ -174,11 +174,11 @@ void ClusterView::StartMigration(UsageTable& usage, VmId vm_id, NodeId target,
   use.cpu_millis += d.cpu_millis;
   use.memory_bytes += d.memory_bytes;
   use.dedicated_cpus += d.dedicated_cpus;
-  RefreshNodeScores(use, facts(target).dedicated_cpus);
+  RefreshNodeScores(use, facts(target));
   if (const NodeId from = location(vm_id); from != kNoId) {
     NodeUse& source = usage.nodes[Index(from)];
     source.inflight += 1;
-    RefreshNodeScores(source, facts(from).dedicated_cpus);
+    RefreshNodeScores(source, facts(from));
   }
   if (d.hugepage_size > 0) {
     const int pool = PoolIndex(target, d.hugepage_size);

@@ -82,6 +82,7 @@ VmContext MakeVmContext(const ClusterView& view, const UsageTable& usage, VmId v
   }
   ctx.libvirt_floor = floor(src.libvirt, spec.boot_version.libvirt);
   ctx.qemu_floor = floor(src.qemu, spec.boot_version.qemu);
+  ctx.FinishStatic(view);
   return ctx;
 }
 
@@ -127,6 +128,24 @@ Ledger LedgerOf(const ClusterView& view, const UsageTable& usage, NodeId node) {
   l.numa = usage.numa[n];
   if (!usage.planned_numa.empty()) l.planned = &usage.planned_numa;
   return l;
+}
+
+void VmContext::FinishStatic(const ClusterView& view) {
+  plain = demand.IsPlain();
+  only_basic_static = selector_entries == 0 && passthrough_model == -2 && !named_cpu_model &&
+                      libvirt_floor <= view.min_libvirt_version() &&
+                      qemu_floor <= view.min_qemu_version();
+}
+
+Rejection CheckTaints(const ClusterView& view, const VmContext& ctx, NodeId node_id) {
+  const Vm& vm = view.vm(ctx.vm);
+  const Node& node = view.node(node_id);
+  for (size_t i = 0; i < node.taints.size(); ++i) {
+    const Taint& t = node.taints[i];
+    if (t.effect == TaintEffect::kPreferNoSchedule) continue;
+    if (!Tolerates(vm.tolerations, t)) return {Reason::kTaint, 0, 0, static_cast<int64_t>(i)};
+  }
+  return {};
 }
 
 bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint) {

@@ -74,6 +74,12 @@ struct VmContext {
   int64_t libvirt_floor = 0;  // minimum target versions (0 = none)
   int64_t qemu_floor = 0;
   const std::vector<char>* excluded = nullptr;  // per node id, non-zero = excluded
+  bool plain = true;                            // demand.IsPlain()
+  // No selector, CPU model or version floor any node could fail: the static filters reduce
+  // to exclusion, the node's own state and taints. Set by FinishStatic().
+  bool only_basic_static = false;
+  // Recomputes `plain` and only_basic_static; call after changing `demand`.
+  void FinishStatic(const ClusterView& view);
 };
 VmContext MakeVmContext(const ClusterView& view, const UsageTable& usage, VmId vm,
                         const Demand& demand, bool enforce_best_effort);
@@ -111,6 +117,8 @@ Rejection CheckNode(const ClusterView& view, const UsageTable& usage, const VmCo
 
 // Whether a toleration list tolerates a taint (Kubernetes semantics).
 bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint);
+// The first NoSchedule/NoExecute taint of `node` the VM does not tolerate.
+Rejection CheckTaints(const ClusterView& view, const VmContext& ctx, NodeId node);
 
 // ---- Inline: these run for every node of every decision. ----
 
@@ -126,21 +134,23 @@ inline VmId GroupPresence::ExampleOn(NodeId node) const {
   return example[static_cast<size_t>(it - counts.begin())];
 }
 
-inline Rejection CheckStatic(const ClusterView& view, const VmContext& ctx, NodeId node_id) {
-  const NodeFacts& facts = view.facts(node_id);
+// `facts` is view.facts(node_id) (the decision loop has it at hand).
+inline Rejection CheckStatic(const ClusterView& view, const VmContext& ctx, NodeId node_id,
+                             const NodeFacts& facts) {
   if (ctx.excluded != nullptr && (*ctx.excluded)[static_cast<size_t>(node_id)] != 0) {
     return {Reason::kExcluded};
+  }
+  if (ctx.only_basic_static) {
+    // Nothing but the node's own state and taints can refuse this VM (FinishStatic).
+    if (node_id == ctx.source) return {Reason::kCurrentNode};
+    if (facts.blocked != 0) return {static_cast<Reason>(facts.blocked)};
+    if (facts.has_hard_taints) return CheckTaints(view, ctx, node_id);
+    return {};
   }
   if (node_id == ctx.source) return {Reason::kCurrentNode};
   if (facts.blocked != 0) return {static_cast<Reason>(facts.blocked)};
   if (facts.has_hard_taints) {
-    const Vm& vm = view.vm(ctx.vm);
-    const Node& node = view.node(node_id);
-    for (size_t i = 0; i < node.taints.size(); ++i) {
-      const Taint& t = node.taints[i];
-      if (t.effect == TaintEffect::kPreferNoSchedule) continue;
-      if (!Tolerates(vm.tolerations, t)) return {Reason::kTaint, 0, 0, static_cast<int64_t>(i)};
-    }
+    if (const Rejection r = CheckTaints(view, ctx, node_id); r.rejected()) return r;
   }
   if (ctx.selector_entries > 0 &&
       ctx.selector_matches[static_cast<size_t>(node_id)] != ctx.selector_entries) {
@@ -164,6 +174,10 @@ inline Rejection CheckStatic(const ClusterView& view, const VmContext& ctx, Node
     return {Reason::kVersion, ctx.qemu_floor, facts.qemu_version, 1};
   }
   return {};
+}
+
+inline Rejection CheckStatic(const ClusterView& view, const VmContext& ctx, NodeId node_id) {
+  return CheckStatic(view, ctx, node_id, view.facts(node_id));
 }
 
 inline Rejection CheckGroup(const ClusterView& view, const VmContext& ctx, NodeId node) {
@@ -219,24 +233,29 @@ inline Rejection CheckSpecialCapacity(const ClusterView& view, const UsageTable&
   return {};
 }
 
+// `facts` and `use` are the node's records (view.facts(node), usage.nodes[node]).
 inline Rejection CheckNode(const ClusterView& view, const UsageTable& usage, const VmContext& ctx,
-                           NodeId node) {
-  Rejection r = CheckStatic(view, ctx, node);
+                           NodeId node, const NodeFacts& facts, const NodeUse& use) {
+  Rejection r = CheckStatic(view, ctx, node, facts);
   if (r.rejected()) return r;
-  // Fast path for the common demand (no pinning, NUMA or hugepages): the packed facts only.
   const Demand& d = ctx.demand;
-  if (d.IsPlain()) {
-    const NodeFacts& f = view.facts(node);
-    const NodeUse& use = usage.nodes[static_cast<size_t>(node)];
-    const int64_t cpu_free = f.cpu_millis - use.cpu_millis;
+  if (ctx.plain) {
+    // The common demand (no pinning, NUMA or hugepages): the packed records only.
+    const int64_t cpu_free = facts.cpu_millis - use.cpu_millis;
     if (d.cpu_millis > cpu_free) return {Reason::kCpu, d.cpu_millis, cpu_free};
-    const int64_t mem_free = f.memory_bytes - use.memory_bytes;
+    const int64_t mem_free = facts.memory_bytes - use.memory_bytes;
     if (d.memory_bytes > mem_free) return {Reason::kMemory, d.memory_bytes, mem_free};
   } else {
     r = CheckSpecialCapacity(view, usage, node, d, ctx.numa);
     if (r.rejected()) return r;
   }
   return CheckGroup(view, ctx, node);
+}
+
+inline Rejection CheckNode(const ClusterView& view, const UsageTable& usage, const VmContext& ctx,
+                           NodeId node) {
+  return CheckNode(view, usage, ctx, node, view.facts(node),
+                   usage.nodes[static_cast<size_t>(node)]);
 }
 
 }  // namespace ferry::placement

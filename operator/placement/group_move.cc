@@ -32,7 +32,7 @@ ScoreBreakdown ScoreWithGroup(const NodeFacts& node, const Ledger& ledger, const
                            2);
   NodeUse after = use;
   after.dedicated_cpus = ledger.dedicated_cpus;
-  RefreshNodeScores(after, node.dedicated_cpus);
+  RefreshNodeScores(after, node);
   s.least_pinned = after.pinned_score;
   s.group = 100;
   s.inflight = use.inflight_score;

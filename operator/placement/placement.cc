@@ -26,16 +26,45 @@ Pass RunPass(const ClusterView& view, const UsageTable& usage, const VmContext& 
                                             ? std::span<const NodeId>(view.node_ids())
                                             : std::span<const NodeId>(&requested, 1);
   if (options.explain_nodes) pass.verdicts.reserve(nodes.size());
+  const Weights& w = options.weights;
+  // Without verdicts, a node whose score cannot beat the best so far is not scored exactly:
+  // its bound uses the least-loaded score it would have for a VM needing nothing. Only the
+  // best matters then, and ties keep the earlier node, so the choice is the same.
+  const bool prune = !options.explain_nodes && w.least_loaded >= 0 && w.least_pinned >= 0 &&
+                     w.group >= 0 && w.inflight >= 0;
+  // Raw pointers held in locals: nothing the loop calls can move them, so they stay in
+  // registers instead of being reloaded from the containers for every node.
+  const NodeFacts* const all_facts = view.node_id_limit() > 0 ? &view.facts(0) : nullptr;
+  const NodeUse* const all_uses = usage.nodes.data();
   for (const NodeId n : nodes) {
     ++pass.considered;
-    const Rejection r = CheckNode(view, usage, ctx, n);
+    const NodeFacts& facts = all_facts[n];
+    const NodeUse& use = all_uses[n];
+    const Rejection r = CheckNode(view, usage, ctx, n, facts, use);
     if (r.rejected()) {
       pass.tally.Add(n, r);
       if (options.explain_nodes) pass.verdicts.push_back({n, r, {}});
       continue;
     }
     ++pass.feasible;
-    const ScoreBreakdown s = ScoreNode(view, usage, ctx, n, options.weights);
+    if (prune && pass.best != kNoId) {
+      int32_t group = static_cast<int32_t>(kMaxScore);
+      bool compliant = true;
+      if (ctx.group >= 0) {
+        const int32_t here = ctx.presence.CountOn(n);
+        group = GroupScoreHere(ctx, n, here);
+        compliant = HonoursGroupHere(ctx, n, here);
+      }
+      if (compliant == pass.best_score.compliant) {
+        const int64_t bound = int64_t{w.least_loaded} * use.load_bound +
+                              int64_t{w.least_pinned} * use.pinned_score +
+                              int64_t{w.group} * group + int64_t{w.inflight} * use.inflight_score;
+        if (bound <= pass.best_score.total) continue;
+      } else if (!compliant) {
+        continue;  // a compliant node is already in hand
+      }
+    }
+    const ScoreBreakdown s = ScoreNode(ctx, n, facts, use, w);
     if (pass.best == kNoId || s.BetterThan(pass.best_score)) {
       pass.best = n;
       pass.best_score = s;
@@ -166,6 +195,7 @@ TargetDecision ChooseTargetWithUsage(const ClusterView& view, const UsageTable& 
       if (!relax.drop_dedicated && spec.numa_nodes == 0) continue;
       ctx.demand = DemandOf(spec, relax);
       ctx.numa = NumaEntryOf(ctx.demand);
+      ctx.FinishStatic(view);
       Pass relaxed = RunPass(view, usage, ctx, requested, options);
       if (relaxed.best != kNoId) {
         d.relaxation = relax;

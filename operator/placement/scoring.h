@@ -111,10 +111,8 @@ inline bool HonoursGroup(const ClusterView& view, const VmContext& ctx, NodeId n
   return HonoursGroupHere(ctx, node, ctx.presence.CountOn(node));
 }
 
-inline ScoreBreakdown ScoreNode(const ClusterView& view, const UsageTable& usage,
-                                const VmContext& ctx, NodeId node_id, const Weights& w) {
-  const NodeFacts& node = view.facts(node_id);
-  const NodeUse& use = usage.nodes[static_cast<size_t>(node_id)];
+inline ScoreBreakdown ScoreNode(const VmContext& ctx, NodeId node_id, const NodeFacts& node,
+                                const NodeUse& use, const Weights& w) {
   ScoreBreakdown s;
   const int64_t cpu =
       FreePercent(node.cpu_millis, node.cpu_scale, use.cpu_millis, ctx.demand.cpu_millis);
@@ -133,6 +131,11 @@ inline ScoreBreakdown ScoreNode(const ClusterView& view, const UsageTable& usage
   s.total = int64_t{w.least_loaded} * s.least_loaded + int64_t{w.least_pinned} * s.least_pinned +
             int64_t{w.group} * s.group + int64_t{w.inflight} * s.inflight;
   return s;
+}
+
+inline ScoreBreakdown ScoreNode(const ClusterView& view, const UsageTable& usage,
+                                const VmContext& ctx, NodeId node_id, const Weights& w) {
+  return ScoreNode(ctx, node_id, view.facts(node_id), usage.nodes[static_cast<size_t>(node_id)], w);
 }
 
 }  // namespace ferry::placement

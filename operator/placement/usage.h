@@ -102,6 +102,9 @@ struct NodeUse {
   int32_t inflight = 0;          // counted migrations into or out of the node
   uint8_t pinned_score = 100;    // free share of the dedicated-CPU pool, 0..100 (100: no pool)
   uint8_t inflight_score = 100;  // 100 / (1 + inflight)
+  // The least-loaded score the node would have for a VM needing nothing: no VM can score
+  // more here, so a node whose bound cannot beat the best so far need not be scored.
+  uint8_t load_bound = 0;
 };
 
 struct UsageTable {
@@ -133,9 +136,11 @@ inline double PercentScale(int64_t total) {
   return total > 0 ? 100.0 / static_cast<double>(total) : 0;
 }
 
-// The score parts of a node that depend only on its own use: the free share of its pinnable
-// pool and its migrations in flight.
-inline void RefreshNodeScores(NodeUse& use, int64_t dedicated_capacity) {
+// The score parts of a node that depend only on its own use and capacity: the free share
+// of its pinnable pool, its migrations in flight, and the bound on its least-loaded score.
+inline void RefreshNodeScores(NodeUse& use, int64_t cpu_capacity, double cpu_scale,
+                              int64_t memory_capacity, double memory_scale,
+                              int64_t dedicated_capacity) {
   if (dedicated_capacity > 0) {
     const int64_t free =
         std::clamp<int64_t>(dedicated_capacity - use.dedicated_cpus, 0, dedicated_capacity);
@@ -144,6 +149,13 @@ inline void RefreshNodeScores(NodeUse& use, int64_t dedicated_capacity) {
     use.pinned_score = 100;
   }
   use.inflight_score = static_cast<uint8_t>(100 / (1 + std::max(use.inflight, 0)));
+  auto free_pct = [](int64_t total, double scale, int64_t used) -> int64_t {
+    return Percent(std::clamp<int64_t>(total - used, 0, std::max<int64_t>(total, 0)), total, scale);
+  };
+  use.load_bound =
+      static_cast<uint8_t>((free_pct(cpu_capacity, cpu_scale, use.cpu_millis) +
+                            free_pct(memory_capacity, memory_scale, use.memory_bytes)) /
+                           2);
 }
 
 }  // namespace ferry::placement

@@ -121,6 +121,15 @@ ViewComparison CompareViews(const ClusterView& a, const ClusterView& b) {
                DecisionOf(b, ChooseTarget(b, {vm.name, ""})))) {
       return c;
     }
+    // Without verdicts the engine skips scoring nodes that cannot win: same answer.
+    PlacementOptions quiet;
+    quiet.explain_nodes = false;
+    const TargetDecision dq = ChooseTarget(a, {vm.name, ""}, quiet);
+    if (Differ(c.difference, "decision without verdicts",
+               da.node + " " + std::to_string(da.score.total) + " " + da.reason,
+               dq.node + " " + std::to_string(dq.score.total) + " " + dq.reason)) {
+      return c;
+    }
     ++c.decisions;
     c.scheduled += da.scheduled ? 1 : 0;
     if (!sa.nodes.empty()) {
