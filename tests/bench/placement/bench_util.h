@@ -66,4 +66,13 @@ inline void ReportLatency(benchmark::State& state, Latencies& l) {
   state.counters["p99_cpu_us"] = Percentile(l.cpu, 0.99);
 }
 
+// With --benchmark_repetitions=N, also report the smallest and largest of the N runs (the
+// range a newcomer will see), beside Google Benchmark's mean, median and stddev.
+inline void WithRange(benchmark::internal::Benchmark* b) {
+  b->ComputeStatistics(
+      "min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
+  b->ComputeStatistics(
+      "max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); });
+}
+
 }  // namespace ferry::placement::bench

@@ -92,6 +92,7 @@ void BM_ChooseTarget(benchmark::State& state) {
   ReportLatency(state, latencies);
 }
 BENCHMARK(BM_ChooseTarget)
+    ->Apply(WithRange)
     ->ArgsProduct({{100, 1000, 5000}, {0, 1}, {0}})
     ->Args({5000, 0, 1})
     ->Args({5000, 1, 1})
@@ -110,6 +111,7 @@ void BM_ChooseTargetAndExplainLines(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ChooseTargetAndExplainLines)
+    ->Apply(WithRange)
     ->Arg(5000)
     ->ArgName("nodes")
     ->Unit(benchmark::kMillisecond);
@@ -125,7 +127,12 @@ void BM_BuildView(benchmark::State& state) {
   }
   state.counters["vms"] = static_cast<double>(f.cluster.snapshot.vms.size());
 }
-BENCHMARK(BM_BuildView)->Arg(1000)->Arg(5000)->ArgName("nodes")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BuildView)
+    ->Apply(WithRange)
+    ->Arg(1000)
+    ->Arg(5000)
+    ->ArgName("nodes")
+    ->Unit(benchmark::kMillisecond);
 
 void BM_PlanDrain100Vms(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
@@ -147,6 +154,7 @@ void BM_PlanDrain100Vms(benchmark::State& state) {
   ReportLatency(state, latencies);
 }
 BENCHMARK(BM_PlanDrain100Vms)
+    ->Apply(WithRange)
     ->Arg(1000)
     ->Arg(5000)
     ->ArgName("nodes")
@@ -162,7 +170,11 @@ void BM_PlanRebalance(benchmark::State& state) {
   }
   state.counters["violators"] = static_cast<double>(moves);
 }
-BENCHMARK(BM_PlanRebalance)->Arg(5000)->ArgName("nodes")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlanRebalance)
+    ->Apply(WithRange)
+    ->Arg(5000)
+    ->ArgName("nodes")
+    ->Unit(benchmark::kMillisecond);
 
 void BM_PlanGroupMove(benchmark::State& state) {
   const Fixture& f = GetFixture(static_cast<int>(state.range(0)));
@@ -184,7 +196,11 @@ void BM_PlanGroupMove(benchmark::State& state) {
   }
   state.counters["feasible"] = feasible ? 1 : 0;
 }
-BENCHMARK(BM_PlanGroupMove)->Arg(5000)->ArgName("nodes")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlanGroupMove)
+    ->Apply(WithRange)
+    ->Arg(5000)
+    ->ArgName("nodes")
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace ferry::placement::bench

@@ -59,7 +59,7 @@ void BM_UpdateVmMovesNode(benchmark::State& state) {
   moved.node = s.other_node;
   RunEvents(state, {[&] { return view.UpsertVm(moved); }, [&] { return view.UpsertVm(s.vm); }});
 }
-BENCHMARK(BM_UpdateVmMovesNode);
+BENCHMARK(BM_UpdateVmMovesNode)->Apply(WithRange);
 
 void BM_UpdateVmResized(benchmark::State& state) {
   ClusterView& view = MutableView(kNodes);
@@ -68,14 +68,14 @@ void BM_UpdateVmResized(benchmark::State& state) {
   bigger.memory_bytes += int64_t{1} << 30;
   RunEvents(state, {[&] { return view.UpsertVm(bigger); }, [&] { return view.UpsertVm(s.vm); }});
 }
-BENCHMARK(BM_UpdateVmResized);
+BENCHMARK(BM_UpdateVmResized)->Apply(WithRange);
 
 void BM_UpdateVmSameState(benchmark::State& state) {
   ClusterView& view = MutableView(kNodes);
   const Subject s = PickSubject();
   RunEvents(state, {[&] { return view.UpsertVm(s.vm); }});
 }
-BENCHMARK(BM_UpdateVmSameState);
+BENCHMARK(BM_UpdateVmSameState)->Apply(WithRange);
 
 void BM_UpdateVmCreatedAndDeleted(benchmark::State& state) {
   ClusterView& view = MutableView(kNodes);
@@ -84,7 +84,7 @@ void BM_UpdateVmCreatedAndDeleted(benchmark::State& state) {
   RunEvents(state,
             {[&] { return view.UpsertVm(fresh); }, [&] { return view.RemoveVm(fresh.name); }});
 }
-BENCHMARK(BM_UpdateVmCreatedAndDeleted);
+BENCHMARK(BM_UpdateVmCreatedAndDeleted)->Apply(WithRange);
 
 void BM_UpdateMigrationReservedAndFailed(benchmark::State& state) {
   ClusterView& view = MutableView(kNodes);
@@ -93,7 +93,7 @@ void BM_UpdateMigrationReservedAndFailed(benchmark::State& state) {
   RunEvents(state, {[&] { return view.UpsertMigration(m); },
                     [&] { return view.RemoveMigration(m.name); }});
 }
-BENCHMARK(BM_UpdateMigrationReservedAndFailed);
+BENCHMARK(BM_UpdateMigrationReservedAndFailed)->Apply(WithRange);
 
 void BM_UpdateMigrationReservedAndFinished(benchmark::State& state) {
   ClusterView& view = MutableView(kNodes);
@@ -105,7 +105,7 @@ void BM_UpdateMigrationReservedAndFinished(benchmark::State& state) {
                     [&] { return view.UpsertMigration(back); },
                     [&] { return view.FinishMigration(back.name); }});
 }
-BENCHMARK(BM_UpdateMigrationReservedAndFinished);
+BENCHMARK(BM_UpdateMigrationReservedAndFinished)->Apply(WithRange);
 
 void BM_UpdateNodeCordoned(benchmark::State& state) {
   ClusterView& view = MutableView(kNodes);
@@ -116,14 +116,14 @@ void BM_UpdateNodeCordoned(benchmark::State& state) {
   RunEvents(state,
             {[&] { return view.UpsertNode(cordoned); }, [&] { return view.UpsertNode(original); }});
 }
-BENCHMARK(BM_UpdateNodeCordoned);
+BENCHMARK(BM_UpdateNodeCordoned)->Apply(WithRange);
 
 void BM_UpdateHypervisorHeartbeatNoChange(benchmark::State& state) {
   ClusterView& view = MutableView(kNodes);
   const HypervisorInfo same = HypervisorInfoOf(GetFixture(kNodes).cluster.snapshot.nodes[42]);
   RunEvents(state, {[&] { return view.UpsertHypervisor(same); }});
 }
-BENCHMARK(BM_UpdateHypervisorHeartbeatNoChange);
+BENCHMARK(BM_UpdateHypervisorHeartbeatNoChange)->Apply(WithRange);
 
 void BM_UpdateHypervisorCapacityChanged(benchmark::State& state) {
   ClusterView& view = MutableView(kNodes);
@@ -133,7 +133,7 @@ void BM_UpdateHypervisorCapacityChanged(benchmark::State& state) {
   RunEvents(state, {[&] { return view.UpsertHypervisor(changed); },
                     [&] { return view.UpsertHypervisor(original); }});
 }
-BENCHMARK(BM_UpdateHypervisorCapacityChanged);
+BENCHMARK(BM_UpdateHypervisorCapacityChanged)->Apply(WithRange);
 
 // A node joins in the middle of the name order and leaves again (Node and Hypervisor each).
 void BM_UpdateNodeAddedAndRemoved(benchmark::State& state) {
@@ -145,7 +145,7 @@ void BM_UpdateNodeAddedAndRemoved(benchmark::State& state) {
                     [&] { return view.RemoveNode(fresh.name); },
                     [&] { return view.RemoveHypervisor(fresh.name); }});
 }
-BENCHMARK(BM_UpdateNodeAddedAndRemoved);
+BENCHMARK(BM_UpdateNodeAddedAndRemoved)->Apply(WithRange);
 
 }  // namespace
 }  // namespace ferry::placement::bench
