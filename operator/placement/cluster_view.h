@@ -6,11 +6,11 @@
 //   view.UpsertNode(node_info);                         // Node added/changed (cordon, taints)
 //   view.UpsertHypervisor(hypervisor_info);             // Hypervisor added/changed (capacity)
 //   view.UpsertVm(vm);                                  // VM placed, started, stopped, changed
-//   view.UpsertMigration({.vm = "ns/web", .target_node = "n2", .name = "ns/web-mig"});
+//   view.UpsertMigration({"ns/web", "n1", "n2", "ns/web-mig"});  // vm, source, target, name
 //   view.FinishMigration("ns/web-mig");                 // succeeded: the VM is on n2 now
 //   view.RemoveMigration("ns/web-mig");                 // failed or cancelled
 //   view.RemoveVm("ns/web");  view.RemoveNode("n1");  view.RemoveHypervisor("n1");
-//   TargetDecision d = ChooseTarget(view, {.vm = "ns/web"});   // placement.h
+//   TargetDecision d = ChooseTarget(view, {"ns/web", ""});      // placement.h
 //
 // Every update is idempotent: applying the same state twice changes nothing (generation()
 // stays put), removing what is not there is OK. Objects may arrive in any order: a VM on a
