@@ -79,6 +79,40 @@ std::string ConvergencePolicy::CannotSwitch(const JobSample& s, const TargetHeal
 }
 
 Decision ConvergencePolicy::Observe(const JobSample& s, const TargetHealth& target) {
+  Decision d = Decide(s, target);
+  projection_ = Project(s, target);
+  return d;
+}
+
+std::optional<Millis> ConvergencePolicy::Project(const JobSample& s,
+                                                 const TargetHealth& target) const {
+  if (!s.active || abort_accepted_) return std::nullopt;
+  const double remaining = static_cast<double>(Remaining(s));
+  const auto ms = [](double secs) { return Millis(static_cast<std::int64_t>(secs * 1000.0)); };
+  if (s.postcopy || switched_ || s.iteration < 2) {
+    // Everything left moves once at the transfer rate.
+    if (s.transfer_rate_bytes_per_s == 0) return std::nullopt;
+    return ms(remaining / static_cast<double>(s.transfer_rate_bytes_per_s));
+  }
+  if (recent_.empty()) return std::nullopt;
+  double d = 0, b = 0;
+  for (const auto& r : recent_) {
+    d += static_cast<double>(r.dirty_rate_bytes_per_s);
+    b += static_cast<double>(r.transfer_rate_bytes_per_s);
+  }
+  d /= static_cast<double>(recent_.size());
+  b /= static_cast<double>(recent_.size());
+  if (b <= 0) return std::nullopt;
+  const double t_pre = d >= b ? std::numeric_limits<double>::infinity() : remaining / (b - d);
+  if (CannotSwitch(s, target).empty()) {
+    const double t_post = remaining / b + Secs(config_.postcopy_switch_cost);
+    if (t_pre > config_.postcopy_time_advantage * t_post) return ms(t_post);
+  }
+  if (t_pre == std::numeric_limits<double>::infinity()) return std::nullopt;
+  return ms(t_pre);
+}
+
+Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& target) {
   if (!s.active) return {};
   if (abort_accepted_) return {DecisionKind::kContinue, 0, "aborted; waiting for the job to end"};
   if (s.postcopy || switched_) {

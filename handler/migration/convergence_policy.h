@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,9 +92,19 @@ class ConvergencePolicy {
   bool link_healthy() const { return link_healthy_; }
   int switch_refusals() const { return switch_refusals_; }
   const PolicyConfig& config() const { return config_; }
+  // The time to completion the policy projects after the last Observe(): remaining /
+  // transfer in post-copy and in the first pass; afterwards pre-copy's remaining /
+  // (transfer − dirty) over the projection samples, or post-copy's time (remaining / transfer
+  // + the switch cost) where it wins by postcopy_time_advantage and a switch is possible.
+  // nullopt before a usable sample, after an accepted abort, or when pre-copy diverges and no
+  // switch is possible. Reported as the migration's ETA.
+  std::optional<Millis> projected_completion() const { return projection_; }
 
  private:
   Decision Switch(std::string why);
+  // Observe's decision; Observe then records the projection.
+  Decision Decide(const JobSample& s, const TargetHealth& target);
+  std::optional<Millis> Project(const JobSample& s, const TargetHealth& target) const;
   // Why a post-copy switch is not possible now ("" = it is).
   std::string CannotSwitch(const JobSample& s, const TargetHealth& target) const;
 
@@ -112,6 +123,7 @@ class ConvergencePolicy {
   std::uint64_t floor_ = 0;     // lowest remaining seen
   Millis last_new_low_at_{0};
   std::deque<JobSample> recent_;  // past the first pass
+  std::optional<Millis> projection_;
 };
 
 }  // namespace ferry::migration

@@ -54,9 +54,11 @@ void Migration::MaybeProgress(const JobSample& s) {
   if (progress_sent_ && now - last_progress_ < options_.progress_interval) return;
   progress_sent_ = true;
   last_progress_ = now;
-  Progress p{s, s.data_total > 0 ? 100.0 * static_cast<double>(s.data_processed) /
-                                       static_cast<double>(s.data_total)
-                                 : 0};
+  Progress p{s,
+             s.data_total > 0 ? 100.0 * static_cast<double>(s.data_processed) /
+                                    static_cast<double>(s.data_total)
+                              : 0,
+             policy_ ? policy_->projected_completion() : std::nullopt};
   if (callbacks_.on_progress) callbacks_.on_progress(p);
 }
 

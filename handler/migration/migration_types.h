@@ -60,6 +60,9 @@ struct TargetHealth {
 struct Progress {
   JobSample sample;
   double percent = 0;  // processed / total of the data
+  // Time to completion as the convergence policy projects it (see
+  // ConvergencePolicy::projected_completion); nullopt when it projects none.
+  std::optional<Millis> eta;
 };
 
 // A convergence or control action taken during a migration (becomes a Kubernetes Event).

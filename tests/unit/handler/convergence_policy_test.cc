@@ -362,3 +362,59 @@ TEST(ConvergencePolicy, ProposedSwitchIsNotAssumedTaken) {
 
 }  // namespace
 }  // namespace ferry::migration
+
+// The policy's projection, reported as a migration's ETA (the node agent writes it as
+// progress.estimatedTimeRemaining).
+namespace ferry::migration {
+namespace {
+
+JobSample ProjectionSample(double ms, std::uint64_t iteration, double remaining_mib,
+                           double dirty_mib_s, double bw_mib_s, bool postcopy = false) {
+  JobSample s;
+  s.active = true;
+  s.is_migration_out = true;
+  s.elapsed = Millis(static_cast<std::int64_t>(ms));
+  s.iteration = iteration;
+  s.memory_total = s.data_total = static_cast<std::uint64_t>(256 * kMiB);
+  s.memory_remaining = s.data_remaining = static_cast<std::uint64_t>(remaining_mib * kMiB);
+  s.memory_processed = s.data_processed = static_cast<std::uint64_t>(ms * kMiB);  // rising
+  s.dirty_rate_bytes_per_s = static_cast<std::uint64_t>(dirty_mib_s * kMiB);
+  s.transfer_rate_bytes_per_s = static_cast<std::uint64_t>(bw_mib_s * kMiB);
+  s.postcopy = postcopy;
+  return s;
+}
+
+TEST(ProjectedCompletion, FollowsThePhasesOfAMigration) {
+  PolicyConfig cfg;
+  cfg.allow_postcopy = false;
+  ConvergencePolicy pre(cfg);
+  const TargetHealth alive{true, "test"};
+  EXPECT_FALSE(pre.projected_completion().has_value());
+  // First pass: what remains moves once at the transfer rate (192 MiB at 32 MiB/s).
+  (void)pre.Observe(ProjectionSample(2000, 1, 192, 0, 32), alive);
+  EXPECT_EQ(pre.projected_completion(), Millis(6000));
+  // Converging pre-copy: remaining / (transfer - dirty) = 16 / (32 - 16).
+  (void)pre.Observe(ProjectionSample(9000, 2, 16, 16, 32), alive);
+  (void)pre.Observe(ProjectionSample(9300, 2, 16, 16, 32), alive);
+  EXPECT_EQ(pre.projected_completion(), Millis(1000));
+  // Diverging pre-copy without post-copy: no projection.
+  (void)pre.Observe(ProjectionSample(9600, 3, 64, 96, 32), alive);
+  (void)pre.Observe(ProjectionSample(9900, 3, 64, 96, 32), alive);
+  EXPECT_FALSE(pre.projected_completion().has_value());
+
+  cfg.allow_postcopy = true;
+  ConvergencePolicy autop(cfg);
+  (void)autop.Observe(ProjectionSample(9000, 2, 64, 96, 32), alive);
+  (void)autop.Observe(ProjectionSample(9300, 2, 64, 96, 32), alive);
+  // Pre-copy cannot win: post-copy's time, 64 / 32 + the 0.5 s switch cost.
+  EXPECT_EQ(autop.projected_completion(), Millis(2500));
+  // A dead target rules the switch out: no projection for a diverging pre-copy.
+  (void)autop.Observe(ProjectionSample(9600, 2, 64, 96, 32), TargetHealth{false, "dead"});
+  EXPECT_FALSE(autop.projected_completion().has_value());
+  // In post-copy: what remains at the transfer rate.
+  (void)autop.Observe(ProjectionSample(12000, 3, 16, 0, 32, true), alive);
+  EXPECT_EQ(autop.projected_completion(), Millis(500));
+}
+
+}  // namespace
+}  // namespace ferry::migration
