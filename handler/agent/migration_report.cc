@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <limits>
 
 #include "api/group.h"
 
@@ -15,10 +14,6 @@ double Remaining(const JobSample& s) {
   return static_cast<double>(s.memory_total > 0 ? s.memory_remaining : s.data_remaining);
 }
 
-std::chrono::nanoseconds Secs(double s) {
-  return std::chrono::nanoseconds(static_cast<int64_t>(s * 1e9));
-}
-
 std::string Fmt(const char* fmt, auto... args) {
   char buf[256];
   std::snprintf(buf, sizeof buf, fmt, args...);
@@ -26,41 +21,6 @@ std::string Fmt(const char* fmt, auto... args) {
 }
 
 }  // namespace
-
-EtaEstimator::EtaEstimator(bool allow_postcopy, migration::PolicyConfig policy)
-    : allow_postcopy_(allow_postcopy), policy_(std::move(policy)) {
-  if (policy_.projection_samples < 1) policy_.projection_samples = 1;
-}
-
-std::optional<std::chrono::nanoseconds> EtaEstimator::Observe(const JobSample& s) {
-  if (!s.active) return std::nullopt;
-  const double remaining = Remaining(s);
-  const double bps = static_cast<double>(s.transfer_rate_bytes_per_s);
-  if (s.postcopy || s.iteration < 2) {
-    // Post-copy, or the first pass: everything left moves once at the transfer rate.
-    if (bps <= 0) return std::nullopt;
-    return Secs(remaining / bps);
-  }
-  recent_.push_back(s);
-  while (recent_.size() > static_cast<size_t>(policy_.projection_samples)) recent_.pop_front();
-  double d = 0, b = 0;
-  for (const auto& r : recent_) {
-    d += static_cast<double>(r.dirty_rate_bytes_per_s);
-    b += static_cast<double>(r.transfer_rate_bytes_per_s);
-  }
-  d /= static_cast<double>(recent_.size());
-  b /= static_cast<double>(recent_.size());
-  if (b <= 0) return std::nullopt;
-  const double t_pre = d >= b ? std::numeric_limits<double>::infinity() : remaining / (b - d);
-  if (allow_postcopy_) {
-    const double t_post =
-        remaining / b + std::chrono::duration<double>(policy_.postcopy_switch_cost).count();
-    // The policy switches when pre-copy is clearly slower: then post-copy's time is the ETA.
-    if (t_pre > policy_.postcopy_time_advantage * t_post) return Secs(t_post);
-  }
-  if (t_pre == std::numeric_limits<double>::infinity()) return std::nullopt;
-  return Secs(t_pre);
-}
 
 int64_t ProgressPercent(const JobSample& s) {
   const double total = static_cast<double>(s.memory_total > 0 ? s.memory_total : s.data_total);

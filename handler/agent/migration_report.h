@@ -1,17 +1,14 @@
 // How the source handler reports a migration in the VMM's status (pure):
 //  * progress: bytes and rates from the job, a percent that never passes 100 (the share of
 //    guest memory already on the target: total − remaining, not processed / total, which
-//    passes 100 % when post-copy re-sends pages), and an ETA from the convergence policy's own
-//    projection (pre-copy remaining / (transfer − dirty); post-copy remaining / transfer + the
-//    switch cost when the policy would switch; nothing when pre-copy cannot converge and
-//    post-copy is not allowed);
+//    passes 100 % when post-copy re-sends pages), and the ETA the convergence policy projects
+//    (ConvergencePolicy::projected_completion, handed over in the engine's Progress);
 //  * each engine action as a convergence action (also an Event with its numbers);
 //  * the engine's outcome as the terminal phase and reason (DESIGN §8: Aborted → Failed
 //    ConvergenceTimeout; a broken post-copy stays Running with PostCopyRecovering).
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <optional>
 #include <string>
 
@@ -23,18 +20,6 @@ namespace ferry::agent {
 
 // Reason of a Failed migration that libvirt or the engine ended before the switch.
 inline constexpr const char* kReasonMigrationFailed = "MigrationFailed";
-
-class EtaEstimator {
- public:
-  EtaEstimator(bool allow_postcopy, migration::PolicyConfig policy = {});
-  // Feeds one job sample; returns the projected time to completion.
-  std::optional<std::chrono::nanoseconds> Observe(const migration::JobSample& s);
-
- private:
-  bool allow_postcopy_;
-  migration::PolicyConfig policy_;
-  std::deque<migration::JobSample> recent_;
-};
 
 // 0..100 (100 only when nothing remains).
 int64_t ProgressPercent(const migration::JobSample& s);

@@ -91,7 +91,7 @@ void MigrationRunner::OnProgress(const migration::Progress& p) {
   {
     std::lock_guard<std::mutex> l(report_mu_);
     std::optional<std::chrono::nanoseconds> eta;
-    if (eta_) eta = eta_->Observe(p.sample);
+    if (p.eta) eta = *p.eta;
     pending_progress_ =
         ProgressStatus(p.sample, eta, post_copy_started_, max_downtime_ms_, ctx_.clock.WallNow());
   }
@@ -367,10 +367,6 @@ void MigrationRunner::Main() {
                    nullptr);
       return done();
     }
-  }
-  {
-    std::lock_guard<std::mutex> l(report_mu_);
-    eta_.emplace(opts->allow_postcopy);
   }
   migration::MigrationResult r = RunEngine(*opts, false);
   bool recovered = false;

@@ -86,7 +86,6 @@ class MigrationRunner {
 
   std::mutex report_mu_;
   std::condition_variable_any report_cv_;
-  std::optional<EtaEstimator> eta_;
   std::optional<api::WallTime> post_copy_started_;
   uint32_t max_downtime_ms_ = 0;
   std::vector<api::ConvergenceAction> actions_;

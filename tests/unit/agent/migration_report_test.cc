@@ -42,39 +42,6 @@ TEST(ProgressPercent, NeverPassesAHundredInPostCopy) {
   EXPECT_EQ(ProgressPercent(odd), 0);
 }
 
-TEST(EtaEstimator, FirstPassMovesEverythingOnce) {
-  EtaEstimator eta(true);
-  auto t = eta.Observe(Sample(256 * kMiB, 64 * kMiB, 192 * kMiB, 1, 0, 32 * kMiB));
-  ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(std::chrono::duration_cast<milliseconds>(*t).count(), 6000);  // 192 / 32 MiB/s
-}
-
-TEST(EtaEstimator, PreCopyConvergingUsesTransferMinusDirty) {
-  EtaEstimator eta(false);
-  auto t = eta.Observe(Sample(256 * kMiB, 300 * kMiB, 16 * kMiB, 3, 16 * kMiB, 32 * kMiB));
-  ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(std::chrono::duration_cast<milliseconds>(*t).count(), 1000);  // 16 / (32 - 16)
-}
-
-TEST(EtaEstimator, DivergingPreCopyHasNoEtaWithoutPostCopy) {
-  EtaEstimator eta(false);
-  EXPECT_FALSE(
-      eta.Observe(Sample(256 * kMiB, 300 * kMiB, 64 * kMiB, 3, 96 * kMiB, 32 * kMiB)).has_value());
-}
-
-TEST(EtaEstimator, WhenThePolicyWouldSwitchTheEtaIsPostCopys) {
-  EtaEstimator eta(true);
-  // Average over the policy's projection_samples (2) samples past the first pass.
-  (void)eta.Observe(Sample(256 * kMiB, 300 * kMiB, 64 * kMiB, 3, 96 * kMiB, 32 * kMiB));
-  auto t = eta.Observe(Sample(256 * kMiB, 330 * kMiB, 64 * kMiB, 4, 96 * kMiB, 32 * kMiB));
-  ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(std::chrono::duration_cast<milliseconds>(*t).count(),
-            2500);  // 64 / 32 + 0.5 switch cost
-  // In post-copy: what remains at the transfer rate.
-  auto p = eta.Observe(Sample(256 * kMiB, 400 * kMiB, 32 * kMiB, 5, 0, 32 * kMiB, true));
-  EXPECT_EQ(std::chrono::duration_cast<milliseconds>(*p).count(), 1000);
-}
-
 TEST(ProgressStatus, CarriesTheNumbers) {
   const api::WallTime now{std::chrono::hours(5)};
   const auto p = ProgressStatus(Sample(256 * kMiB, 128 * kMiB, 128 * kMiB, 1, 8 * kMiB, 32 * kMiB),
