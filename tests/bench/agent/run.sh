@@ -24,7 +24,7 @@ trap cleanup EXIT
 "$ROOT/hack/lab/lab.sh" up >/dev/null
 "$ROOT/hack/kube/up.sh" "$KDIR" >/dev/null
 . "$KDIR/env"
-kubectl apply -k "$ROOT/crds/" >/dev/null
+kubectl apply -f "$ROOT/crds/" >/dev/null
 kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
 "$ROOT/tests/lab/agent/handlers.sh" up >/dev/null
 . "$ROOT/tests/lab/agent/lib.sh"
