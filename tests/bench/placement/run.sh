@@ -14,11 +14,12 @@ FILTER="${3:-.}"
 
 cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFERRY_SANITIZE=OFF \
   -DFERRY_BENCHMARKS=ON >/dev/null
-cmake --build "$BUILD" --target placement_bench -j "$(nproc)"
+cmake --build "$BUILD" --target placement_bench core_clock -j "$(nproc)"
 
 echo "== machine"
 lscpu | grep -E '^(Model name|CPU\(s\)|CPU MHz|CPU max MHz|L2 cache|Hypervisor vendor):' || true
 grep -m1 'cpu MHz' /proc/cpuinfo || true
+"$BUILD/tests/bench/placement/core_clock"
 echo "compiler: $(c++ --version | head -1); flags: $(grep -m1 'CMAKE_CXX_FLAGS_RELEASE:' "$BUILD/CMakeCache.txt")"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$BUILD/tests/bench/placement/placement_bench" --benchmark_filter="$FILTER" \
