@@ -1,7 +1,6 @@
 #include "domain/capabilities.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "domain/xml_util.h"
 
@@ -72,10 +71,29 @@ StatusOr<std::vector<std::string>> ParseUsableCpuModels(const std::string& text)
 }
 
 std::string ParseQemuVersionOutput(const std::string& text) {
-  static const std::regex re("version ([0-9]+\\.[0-9]+(\\.[0-9]+)?)");
-  std::smatch m;
-  if (!std::regex_search(text, m, re)) return "";
-  return m[1].str();
+  // "QEMU emulator version 7.2.0 (Debian 1:7.2+dfsg-7)": the first "version " followed by
+  // MAJOR.MINOR or MAJOR.MINOR.PATCH. Hand-parsed: GCC 12's <regex> trips
+  // -Werror=maybe-uninitialized in optimised sanitizer builds.
+  const auto digits = [&](std::size_t i) {
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    return j;
+  };
+  for (std::size_t at = text.find("version "); at != std::string::npos;
+       at = text.find("version ", at + 1)) {
+    const std::size_t start = at + 8;
+    std::size_t end = digits(start);
+    if (end == start || end >= text.size() || text[end] != '.') continue;
+    std::size_t minor_end = digits(end + 1);
+    if (minor_end == end + 1) continue;
+    end = minor_end;
+    if (end < text.size() && text[end] == '.') {
+      const std::size_t patch_end = digits(end + 1);
+      if (patch_end > end + 1) end = patch_end;
+    }
+    return text.substr(start, end - start);
+  }
+  return "";
 }
 
 std::string FormatLibvirtVersion(unsigned long long v) {
