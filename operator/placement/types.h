@@ -113,9 +113,9 @@ struct Vm {
   std::map<std::string, std::string> node_selector;
   std::vector<Toleration> tolerations;
   std::string server_group;  // "" = none
-  // The node that holds the VM's resources: status.nodeName while the VM is Scheduled,
-  // Starting, Running or Migrating; "" while it is Pending, Stopped or Failed (a stopped VM
-  // uses nothing, but stays a member of its server group).
+  // The node that holds the VM's resources, "" when none does (never placed). The operator's
+  // adapter copies status.nodeName, which a VM keeps while Stopped (ADR 4: a stopped VM keeps
+  // its node and its capacity counts there, so starting it again needs no placement).
   std::string node;
   EvictionStrategy eviction_strategy = EvictionStrategy::kLiveMigrate;
   // Versions of the node the guest first booted on (its machine type); 0 = unknown.
