@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "libvirt/libvirt_hypervisor.h"
+#include "log/log.h"
 #include "migration/migration_engine.h"
 
 namespace ferry::cli {
@@ -251,7 +252,7 @@ std::string ResultJson(const migration::MigrationResult& r) {
 int RunMigrate(const MigrateCommand& command) {
   MigrateCommand cmd = command;
   if (Status st = ResolveTlsOption(cmd); !st.ok()) {
-    std::fprintf(stderr, "ferry-handler migrate: %s\n", st.message().c_str());
+    log::Error(log::Obj("domain", command.options.domain), "Migration refused").Err(st);
     std::printf("RESULT %s\n",
                 nlohmann::json({{"outcome", "Refused"}, {"reason", st.message()}}).dump().c_str());
     std::fflush(stdout);

@@ -4,6 +4,8 @@
 #include <exception>
 #include <utility>
 
+#include "log/log.h"
+
 namespace ferry::controller {
 namespace {
 
@@ -113,7 +115,13 @@ bool Controller::ProcessNextItem() {
   }
   const auto start = clock_.Now();
   const ReconcileResult result = RunReconciler(*key);
-  RecordMetrics(result, clock_.Now() - start);
+  const Clock::Duration took = clock_.Now() - start;
+  RecordMetrics(result, took);
+  log::V(2)
+      .Info(log::Obj("object", *key), "Reconciled")
+      .With("controller", name_)
+      .With("result", result.label())
+      .With("durationSeconds", std::chrono::duration<double>(took).count());
   HandleResult(*key, result);
   queue_.Done(*key);
   return true;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "controller/backoff.h"
+#include "log/log.h"
 
 namespace ferry::kube {
 
@@ -27,7 +28,9 @@ Informer::Informer(ApiClient& api, ResourceType rt, InformerOptions options, Clo
     selector_ = std::move(*sel);
   } else {
     // The API server rejects it too; every list fails and says why.
-    std::fprintf(stderr, "informer %s: %s\n", rt_.resource.c_str(), sel.status().ToString().c_str());
+    log::Error(log::Obj("informer", rt_.resource), "Invalid label selector")
+        .With("selector", options_.label_selector)
+        .Err(sel.status());
   }
 }
 
@@ -222,8 +225,10 @@ void Informer::Notify(const ObjectPtr& prev, const ObjectPtr& obj, DeleteReason 
         std::lock_guard<std::mutex> l(mu_);
         ++stats_.handler_errors;
       }
-      std::fprintf(stderr, "informer %s: event handler threw a %s for %s: %s\n", rt_.resource.c_str(), what,
-                   ObjectKey(obj ? *obj : *prev).c_str(), detail.c_str());
+      log::Error(log::Obj(rt_.resource, ObjectKey(obj ? *obj : *prev)), "Event handler threw")
+          .With("informer", rt_.resource)
+          .With("what", what)
+          .With("detail", detail);
     }
   }
 }
@@ -237,6 +242,9 @@ void Informer::Run(std::stop_token stop) {
       Status st = ListAndReplace(stop);
       if (!st.ok()) {
         if (st.code() == StatusCode::kCancelled) break;
+        log::Warning(log::Obj("informer", rt_.resource), "List failed; retrying")
+            .With("namespace", options_.ns)
+            .Err(st);
         SleepFor(RetryDelay(st, backoff), stop);
         continue;
       }
@@ -275,9 +283,13 @@ void Informer::Run(std::stop_token stop) {
     }
     if (st.code() == StatusCode::kGone) {
       // Our version was compacted away: only a fresh list can resynchronise.
+      log::V(1)
+          .Info(log::Obj("informer", rt_.resource), "Watch expired; relisting")
+          .With("resourceVersion", wo.resource_version);
       need_list = true;
       continue;
     }
+    log::V(1).Info(log::Obj("informer", rt_.resource), "Watch failed; retrying").Err(st);
     SleepFor(RetryDelay(st, backoff), stop);
   }
 }

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "api/time.h"
+#include "log/log.h"
 
 namespace ferry::kube {
 
@@ -205,6 +206,13 @@ Status LeaderElector::Run(std::stop_token stop) {
     if (st.ok()) break;
     if (st.code() == StatusCode::kCancelled)
       return CancelledError("leader election stopped before acquiring");
+    if (st.code() != StatusCode::kFailedPrecondition) {  // held by another: a standby's normal
+      log::V(1)
+          .Info(log::Obj("lease", config_.lease_namespace, config_.lease_name),
+                "Lease attempt failed; retrying")
+          .With("identity", config_.identity)
+          .Err(st);
+    }
     Sleep(WaitAfter(st), stop);
   }
   {
@@ -237,11 +245,18 @@ Status LeaderElector::Run(std::stop_token stop) {
     }
     if (st.code() == StatusCode::kCancelled) break;
     last_error = st;
+    log::Warning(log::Obj("lease", config_.lease_namespace, config_.lease_name),
+                 "Lease renewal failed")
+        .With("identity", config_.identity)
+        .Err(st);
     if (clock_.Now() >= deadline || st.code() == StatusCode::kFailedPrecondition) {
       // Out of time, or someone else holds the lease now.
       result = UnavailableError("leader election lost: could not renew lease " +
                                 config_.lease_namespace + "/" + config_.lease_name +
                                 " within the renew deadline: " + st.ToString());
+      log::Error(log::Obj("lease", config_.lease_namespace, config_.lease_name), "Lost the lease")
+          .With("identity", config_.identity)
+          .Err(st);
       break;
     }
   }

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "kube/watch_decoder.h"
+#include "log/log.h"
 
 namespace ferry::kube {
 namespace resources {
@@ -184,7 +185,16 @@ StatusOr<Json> RestApiClient::Do(const std::string& method, const std::string& p
     auto req = NewRequest(method, path, body, content_type);
     if (!req.ok()) return req.status();
     Throttle();
+    const auto sent = std::chrono::steady_clock::now();
     auto resp = http_->Send(*req);
+    if (log::V(4).enabled()) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - sent;
+      log::V(4)
+          .Info(log::Obj("uri", path), "HTTP")
+          .With("verb", method)
+          .With("status", resp.ok() ? resp->status : 0)
+          .With("latencySeconds", took.count());
+    }
     if (!resp.ok()) return resp.status().WithContext(what);
     if (resp->status >= 200 && resp->status < 300) {
       if (resp->body.empty()) return Json::object();

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "log/log.h"
+
 namespace ferry::kube {
 
 std::string ObjectKey(const Json& obj) {
@@ -55,10 +57,10 @@ std::vector<std::string> Store::IndexValues(const IndexFunc& fn, const Json& obj
     return fn(obj);
   } catch (const std::exception& e) {
     index_errors_.fetch_add(1);
-    std::fprintf(stderr, "store: index function threw for %s: %s\n", ObjectKey(obj).c_str(), e.what());
+    log::Error(log::Obj("object", ObjectKey(obj)), "Index function threw").With("detail", e.what());
   } catch (...) {
     index_errors_.fetch_add(1);
-    std::fprintf(stderr, "store: index function threw for %s\n", ObjectKey(obj).c_str());
+    log::Error(log::Obj("object", ObjectKey(obj)), "Index function threw");
   }
   return {};
 }

@@ -19,8 +19,7 @@ void AddFlags(CLI::App &app, Options *options) {
          "--log-format",
          [options](const std::string &text) {
            auto f = ParseFormat(text);
-           if (!f.ok())
-             throw CLI::ValidationError("--log-format", f.status().message());
+           if (!f.ok()) throw CLI::ValidationError("--log-format", f.status().message());
            options->format = *f;
            Configure(*options);
          },
@@ -30,4 +29,4 @@ void AddFlags(CLI::App &app, Options *options) {
       ->type_name("FORMAT");
 }
 
-} // namespace ferry::log
+}  // namespace ferry::log

@@ -14,4 +14,4 @@ namespace ferry::log {
 // receives the values.
 void AddFlags(CLI::App &app, Options *options);
 
-} // namespace ferry::log
+}  // namespace ferry::log

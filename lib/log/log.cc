@@ -19,39 +19,34 @@ namespace {
 constexpr const char *kTextPattern = "%L%m%d %H:%M:%S.%f %7t %s:%#] %v";
 // Kubernetes' JSON schema: ts (seconds since the epoch), caller, then the
 // record's members.
-constexpr const char *kJsonPattern =
-    R"({"ts":%E.%f,"caller":"%s:%#","level":"%l",%v})";
+constexpr const char *kJsonPattern = R"({"ts":%E.%f,"caller":"%s:%#","level":"%l",%v})";
 
 struct State {
-  std::mutex mu; // guards logger replacement; spdlog's sink keeps lines whole
+  std::mutex mu;  // guards logger replacement; spdlog's sink keeps lines whole
   std::shared_ptr<spdlog::logger> logger;
   std::atomic<int> verbosity{0};
   std::atomic<Format> format{Format::kText};
-  std::ostream *out = nullptr; // tests; nullptr = stderr
+  std::ostream *out = nullptr;  // tests; nullptr = stderr
 };
 
 State &GlobalState() {
-  static State *s =
-      new State(); // never destroyed: lines may be written during exit
+  static State *s = new State();  // never destroyed: lines may be written during exit
   return *s;
 }
 
 std::shared_ptr<spdlog::logger> MakeLogger(Format format, std::ostream *out) {
   spdlog::sink_ptr sink;
   if (out != nullptr) {
-    sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(
-        *out, /*force_flush=*/true);
+    sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out, /*force_flush=*/true);
   } else {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   }
   auto logger = std::make_shared<spdlog::logger>("ferry", std::move(sink));
-  logger->set_level(
-      spdlog::level::trace); // verbosity is decided before a line is built
+  logger->set_level(spdlog::level::trace);  // verbosity is decided before a line is built
   logger->flush_on(spdlog::level::trace);
   logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
       format == Format::kJson ? kJsonPattern : kTextPattern,
-      format == Format::kJson ? spdlog::pattern_time_type::utc
-                              : spdlog::pattern_time_type::local,
+      format == Format::kJson ? spdlog::pattern_time_type::utc : spdlog::pattern_time_type::local,
       "\n"));
   return logger;
 }
@@ -59,8 +54,7 @@ std::shared_ptr<spdlog::logger> MakeLogger(Format format, std::ostream *out) {
 std::shared_ptr<spdlog::logger> Logger() {
   State &s = GlobalState();
   std::lock_guard<std::mutex> l(s.mu);
-  if (!s.logger)
-    s.logger = MakeLogger(s.format.load(), s.out);
+  if (!s.logger) s.logger = MakeLogger(s.format.load(), s.out);
   return s.logger;
 }
 
@@ -69,39 +63,37 @@ void QuoteInto(std::string &out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (c < 0x20 || c == 0x7f) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\x%02x", c);
-        out += buf;
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
     }
   }
   out.push_back('"');
 }
 
 std::string DoubleText(double d) {
-  if (std::isnan(d))
-    return "NaN";
-  if (std::isinf(d))
-    return d > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", d);
   return buf;
@@ -126,8 +118,8 @@ void TextValueInto(std::string &out, const Value &v) {
 std::string SafeKey(std::string_view k) {
   std::string out;
   for (char c : k) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
     out.push_back(ok ? c : '_');
   }
   return out.empty() ? "_" : out;
@@ -135,28 +127,22 @@ std::string SafeKey(std::string_view k) {
 
 nlohmann::json RefJson(const Ref &r) {
   nlohmann::json j = {{"name", r.name}};
-  if (!r.ns.empty())
-    j["namespace"] = r.ns;
+  if (!r.ns.empty()) j["namespace"] = r.ns;
   return j;
 }
 
 nlohmann::json JsonValue(const Value &v) {
-  if (const auto *s = std::get_if<std::string>(&v))
-    return *s;
-  if (const auto *i = std::get_if<int64_t>(&v))
-    return *i;
+  if (const auto *s = std::get_if<std::string>(&v)) return *s;
+  if (const auto *i = std::get_if<int64_t>(&v)) return *i;
   if (const auto *d = std::get_if<double>(&v)) {
-    if (std::isfinite(*d))
-      return *d;
-    return DoubleText(*d); // JSON has no NaN/Inf
+    if (std::isfinite(*d)) return *d;
+    return DoubleText(*d);  // JSON has no NaN/Inf
   }
-  if (const auto *b = std::get_if<bool>(&v))
-    return *b;
+  if (const auto *b = std::get_if<bool>(&v)) return *b;
   return RefJson(std::get<Ref>(v));
 }
 
-void JsonMemberInto(std::string &out, std::string_view key,
-                    const nlohmann::json &value) {
+void JsonMemberInto(std::string &out, std::string_view key, const nlohmann::json &value) {
   out.push_back(',');
   out += nlohmann::json(std::string(key))
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -166,34 +152,29 @@ void JsonMemberInto(std::string &out, std::string_view key,
 
 spdlog::level::level_enum Level(Severity s) {
   switch (s) {
-  case Severity::kInfo:
-    return spdlog::level::info;
-  case Severity::kWarning:
-    return spdlog::level::warn;
-  case Severity::kError:
-    return spdlog::level::err;
+    case Severity::kInfo:
+      return spdlog::level::info;
+    case Severity::kWarning:
+      return spdlog::level::warn;
+    case Severity::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
 
-} // namespace
+}  // namespace
 
 StatusOr<Format> ParseFormat(std::string_view s) {
-  if (s == "text")
-    return Format::kText;
-  if (s == "json")
-    return Format::kJson;
+  if (s == "text") return Format::kText;
+  if (s == "json") return Format::kJson;
   return InvalidError("log format: text or json, got '" + std::string(s) + "'");
 }
 
-const char *FormatName(Format f) {
-  return f == Format::kJson ? "json" : "text";
-}
+const char *FormatName(Format f) { return f == Format::kJson ? "json" : "text"; }
 
 Ref Obj(std::string kind, std::string_view key) {
   const auto slash = key.find('/');
-  if (slash == std::string_view::npos)
-    return Ref{std::move(kind), "", std::string(key)};
+  if (slash == std::string_view::npos) return Ref{std::move(kind), "", std::string(key)};
   return Ref{std::move(kind), std::string(key.substr(0, slash)),
              std::string(key.substr(slash + 1))};
 }
@@ -222,16 +203,14 @@ std::string RenderJson(const Record &r) {
   std::string out = "\"v\":" + std::to_string(r.verbosity);
   JsonMemberInto(out, "msg", r.message);
   JsonMemberInto(out, r.about.kind, RefJson(r.about));
-  for (const auto &[k, v] : r.fields)
-    JsonMemberInto(out, k, JsonValue(v));
+  for (const auto &[k, v] : r.fields) JsonMemberInto(out, k, JsonValue(v));
   return out;
 }
 
-Line::Line(bool enabled, Severity severity, int verbosity, Ref about,
-           std::string_view message, std::source_location where)
+Line::Line(bool enabled, Severity severity, int verbosity, Ref about, std::string_view message,
+           std::source_location where)
     : enabled_(enabled), where_(where) {
-  if (!enabled_)
-    return;
+  if (!enabled_) return;
   record_.severity = severity;
   record_.verbosity = verbosity;
   record_.about = std::move(about);
@@ -239,61 +218,50 @@ Line::Line(bool enabled, Severity severity, int verbosity, Ref about,
 }
 
 Line::Line(Line &&other) noexcept
-    : enabled_(other.enabled_), record_(std::move(other.record_)),
-      where_(other.where_) {
+    : enabled_(other.enabled_), record_(std::move(other.record_)), where_(other.where_) {
   other.enabled_ = false;
 }
 
 Line::~Line() {
-  if (!enabled_)
-    return;
+  if (!enabled_) return;
   try {
     const bool json = GlobalState().format.load() == Format::kJson;
-    const std::string payload =
-        json ? RenderJson(record_) : RenderText(record_);
-    Logger()->log(spdlog::source_loc{where_.file_name(),
-                                     static_cast<int>(where_.line()),
+    const std::string payload = json ? RenderJson(record_) : RenderText(record_);
+    Logger()->log(spdlog::source_loc{where_.file_name(), static_cast<int>(where_.line()),
                                      where_.function_name()},
-                  Level(record_.severity),
-                  spdlog::string_view_t(payload.data(), payload.size()));
+                  Level(record_.severity), spdlog::string_view_t(payload.data(), payload.size()));
   } catch (...) {
     // A log line never ends the process.
   }
 }
 
 Line &Line::With(std::string_view key, std::string_view value) {
-  if (enabled_)
-    record_.fields.emplace_back(std::string(key), std::string(value));
+  if (enabled_) record_.fields.emplace_back(std::string(key), std::string(value));
   return *this;
 }
 
 Line &Line::With(std::string_view key, bool value) {
-  if (enabled_)
-    record_.fields.emplace_back(std::string(key), value);
+  if (enabled_) record_.fields.emplace_back(std::string(key), value);
   return *this;
 }
 
 Line &Line::With(std::string_view key, double value) {
-  if (enabled_)
-    record_.fields.emplace_back(std::string(key), value);
+  if (enabled_) record_.fields.emplace_back(std::string(key), value);
   return *this;
 }
 
 Line &Line::With(std::string_view key, const Ref &object) {
-  if (enabled_)
-    record_.fields.emplace_back(std::string(key), object);
+  if (enabled_) record_.fields.emplace_back(std::string(key), object);
   return *this;
 }
 
 Line &Line::WithInt(std::string_view key, int64_t value) {
-  if (enabled_)
-    record_.fields.emplace_back(std::string(key), value);
+  if (enabled_) record_.fields.emplace_back(std::string(key), value);
   return *this;
 }
 
 Line &Line::Err(const Status &status) {
-  if (enabled_)
-    record_.fields.emplace_back("err", status.ToString());
+  if (enabled_) record_.fields.emplace_back("err", status.ToString());
   return *this;
 }
 
@@ -310,14 +278,10 @@ Line Error(Ref about, std::string_view message, std::source_location where) {
 }
 
 Verbose::Verbose(int level)
-    : level_(level),
-      enabled_(level <=
-               GlobalState().verbosity.load(std::memory_order_relaxed)) {}
+    : level_(level), enabled_(level <= GlobalState().verbosity.load(std::memory_order_relaxed)) {}
 
-Line Verbose::Info(Ref about, std::string_view message,
-                   std::source_location where) const {
-  return Line(enabled_, Severity::kInfo, level_, std::move(about), message,
-              where);
+Line Verbose::Info(Ref about, std::string_view message, std::source_location where) const {
+  return Line(enabled_, Severity::kInfo, level_, std::move(about), message, where);
 }
 
 void Configure(const Options &options) {
@@ -340,4 +304,4 @@ void SetOutputForTesting(std::ostream *out) {
   s.logger = MakeLogger(s.format.load(), out);
 }
 
-} // namespace ferry::log
+}  // namespace ferry::log

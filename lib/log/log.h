@@ -44,7 +44,7 @@ enum class Severity { kInfo, kWarning, kError };
 
 struct Options {
   Format format = Format::kText;
-  int verbosity = 0; // klog's -v
+  int verbosity = 0;  // klog's -v
 };
 
 // Parses "text" / "json".
@@ -88,9 +88,9 @@ std::string RenderJson(const Record &r);
 
 // One log line under construction; written when it goes out of scope.
 class Line {
-public:
-  Line(bool enabled, Severity severity, int verbosity, Ref about,
-       std::string_view message, std::source_location where);
+ public:
+  Line(bool enabled, Severity severity, int verbosity, Ref about, std::string_view message,
+       std::source_location where);
   Line(Line &&other) noexcept;
   Line &operator=(Line &&) = delete;
   Line(const Line &) = delete;
@@ -98,9 +98,7 @@ public:
   ~Line();
 
   Line &With(std::string_view key, std::string_view value);
-  Line &With(std::string_view key, const char *value) {
-    return With(key, std::string_view(value));
-  }
+  Line &With(std::string_view key, const char *value) { return With(key, std::string_view(value)); }
   Line &With(std::string_view key, const std::string &value) {
     return With(key, std::string_view(value));
   }
@@ -115,7 +113,7 @@ public:
   // klog's ErrorS(err, ...): the error as "err".
   Line &Err(const Status &status);
 
-private:
+ private:
   Line &WithInt(std::string_view key, int64_t value);
 
   bool enabled_;
@@ -132,13 +130,13 @@ Line Error(Ref about, std::string_view message,
 
 // klog.V(level): Info lines written only at -v >= level.
 class Verbose {
-public:
+ public:
   explicit Verbose(int level);
   bool enabled() const { return enabled_; }
   Line Info(Ref about, std::string_view message,
             std::source_location where = std::source_location::current()) const;
 
-private:
+ private:
   int level_;
   bool enabled_;
 };
@@ -151,4 +149,4 @@ Options Current();
 // Lines go to `out` instead of stderr until called again with nullptr (tests).
 void SetOutputForTesting(std::ostream *out);
 
-} // namespace ferry::log
+}  // namespace ferry::log

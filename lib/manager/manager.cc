@@ -1,6 +1,5 @@
 #include "manager/manager.h"
 
-#include <cstdio>
 #include <future>
 
 #include "kube/owner.h"
@@ -33,12 +32,6 @@ Manager::Manager(kube::ApiClient& api, ManagerOptions options)
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : RealClock::Get()),
       registry_(options_.registry ? options_.registry : std::make_shared<prometheus::Registry>()) {
-  if (!options_.log) {
-    const std::string name = options_.name;
-    options_.log = [name](const std::string& m) {
-      std::fprintf(stderr, "%s: %s\n", name.c_str(), m.c_str());
-    };
-  }
   auto families = controller::ControllerMetricFamilies::Register(*registry_);
   if (families.ok()) controller_metrics_ = *families;
   const std::string& p = options_.metrics_prefix;
@@ -80,7 +73,20 @@ Manager::Manager(kube::ApiClient& api, ManagerOptions options)
 
 Manager::~Manager() { StopWork(); }
 
-void Manager::Log(const std::string& msg) const { options_.log(msg); }
+log::Ref Manager::Self() const { return log::Obj("process", options_.name); }
+
+void Manager::Log(const log::Ref& about, std::string_view message,
+                  std::vector<std::pair<std::string, std::string>> fields,
+                  std::source_location where) const {
+  if (options_.log) {
+    std::string text = about.kind + " " + about.Key() + ": " + std::string(message);
+    for (const auto& [k, v] : fields) text += " " + k + "=" + v;
+    options_.log(text);
+    return;
+  }
+  log::Line line = log::Info(about, message, where);
+  for (const auto& [k, v] : fields) line.With(k, v);
+}
 
 kube::Informer& Manager::SharedInformer(const kube::ResourceType& rt, kube::InformerOptions opts) {
   const std::string id = InformerId(rt, opts);
@@ -111,6 +117,18 @@ StatusOr<controller::Controller*> Manager::AddController(ControllerSpec spec) {
   co.metrics = controller_metrics_.reconcile_total != nullptr ? &controller_metrics_ : nullptr;
   co.on_terminal_error = std::move(spec.on_terminal_error);
   co.on_error = std::move(spec.on_error);
+  if (!co.on_error) {
+    co.on_error = [name = spec.name](const std::string& key, const Status& st) {
+      log::Error(log::Obj("object", key), "Reconciler error").With("controller", name).Err(st);
+    };
+  }
+  if (!co.on_terminal_error) {
+    co.on_terminal_error = [name = spec.name](const std::string& key, const Status& st) {
+      log::Error(log::Obj("object", key), "Reconciler error, not retried")
+          .With("controller", name)
+          .Err(st);
+    };
+  }
   e.controller = std::make_unique<controller::Controller>(std::move(co), *e.reconciler);
   controller::Controller* ctl = e.controller.get();
   for (auto& w : spec.watches) {
@@ -155,10 +173,12 @@ void Manager::StartWork() {
   working_ = true;
   leader_gauge_->Set(1);
   if (options_.leader_election) {
-    Log("acquired lease " + options_.leader_election->lease_namespace + "/" +
-        options_.leader_election->lease_name + "; starting informers");
+    Log(log::Obj("lease", options_.leader_election->lease_namespace,
+                 options_.leader_election->lease_name),
+        "Acquired the lease; starting informers",
+        {{"identity", options_.leader_election->identity}});
   } else {
-    Log("starting informers");
+    Log(Self(), "Starting informers");
   }
   std::stop_token stop = work_stop_.get_token();
   for (auto& [id, inf] : informers_) {
@@ -170,7 +190,7 @@ void Manager::StartWork() {
   work_threads_.emplace_back([this, stop](std::stop_token) {
     for (auto& [id, inf] : informers_) {
       while (!stop.stop_requested() && !inf->WaitForSync(stop, std::chrono::seconds(30))) {
-        Log("waiting for the " + inf->resource().resource + " cache to sync");
+        Log(log::Obj("informer", inf->resource().resource), "Waiting for the cache to sync");
       }
     }
     if (stop.stop_requested()) return;
@@ -180,7 +200,8 @@ void Manager::StartWork() {
       started_controllers_ = true;
     }
     cv_.notify_all();
-    Log("caches synced; " + std::to_string(controllers_.size()) + " controller(s) started");
+    Log(Self(), "Caches synced; controllers started",
+        {{"controllers", std::to_string(controllers_.size())}});
   });
 }
 
@@ -199,7 +220,8 @@ bool Manager::StopWork() {
   });
   bool drained = cancel_all.wait_for(options_.drain_timeout) == std::future_status::ready;
   if (!drained) {
-    Log("in-flight reconciles did not return within the drain timeout; the lease will not be "
+    Log(Self(),
+        "In-flight reconciles did not return within the drain timeout; the lease will not be "
         "released");
   }
   for (auto& t : threads) {
@@ -210,7 +232,7 @@ bool Manager::StopWork() {
     // Keep the future alive until the reconciles return, so nothing is destroyed under them.
     cancel_all.wait();
   }
-  Log("work stopped");
+  Log(Self(), "Work stopped");
   return drained;
 }
 
@@ -239,7 +261,8 @@ Status Manager::Run(std::stop_token stop) {
     auto port = ops_->Start(options_.ops_host, options_.ops_port);
     if (!port.ok()) return port.status().WithContext("cannot serve /healthz /readyz /metrics");
     ops_port_ = *port;
-    Log("serving /healthz /readyz /metrics on " + options_.ops_host + ":" + std::to_string(*port));
+    Log(Self(), "Serving /healthz /readyz /metrics",
+        {{"address", options_.ops_host + ":" + std::to_string(*port)}});
   }
   std::jthread metrics([this](std::stop_token st) {
     std::mutex m;
@@ -270,10 +293,12 @@ Status Manager::Run(std::stop_token stop) {
     if (result.ok() && drained) {
       // A clean stop: hand the lease over now that nothing of ours runs any more.
       Status rel = elector_->Release();
+      const log::Ref lease = log::Obj("lease", options_.leader_election->lease_namespace,
+                                      options_.leader_election->lease_name);
       if (rel.ok()) {
-        Log("released the lease");
+        Log(lease, "Released the lease");
       } else {
-        Log("could not release the lease: " + rel.ToString());
+        Log(lease, "Could not release the lease", {{"err", rel.ToString()}});
       }
     }
     if (result.code() == StatusCode::kCancelled) result = OkStatus();  // stopped while standing by

@@ -25,8 +25,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -37,6 +39,7 @@
 #include "kube/api_client.h"
 #include "kube/informer.h"
 #include "kube/leader_election.h"
+#include "log/log.h"
 
 namespace ferry::manager {
 
@@ -63,7 +66,8 @@ struct ManagerOptions {
   // nullptr: a registry of the manager's own.
   std::shared_ptr<prometheus::Registry> registry;
   Clock* clock = nullptr;  // nullptr: RealClock::Get()
-  // Log sink; default writes "<name>: <message>" to stderr.
+  // Log sink for the manager's own lines; unset (the default): structured lines through
+  // lib/log, each naming its object (lease, informer, process).
   std::function<void(const std::string&)> log;
 };
 
@@ -89,6 +93,8 @@ struct ControllerSpec {
   std::vector<Watch> watches;
   // nullptr: client-go's default controller rate limiter.
   std::unique_ptr<controller::RateLimiter> rate_limiter;
+  // Unset: logged through lib/log ("Reconciler error" with the object's key, the controller
+  // and err), as controller-runtime does.
   std::function<void(const std::string& key, const Status& error)> on_terminal_error;
   std::function<void(const std::string& key, const Status& error)> on_error;
 };
@@ -134,7 +140,12 @@ class Manager {
   // Returns false when in-flight reconciles did not return in time.
   bool StopWork();
   void UpdateMetrics();
-  void Log(const std::string& msg) const;
+  log::Ref Self() const;  // the process: lines about the manager itself
+  // One line about `about`: through options_.log when set ("kind key: message k=v"), else
+  // lib/log.
+  void Log(const log::Ref& about, std::string_view message,
+           std::vector<std::pair<std::string, std::string>> fields = {},
+           std::source_location where = std::source_location::current()) const;
 
   kube::ApiClient& api_;
   ManagerOptions options_;

@@ -8,18 +8,16 @@ namespace ferry::log {
 namespace {
 
 class LogFlagsTest : public ::testing::Test {
-protected:
+ protected:
   void TearDown() override { Configure(Options{}); }
   // Parses `args` (after the program name) with only the logging flags.
   int Parse(std::vector<std::string> args, Options *o) {
     CLI::App app{"test"};
     AddFlags(app, o);
     std::vector<const char *> argv{"prog"};
-    for (const auto &a : args)
-      argv.push_back(a.c_str());
+    for (const auto &a : args) argv.push_back(a.c_str());
     try {
-      app.parse(static_cast<int>(argv.size()),
-                const_cast<char **>(argv.data()));
+      app.parse(static_cast<int>(argv.size()), const_cast<char **>(argv.data()));
     } catch (const CLI::ParseError &e) {
       return e.get_exit_code() == 0 ? -1 : e.get_exit_code();
     }
@@ -61,5 +59,5 @@ TEST_F(LogFlagsTest, HelpListsBoth) {
   EXPECT_NE(help.find("-v,--v"), std::string::npos);
 }
 
-} // namespace
-} // namespace ferry::log
+}  // namespace
+}  // namespace ferry::log

@@ -18,14 +18,13 @@ using ::testing::HasSubstr;
 std::vector<std::string> Lines(const std::string &s) {
   std::vector<std::string> out;
   std::istringstream in(s);
-  for (std::string l; std::getline(in, l);)
-    out.push_back(l);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
   return out;
 }
 
 // Captures what lib/log writes; restores text at -v 0 and stderr afterwards.
 class LogTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override { SetOutputForTesting(&out_); }
   void TearDown() override {
     Configure(Options{});
@@ -44,20 +43,18 @@ TEST(RenderTextTest, QuotesTheMessageAndNamesTheObjectFirst) {
               {"postCopy", true},
               {"vm", Obj("vm", "default", "web")},
               {"bad key", std::string("x")}};
-  EXPECT_EQ(
-      RenderText(r),
-      R"("Phase changed" vmm="default/web-1" phase="Running" attempt=3 ratio=0.25 )"
-      R"(postCopy=true vm="default/web" bad_key="x")");
+  EXPECT_EQ(RenderText(r),
+            R"("Phase changed" vmm="default/web-1" phase="Running" attempt=3 ratio=0.25 )"
+            R"(postCopy=true vm="default/web" bad_key="x")");
 }
 
 TEST(RenderTextTest, EscapesSoARecordStaysOnOneLine) {
   Record r;
-  r.about = Obj("node", "node-a"); // cluster-scoped: no namespace
+  r.about = Obj("node", "node-a");  // cluster-scoped: no namespace
   r.message = "libvirt said \"no\"\nsecond line\t\x01";
   r.fields = {{"path", std::string("C:\\x")}};
-  EXPECT_EQ(
-      RenderText(r),
-      R"("libvirt said \"no\"\nsecond line\t\x01" node="node-a" path="C:\\x")");
+  EXPECT_EQ(RenderText(r),
+            R"("libvirt said \"no\"\nsecond line\t\x01" node="node-a" path="C:\\x")");
 }
 
 TEST(RenderJsonTest, FollowsKubernetesJsonSchema) {
@@ -65,14 +62,12 @@ TEST(RenderJsonTest, FollowsKubernetesJsonSchema) {
   r.verbosity = 2;
   r.about = Obj("vmm", "ns1/m1");
   r.message = "Progress";
-  r.fields = {
-      {"percent", int64_t{42}},
-      {"rate", 1.5},
-      {"nan", std::nan("")},
-      {"ok", false},
-      {"node", Obj("node", "node-b")},
-      {"bytes",
-       std::string("\xff\xfe")}}; // invalid UTF-8 is replaced, never thrown
+  r.fields = {{"percent", int64_t{42}},
+              {"rate", 1.5},
+              {"nan", std::nan("")},
+              {"ok", false},
+              {"node", Obj("node", "node-b")},
+              {"bytes", std::string("\xff\xfe")}};  // invalid UTF-8 is replaced, never thrown
   const auto j = nlohmann::json::parse("{" + RenderJson(r) + "}");
   EXPECT_EQ(j["v"], 2);
   EXPECT_EQ(j["msg"], "Progress");
@@ -100,27 +95,21 @@ TEST(ParseFormatTest, TextAndJsonOnly) {
 }
 
 TEST_F(LogTest, TextLineHasKlogHeader) {
-  Info(Obj("lease", "ferry-system/ferry-operator"), "Acquired the lease")
-      .With("holder", "op-1");
+  Info(Obj("lease", "ferry-system/ferry-operator"), "Acquired the lease").With("holder", "op-1");
   Warning(Obj("node", "node-a"), "Heartbeat late");
-  Error(Obj("vm", "default/x"), "Cannot define")
-      .Err(UnavailableError("libvirtd down"));
+  Error(Obj("vm", "default/x"), "Cannot define").Err(UnavailableError("libvirtd down"));
   const auto lines = Lines(out_.str());
   ASSERT_EQ(lines.size(), 3u) << out_.str();
-  const std::regex header(
-      R"(^([IWE])\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ log_test\.cc:\d+\] (.*)$)");
+  const std::regex header(R"(^([IWE])\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ log_test\.cc:\d+\] (.*)$)");
   std::smatch m;
   ASSERT_TRUE(std::regex_match(lines[0], m, header)) << lines[0];
   EXPECT_EQ(m[1], "I");
-  EXPECT_EQ(
-      m[2],
-      R"("Acquired the lease" lease="ferry-system/ferry-operator" holder="op-1")");
+  EXPECT_EQ(m[2], R"("Acquired the lease" lease="ferry-system/ferry-operator" holder="op-1")");
   ASSERT_TRUE(std::regex_match(lines[1], m, header)) << lines[1];
   EXPECT_EQ(m[1], "W");
   ASSERT_TRUE(std::regex_match(lines[2], m, header)) << lines[2];
   EXPECT_EQ(m[1], "E");
-  EXPECT_THAT(lines[2],
-              HasSubstr(R"(vm="default/x" err="Unavailable: libvirtd down")"));
+  EXPECT_THAT(lines[2], HasSubstr(R"(vm="default/x" err="Unavailable: libvirtd down")"));
 }
 
 TEST_F(LogTest, JsonLineIsOneObjectWithCaller) {
@@ -132,8 +121,7 @@ TEST_F(LogTest, JsonLineIsOneObjectWithCaller) {
   const auto a = nlohmann::json::parse(lines[0]);
   EXPECT_TRUE(a["ts"].is_number_float());
   EXPECT_GT(a["ts"].get<double>(), 1.6e9);
-  EXPECT_THAT(a["caller"].get<std::string>(),
-              ::testing::MatchesRegex(R"(log_test\.cc:[0-9]+)"));
+  EXPECT_THAT(a["caller"].get<std::string>(), ::testing::MatchesRegex(R"(log_test\.cc:[0-9]+)"));
   EXPECT_EQ(a["level"], "info");
   EXPECT_EQ(a["v"], 0);
   EXPECT_EQ(a["msg"], "Succeeded");
@@ -185,8 +173,7 @@ TEST_F(LogTest, ConcurrentLinesStayWhole) {
   }
   const auto lines = Lines(out_.str());
   ASSERT_EQ(lines.size(), static_cast<size_t>(kThreads * kLines));
-  for (const auto &l : lines)
-    EXPECT_TRUE(nlohmann::json::accept(l)) << l;
+  for (const auto &l : lines) EXPECT_TRUE(nlohmann::json::accept(l)) << l;
 }
 
 TEST_F(LogTest, MovedLineIsWrittenOnce) {
@@ -199,5 +186,5 @@ TEST_F(LogTest, MovedLineIsWrittenOnce) {
   EXPECT_THAT(out_.str(), HasSubstr(R"("once" vm="ns/a" k=1)"));
 }
 
-} // namespace
-} // namespace ferry::log
+}  // namespace
+}  // namespace ferry::log
