@@ -3,12 +3,14 @@
 #include <CLI/CLI.hpp>
 
 #include "api/time.h"
+#include "log/flags.h"
 
 namespace ferry::op {
 namespace {
 
 // A duration flag in Go's syntax ("40s", "5m", "1m30s").
-void DurationFlag(CLI::App& app, const std::string& name, std::chrono::nanoseconds* out, const std::string& help) {
+void DurationFlag(CLI::App& app, const std::string& name, std::chrono::nanoseconds* out,
+                  const std::string& help) {
   app.add_option_function<std::string>(
          name,
          [out, name](const std::string& text) {
@@ -26,14 +28,17 @@ void DurationFlag(CLI::App& app, const std::string& name, std::chrono::nanosecon
 }  // namespace
 
 std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
-  CLI::App app{"ferry-operator: places VMs on nodes and drives their live migrations (Ferry's cluster-wide "
-               "controller). Defaults in brackets; durations in Go syntax (40s, 5m)."};
+  CLI::App app{
+      "ferry-operator: places VMs on nodes and drives their live migrations (Ferry's cluster-wide "
+      "controller). Defaults in brackets; durations in Go syntax (40s, 5m)."};
   app.option_defaults()->always_capture_default();
   app.get_formatter()->column_width(44);
 
-  app.add_option("--kubeconfig", c->kubeconfig, "kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
+  app.add_option("--kubeconfig", c->kubeconfig,
+                 "kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
   app.add_option("--context", c->context, "kubeconfig context (default: the current one)");
-  app.add_option("--leader-elect", c->leader_elect, "campaign for the lease; false: act at once (one replica only)");
+  app.add_option("--leader-elect", c->leader_elect,
+                 "campaign for the lease; false: act at once (one replica only)");
   app.add_option("--lease-namespace", c->lease_namespace, "namespace of the leader-election Lease");
   app.add_option("--lease-name", c->lease_name, "name of the leader-election Lease");
   app.add_option("--id", c->identity, "identity in the Lease (default: host name + random suffix)");
@@ -48,21 +53,27 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
          "serve /healthz /readyz /metrics here (port 0: any free port)")
       ->default_str("0.0.0.0:8080")
       ->type_name("HOST:PORT");
+  log::AddFlags(app, &c->log);
   app.add_option("--namespace", c->options.watch_namespace,
                  "only VMs, migrations and server groups of this namespace (default: all)");
-  app.add_option("--kube-api-qps", c->kube_qps, "client-side rate limit of API requests per second (0: none)");
+  app.add_option("--kube-api-qps", c->kube_qps,
+                 "client-side rate limit of API requests per second (0: none)");
   app.add_option("--kube-api-burst", c->kube_burst, "burst of the client-side rate limit");
-  app.add_option("--workers", c->options.workers, "worker threads of the vm and migration controllers")
+  app.add_option("--workers", c->options.workers,
+                 "worker threads of the vm and migration controllers")
       ->check(CLI::PositiveNumber);
 
   MigrationLimits& l = c->options.limits;
   app.add_option("--max-migrations", l.per_cluster,
-                 "migrations from Scheduled until done, cluster-wide (KubeVirt: parallelMigrationsPerCluster)")
+                 "migrations from Scheduled until done, cluster-wide (KubeVirt: "
+                 "parallelMigrationsPerCluster)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--max-outbound-migrations-per-node", l.outbound_per_node,
-                 "migrations leaving one node at a time (KubeVirt: parallelOutboundMigrationsPerNode)")
+  app.add_option(
+         "--max-outbound-migrations-per-node", l.outbound_per_node,
+         "migrations leaving one node at a time (KubeVirt: parallelOutboundMigrationsPerNode)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--max-inbound-migrations-per-node", l.inbound_per_node, "migrations arriving at one node at a time")
+  app.add_option("--max-inbound-migrations-per-node", l.inbound_per_node,
+                 "migrations arriving at one node at a time")
       ->check(CLI::PositiveNumber);
 
   Deadlines& d = c->options.deadlines;
@@ -72,8 +83,9 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
                "TargetReady longer than this (the source never started): Failed Timeout");
   DurationFlag(app, "--heartbeat-timeout", &d.heartbeat_timeout,
                "a Hypervisor heartbeat older than this: handler lost (no placements; HandlerLost)");
-  DurationFlag(app, "--running-handler-lost-timeout", &d.running_handler_lost,
-               "a Running migration fails HandlerLost only after its source handler was lost this long");
+  DurationFlag(
+      app, "--running-handler-lost-timeout", &d.running_handler_lost,
+      "a Running migration fails HandlerLost only after its source handler was lost this long");
 
   EvacuationOptions& e = c->options.evacuation;
   app.add_option("--evacuation-priority", e.priority,
@@ -81,8 +93,10 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
   app.add_option("--evacuation-max-attempts", e.max_attempts,
                  "failed migrations of one VM off a drained node before it is reported blocked")
       ->check(CLI::PositiveNumber);
-  app.add_flag("--rebalance", e.rebalance, "move best-effort server-group violators back when a compliant node frees up");
-  DurationFlag(app, "--rebalance-interval", &e.rebalance_interval, "how often the rebalance plan is recomputed");
+  app.add_flag("--rebalance", e.rebalance,
+               "move best-effort server-group violators back when a compliant node frees up");
+  DurationFlag(app, "--rebalance-interval", &e.rebalance_interval,
+               "how often the rebalance plan is recomputed");
   DurationFlag(app, "--heartbeat-check-interval", &c->options.heartbeat_check_interval,
                "how often heartbeats are judged against the clock");
   DurationFlag(app, "--resync-interval", &c->options.resync_interval,

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "log/log.h"
 #include "options.h"
 
 namespace ferry::op {
@@ -25,6 +26,7 @@ struct CommandLine {
   double kube_qps = 200;
   int kube_burst = 400;
   OperatorOptions options;
+  log::Options log;  // -v, --log-format
 };
 
 // Parses argv into `out`. Returns an exit code when the program should stop here (0 after

@@ -13,10 +13,11 @@
 #include <vector>
 
 #include "core/malloc_tuning.h"
+#include "flags.h"
 #include "kube/config.h"
 #include "kube/rest_client.h"
+#include "log/log.h"
 #include "manager/manager.h"
-#include "flags.h"
 #include "operator.h"
 
 namespace {
@@ -35,7 +36,7 @@ std::stop_source g_stop;
 volatile std::sig_atomic_t g_signalled = 0;
 extern "C" void OnSignal(int) { g_signalled = 1; }
 
-void Log(const std::string& msg) { std::fprintf(stderr, "ferry-operator: %s\n", msg.c_str()); }
+ferry::log::Ref Self() { return ferry::log::Obj("process", "ferry-operator"); }
 
 }  // namespace
 
@@ -45,9 +46,10 @@ int main(int argc, char** argv) {
   op::CommandLine flags;
   if (auto exit_code = op::ParseCommandLine(argc, argv, &flags)) return *exit_code;
   if (flags.identity.empty()) flags.identity = DefaultIdentity();
-  auto cfg = flags.kubeconfig.empty() ? kube::LoadDefaultConfig() : kube::LoadKubeconfig(flags.kubeconfig, flags.context);
+  auto cfg = flags.kubeconfig.empty() ? kube::LoadDefaultConfig()
+                                      : kube::LoadKubeconfig(flags.kubeconfig, flags.context);
   if (!cfg.ok()) {
-    Log("cannot load cluster configuration: " + cfg.status().ToString());
+    log::Error(Self(), "Cannot load the cluster configuration").Err(cfg.status());
     return 1;
   }
   kube::RestOptions rest;
@@ -70,31 +72,35 @@ int main(int argc, char** argv) {
     le.lease_namespace = flags.lease_namespace;
     le.lease_name = flags.lease_name;
     le.identity = flags.identity;
-    le.on_new_leader = [](const std::string& who) { Log("current leader: " + who); };
+    le.on_new_leader = [lease = log::Obj("lease", le.lease_namespace, le.lease_name)](
+                           const std::string& who) {
+      log::Info(lease, "New leader").With("leader", who);
+    };
     mo.leader_election = le;
     mo.election_api = election_api.get();
   }
   manager::Manager mgr(*api, std::move(mo));
   op::Operator controllers(*api, flags.options);
   if (Status st = controllers.Register(mgr); !st.ok()) {
-    Log("cannot set up controllers: " + st.ToString());
+    log::Error(Self(), "Cannot set up the controllers").Err(st);
     return 1;
   }
-  Log("identity " + flags.identity);
+  log::Info(Self(), "Starting").With("identity", flags.identity);
 
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   std::jthread signal_watcher([](std::stop_token st) {
-    while (!st.stop_requested() && g_signalled == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!st.stop_requested() && g_signalled == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     g_stop.request_stop();
   });
   // Losing the lease ends Run with an error and the process exits, so a restarted replica
   // starts clean (as controller-runtime does).
   Status st = mgr.Run(g_stop.get_token());
   if (!st.ok()) {
-    Log(st.ToString());
+    log::Error(Self(), "Stopped").Err(st);
     return 1;
   }
-  Log("stopped");
+  log::Info(Self(), "Stopped");
   return 0;
 }

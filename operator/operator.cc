@@ -14,7 +14,8 @@
 
 namespace ferry::op {
 
-const kube::ResourceType kHypervisorResource{api::kGroup, api::kVersion, api::kHypervisors, "Hypervisor", false};
+const kube::ResourceType kHypervisorResource{api::kGroup, api::kVersion, api::kHypervisors,
+                                             "Hypervisor", false};
 
 namespace {
 
@@ -28,7 +29,8 @@ std::string HostName() {
 
 // Feeds one informer's events into the cluster state, decoding each object as T.
 template <typename T>
-kube::EventHandler Feed(std::function<void(const T&)> upsert, std::function<void(const std::string&)> remove) {
+kube::EventHandler Feed(std::function<void(const T&)> upsert,
+                        std::function<void(const std::string&)> remove) {
   auto on_obj = [upsert](const kube::ObjectPtr& o) {
     if (!o) return;
     auto decoded = T::FromJson(*o);
@@ -47,10 +49,12 @@ kube::EventHandler Feed(std::function<void(const T&)> upsert, std::function<void
 void LogErrors(manager::ControllerSpec& c) {
   const std::string name = c.name;
   c.on_error = [name](const std::string& key, const Status& st) {
-    std::fprintf(stderr, "ferry-operator: %s %s: %s (retrying)\n", name.c_str(), key.c_str(), st.ToString().c_str());
+    std::fprintf(stderr, "ferry-operator: %s %s: %s (retrying)\n", name.c_str(), key.c_str(),
+                 st.ToString().c_str());
   };
   c.on_terminal_error = [name](const std::string& key, const Status& st) {
-    std::fprintf(stderr, "ferry-operator: %s %s: %s\n", name.c_str(), key.c_str(), st.ToString().c_str());
+    std::fprintf(stderr, "ferry-operator: %s %s: %s\n", name.c_str(), key.c_str(),
+                 st.ToString().c_str());
   };
 }
 
@@ -100,23 +104,27 @@ Status Operator::Register(manager::Manager& mgr) {
 
   events_ = std::make_unique<kube::EventRecorder>(api_, "ferry-operator", HostName(), clock_);
   metrics_ = std::make_unique<OperatorMetrics>(mgr.registry());
-  ctx_ = std::unique_ptr<Context>(new Context{api_, state_, *events_, *metrics_, options_, defaults_, clock_, vms,
-                                              vmms, groups, policies, nodes, hypervisors, namespaces});
+  ctx_ = std::unique_ptr<Context>(new Context{api_, state_, *events_, *metrics_, options_,
+                                              defaults_, clock_, vms, vmms, groups, policies, nodes,
+                                              hypervisors, namespaces});
 
   // The cluster state first: controllers registered below then never read a view older
   // than the cache that woke them.
   ClusterState& st = state_;
   nodes.AddEventHandler(Feed<api::Node>([&st](const api::Node& n) { st.UpsertNode(n); },
                                         [&st](const std::string& k) { st.RemoveNode(k); }));
-  hypervisors.AddEventHandler(Feed<api::Hypervisor>([&st](const api::Hypervisor& h) { st.UpsertHypervisor(h); },
-                                                    [&st](const std::string& k) { st.RemoveHypervisor(k); }));
-  vms.AddEventHandler(Feed<api::VirtualMachine>([&st](const api::VirtualMachine& v) { st.UpsertVm(v); },
-                                                [&st](const std::string& k) { st.RemoveVm(k); }));
-  groups.AddEventHandler(Feed<api::ServerGroup>([&st](const api::ServerGroup& g) { st.UpsertGroup(g); },
-                                                [&st](const std::string& k) { st.RemoveGroup(k); }));
-  vmms.AddEventHandler(
-      Feed<api::VirtualMachineMigration>([&st](const api::VirtualMachineMigration& m) { st.UpsertMigration(m); },
-                                         [&st](const std::string& k) { st.RemoveMigration(k); }));
+  hypervisors.AddEventHandler(
+      Feed<api::Hypervisor>([&st](const api::Hypervisor& h) { st.UpsertHypervisor(h); },
+                            [&st](const std::string& k) { st.RemoveHypervisor(k); }));
+  vms.AddEventHandler(
+      Feed<api::VirtualMachine>([&st](const api::VirtualMachine& v) { st.UpsertVm(v); },
+                                [&st](const std::string& k) { st.RemoveVm(k); }));
+  groups.AddEventHandler(
+      Feed<api::ServerGroup>([&st](const api::ServerGroup& g) { st.UpsertGroup(g); },
+                             [&st](const std::string& k) { st.RemoveGroup(k); }));
+  vmms.AddEventHandler(Feed<api::VirtualMachineMigration>(
+      [&st](const api::VirtualMachineMigration& m) { st.UpsertMigration(m); },
+      [&st](const std::string& k) { st.RemoveMigration(k); }));
 
   vm_ = std::make_unique<vm::VmController>(*ctx_);
   migration_ = std::make_unique<migration::MigrationController>(*ctx_);
@@ -133,20 +141,26 @@ Status Operator::Register(manager::Manager& mgr) {
     manager::ControllerSpec c;
     c.name = "migration";
     c.workers = workers;
-    c.reconcile = [this](const std::string& k, std::stop_token s) { return migration_->Reconcile(k, s); };
+    c.reconcile = [this](const std::string& k, std::stop_token s) {
+      return migration_->Reconcile(k, s);
+    };
     c.watches = {manager::For(vmms),
                  // A migration that finished or left frees a slot: the waiting ones look again.
                  manager::Watches(vmms,
                                   [&st](const kube::Json& o) {
-                                    const std::string phase = o.value("status", kube::Json::object()).value("phase", "");
-                                    const bool done = phase == "Succeeded" || phase == "Failed" || phase == "Cancelled" ||
+                                    const std::string phase =
+                                        o.value("status", kube::Json::object()).value("phase", "");
+                                    const bool done = phase == "Succeeded" || phase == "Failed" ||
+                                                      phase == "Cancelled" ||
                                                       o["metadata"].contains("deletionTimestamp");
-                                    return done ? st.WaitingMigrations() : std::vector<std::string>{};
+                                    return done ? st.WaitingMigrations()
+                                                : std::vector<std::string>{};
                                   }),
                  manager::Watches(vms,
                                   [&vmms](const kube::Json& o) {
                                     std::vector<std::string> keys;
-                                    for (const auto& m : vmms.store().ByIndex(kIndexByVm, kube::ObjectKey(o))) {
+                                    for (const auto& m :
+                                         vmms.store().ByIndex(kIndexByVm, kube::ObjectKey(o))) {
                                       keys.push_back(kube::ObjectKey(*m));
                                     }
                                     return keys;
@@ -158,6 +172,7 @@ Status Operator::Register(manager::Manager& mgr) {
     auto ctl = mgr.AddController(std::move(c));
     if (!ctl.ok()) return ctl.status();
     migration_ctl_ = *ctl;
+    migration_->SetWake([this](const std::string& k) { migration_ctl_->Enqueue(k); });
   }
   {
     manager::ControllerSpec c;
@@ -177,15 +192,19 @@ Status Operator::Register(manager::Manager& mgr) {
     manager::ControllerSpec c;
     c.name = "servergroup";
     c.workers = 1;
-    c.reconcile = [this](const std::string& k, std::stop_token s) { return servergroup_->Reconcile(k, s); };
-    c.watches = {manager::For(groups),
-                 manager::Watches(vms,
-                                  [](const kube::Json& o) {
-                                    const std::string g = o.value("spec", kube::Json::object()).value("serverGroup", "");
-                                    if (g.empty()) return std::vector<std::string>{};
-                                    return std::vector<std::string>{o["metadata"].value("namespace", "") + "/" + g};
-                                  }),
-                 manager::Watches(nodes, [&groups](const kube::Json&) { return groups.store().Keys(); })};
+    c.reconcile = [this](const std::string& k, std::stop_token s) {
+      return servergroup_->Reconcile(k, s);
+    };
+    c.watches = {
+        manager::For(groups),
+        manager::Watches(
+            vms,
+            [](const kube::Json& o) {
+              const std::string g = o.value("spec", kube::Json::object()).value("serverGroup", "");
+              if (g.empty()) return std::vector<std::string>{};
+              return std::vector<std::string>{o["metadata"].value("namespace", "") + "/" + g};
+            }),
+        manager::Watches(nodes, [&groups](const kube::Json&) { return groups.store().Keys(); })};
     LogErrors(c);
     auto ctl = mgr.AddController(std::move(c));
     if (!ctl.ok()) return ctl.status();
@@ -195,13 +214,17 @@ Status Operator::Register(manager::Manager& mgr) {
     manager::ControllerSpec c;
     c.name = "evacuation";
     c.workers = 1;
-    c.reconcile = [this](const std::string& k, std::stop_token s) { return evacuation_->Reconcile(k, s); };
+    c.reconcile = [this](const std::string& k, std::stop_token s) {
+      return evacuation_->Reconcile(k, s);
+    };
     c.watches = {manager::For(nodes),
-                 manager::Watches(vms,
-                                  [](const kube::Json& o) {
-                                    const std::string n = o.value("status", kube::Json::object()).value("nodeName", "");
-                                    return n.empty() ? std::vector<std::string>{} : std::vector<std::string>{n};
-                                  }),
+                 manager::Watches(
+                     vms,
+                     [](const kube::Json& o) {
+                       const std::string n =
+                           o.value("status", kube::Json::object()).value("nodeName", "");
+                       return n.empty() ? std::vector<std::string>{} : std::vector<std::string>{n};
+                     }),
                  manager::Watches(vmms, [](const kube::Json& o) {
                    std::string n = LabelOf(o, evacuation::kLabelEvacuationNode);
                    if (n.empty()) n = LabelOf(o, api::kLabelSourceNode);
@@ -219,7 +242,8 @@ Status Operator::Register(manager::Manager& mgr) {
     c.name = "tick";
     c.workers = 1;
     c.reconcile = [this](const std::string& k, std::stop_token) { return Tick(k); };
-    c.watches = {manager::Watches(nodes, [](const kube::Json&) { return std::vector<std::string>{kTickKey}; })};
+    c.watches = {manager::Watches(
+        nodes, [](const kube::Json&) { return std::vector<std::string>{kTickKey}; })};
     LogErrors(c);
     auto ctl = mgr.AddController(std::move(c));
     if (!ctl.ok()) return ctl.status();
@@ -237,6 +261,12 @@ controller::ReconcileResult Operator::Tick(const std::string&) {
     last_generation_ = gen;
     for (const std::string& k : state_.WaitingMigrations()) migration_ctl_->Enqueue(k);
     for (const std::string& k : vm_->Unschedulable()) vm_ctl_->Enqueue(k);
+  }
+  // A host's hardware changed (a node came or went, a CPU model or pool changed): every VM's
+  // Migratable condition is judged again.
+  if (const uint64_t hosts = state_.hosts_generation(); hosts != last_hosts_generation_) {
+    last_hosts_generation_ = hosts;
+    for (const std::string& k : ctx_->vms.store().Keys()) vm_ctl_->Enqueue(k);
   }
   if (options_.evacuation.rebalance) evacuation_ctl_->Enqueue(evacuation::kRebalanceKey);
   metrics_->SetMigrationsByPhase(state_.PhaseCounts());

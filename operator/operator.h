@@ -69,6 +69,7 @@ class Operator {
   controller::Controller* evacuation_ctl_ = nullptr;
   controller::Controller* servergroup_ctl_ = nullptr;
   uint64_t last_generation_ = 0;
+  uint64_t last_hosts_generation_ = 0;
 };
 
 }  // namespace ferry::op

@@ -6,6 +6,7 @@ add_library(ferry_operator STATIC
   ${CMAKE_CURRENT_LIST_DIR}/migration/policy.cc
   ${CMAKE_CURRENT_LIST_DIR}/migration/phase_machine.cc
   ${CMAKE_CURRENT_LIST_DIR}/vm/vm_status.cc
+  ${CMAKE_CURRENT_LIST_DIR}/vm/migratable.cc
   ${CMAKE_CURRENT_LIST_DIR}/evacuation/evacuation_plan.cc
   ${CMAKE_CURRENT_LIST_DIR}/flags.cc
 )
@@ -20,5 +21,5 @@ target_sources(ferry_operator PRIVATE
 )
 target_include_directories(ferry_operator PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(ferry_operator PUBLIC ferry_core ferry_api ferry_placement ferry_kube ferry_controller
-                      ferry_manager prometheus-cpp::core)
+                      ferry_manager ferry_log_flags prometheus-cpp::core)
 ferry_target_warnings(ferry_operator)

@@ -85,7 +85,8 @@ placement::Node NodeFromApi(const std::string& name, const api::Node* node,
     n.dedicated_cpus = std::max<int64_t>(0, st.allocatable.dedicated_cpus);
     n.hugepages = Pools(st.allocatable.hugepages);
     for (const api::HypervisorNumaCell& c : st.numa_cells) {
-      n.numa_cells.push_back({std::max<int64_t>(0, c.cpus) * 1000, std::max<int64_t>(0, c.memory.Value())});
+      n.numa_cells.push_back(
+          {std::max<int64_t>(0, c.cpus) * 1000, std::max<int64_t>(0, c.memory.Value())});
     }
     n.cpu_model = st.cpu_model;
     n.cpu_models = st.cpu_models;
@@ -101,7 +102,8 @@ placement::Vm VmFromApi(const api::VirtualMachine& vm) {
   v.memory_bytes = std::max<int64_t>(0, vm.spec.memory.Value());
   v.dedicated_cpus = vm.spec.dedicated_cpus;
   v.numa_nodes = static_cast<int>(std::clamp<int64_t>(vm.spec.numa_nodes.value_or(0), 0, 64));
-  if (vm.spec.hugepages) v.hugepage_size_bytes = std::max<int64_t>(0, vm.spec.hugepages->page_size.Value());
+  if (vm.spec.hugepages)
+    v.hugepage_size_bytes = std::max<int64_t>(0, vm.spec.hugepages->page_size.Value());
   v.cpu_model = vm.spec.cpu_model;
   v.node_selector = vm.spec.node_selector;
   for (const api::Toleration& t : vm.spec.tolerations) {
@@ -112,11 +114,13 @@ placement::Vm VmFromApi(const api::VirtualMachine& vm) {
     if (t.effect) pt.effect = EffectFromApi(*t.effect);
     v.tolerations.push_back(std::move(pt));
   }
-  if (!vm.spec.server_group.empty()) v.server_group = VmKey(vm.metadata.namespace_, vm.spec.server_group);
+  if (!vm.spec.server_group.empty())
+    v.server_group = VmKey(vm.metadata.namespace_, vm.spec.server_group);
   v.node = vm.status.node_name;
   v.eviction_strategy = EvictionFromApi(vm.spec.eviction_strategy);
   if (vm.status.first_boot) {
-    v.boot_version = {Version(vm.status.first_boot->libvirt_version), Version(vm.status.first_boot->qemu_version)};
+    v.boot_version = {Version(vm.status.first_boot->libvirt_version),
+                      Version(vm.status.first_boot->qemu_version)};
   }
   return v;
 }
@@ -124,17 +128,18 @@ placement::Vm VmFromApi(const api::VirtualMachine& vm) {
 placement::ServerGroup GroupFromApi(const api::ServerGroup& group) {
   placement::ServerGroup g;
   g.name = VmKey(group.metadata.namespace_, group.metadata.name);
-  g.policy = group.spec.policy == api::ServerGroupPolicy::kAffinity ? placement::GroupPolicy::kAffinity
-                                                                    : placement::GroupPolicy::kAntiAffinity;
+  g.policy = group.spec.policy == api::ServerGroupPolicy::kAffinity
+                 ? placement::GroupPolicy::kAffinity
+                 : placement::GroupPolicy::kAntiAffinity;
   g.best_effort = group.spec.best_effort;
   g.max_per_node = static_cast<int>(std::clamp<int64_t>(group.spec.max_per_node, 1, 1 << 20));
   return g;
 }
 
-std::optional<placement::InFlightMigration> MigrationFromApi(const api::VirtualMachineMigration& vmm,
-                                                             api::MigrationPhase phase) {
+std::optional<placement::InFlightMigration> MigrationFromApi(
+    const api::VirtualMachineMigration& vmm, api::MigrationPhase phase) {
   const bool holds = IsActivePhase(phase) || (phase == api::MigrationPhase::kSucceeded &&
-                                               vmm.metadata.HasFinalizer(api::kMigrationFinalizer));
+                                              vmm.metadata.HasFinalizer(api::kMigrationFinalizer));
   if (!holds || vmm.status.target_node.empty()) return std::nullopt;
   placement::InFlightMigration m;
   const auto it = vmm.metadata.labels.find(api::kLabelVm);

@@ -36,8 +36,8 @@ placement::ServerGroup GroupFromApi(const api::ServerGroup& group);
 
 // The reservation a VMM holds, if any: from Scheduled until its outcome is recorded on the
 // VM. `phase` is the phase to judge by (the controller passes its most advanced knowledge).
-std::optional<placement::InFlightMigration> MigrationFromApi(const api::VirtualMachineMigration& vmm,
-                                                             api::MigrationPhase phase);
+std::optional<placement::InFlightMigration> MigrationFromApi(
+    const api::VirtualMachineMigration& vmm, api::MigrationPhase phase);
 
 // True for the phases in which a VMM counts against the migration limits and holds a
 // reservation on its target: Scheduled, PreparingTarget, TargetReady, Running.

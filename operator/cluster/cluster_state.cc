@@ -6,6 +6,7 @@
 #include "api/group.h"
 #include "cluster/adapter.h"
 #include "placement/explain.h"
+#include "placement/group_move.h"
 
 namespace ferry::op {
 namespace {
@@ -26,7 +27,8 @@ MigrationPhase ClusterState::MigrationEntry::Phase() const {
   return std::max(observed, assumed);
 }
 
-ClusterState::ClusterState(Clock& clock, std::chrono::nanoseconds heartbeat_timeout, MigrationLimits limits)
+ClusterState::ClusterState(Clock& clock, std::chrono::nanoseconds heartbeat_timeout,
+                           MigrationLimits limits)
     : clock_(clock), heartbeat_timeout_(heartbeat_timeout), limits_(limits) {}
 
 bool ClusterState::AliveAt(const api::Hypervisor& hv, api::WallTime now) const {
@@ -37,14 +39,16 @@ bool ClusterState::AliveAt(const api::Hypervisor& hv, api::WallTime now) const {
 // ---- informer feeds ------------------------------------------------------------------------
 
 void ClusterState::Check(const Status& st, const std::string& what) {
-  if (!st.ok()) std::fprintf(stderr, "ferry-operator: cluster view: %s: %s\n", what.c_str(), st.ToString().c_str());
+  if (!st.ok())
+    std::fprintf(stderr, "ferry-operator: cluster view: %s: %s\n", what.c_str(),
+                 st.ToString().c_str());
 }
 
 void ClusterState::SyncNode(const std::string& name) {
   auto it = nodes_.find(name);
   const NodeEntry* e = it == nodes_.end() ? nullptr : &it->second;
-  const placement::Node n =
-      NodeFromApi(name, e && e->node ? &*e->node : nullptr, e && e->hv ? &*e->hv : nullptr, e && e->alive);
+  const placement::Node n = NodeFromApi(name, e && e->node ? &*e->node : nullptr,
+                                        e && e->hv ? &*e->hv : nullptr, e && e->alive);
   if (e && e->node) {
     Check(view_.UpsertNode(placement::NodeInfoOf(n)), "node " + name);
   } else {
@@ -54,6 +58,26 @@ void ClusterState::SyncNode(const std::string& name) {
     Check(view_.UpsertHypervisor(placement::HypervisorInfoOf(n)), "hypervisor " + name);
   } else {
     Check(view_.RemoveHypervisor(name), "hypervisor " + name);
+  }
+  std::optional<vm::HostFacts> facts;
+  if (e && e->node && e->hv && e->alive) {
+    facts.emplace();
+    facts->name = name;
+    facts->cpu_model = n.cpu_model;
+    facts->cpu_models = n.cpu_models;
+    facts->dedicated_cpus = n.dedicated_cpus;
+    for (const placement::HugepagePool& p : n.hugepages)
+      facts->hugepages[p.page_size_bytes] = p.total_bytes;
+  }
+  auto h = hosts_.find(name);
+  if (facts && (h == hosts_.end() || h->second != *facts)) {
+    hosts_[name] = std::move(*facts);
+    ++hosts_generation_;
+    hosts_cache_.reset();
+  } else if (!facts && h != hosts_.end()) {
+    hosts_.erase(h);
+    ++hosts_generation_;
+    hosts_cache_.reset();
   }
   if (e && !e->node && !e->hv) nodes_.erase(it);
 }
@@ -176,9 +200,11 @@ void ClusterState::UpsertMigration(const api::VirtualMachineMigration& vmm) {
     m.priority = vmm.status.effective_options->priority;
   }
   m.created = vmm.metadata.creation_timestamp.value_or(api::WallTime{});
-  if (m.observed == MigrationPhase::kScheduling) m.refused = vmm.status.reason == migration::kReasonUnschedulable;
+  if (m.observed == MigrationPhase::kScheduling)
+    m.refused = vmm.status.reason == migration::kReasonUnschedulable;
   // The informer caught up with (or passed) what was assumed.
-  if (m.assumed != MigrationPhase::kUnset && (api::IsTerminal(m.observed) || m.observed >= m.assumed)) {
+  if (m.assumed != MigrationPhase::kUnset &&
+      (api::IsTerminal(m.observed) || m.observed >= m.assumed)) {
     m.assumed = MigrationPhase::kUnset;
     m.assumed_target.clear();
   }
@@ -219,7 +245,8 @@ std::string ClusterState::TargetProblem(const std::string& node) const {
   return "";
 }
 
-std::string ClusterState::ActiveMigrationOf(const std::string& vm_key, const std::string& vmm_key) const {
+std::string ClusterState::ActiveMigrationOf(const std::string& vm_key,
+                                            const std::string& vmm_key) const {
   std::lock_guard l(mu_);
   std::string found;
   for (const auto& [key, m] : migrations_) {
@@ -278,6 +305,22 @@ uint64_t ClusterState::generation() const {
   return view_.generation();
 }
 
+std::shared_ptr<const std::vector<vm::HostFacts>> ClusterState::Hosts() const {
+  std::lock_guard l(mu_);
+  if (!hosts_cache_) {
+    auto all = std::make_shared<std::vector<vm::HostFacts>>();
+    all->reserve(hosts_.size());
+    for (const auto& [name, h] : hosts_) all->push_back(h);
+    hosts_cache_ = std::move(all);
+  }
+  return hosts_cache_;
+}
+
+uint64_t ClusterState::hosts_generation() const {
+  std::lock_guard l(mu_);
+  return hosts_generation_;
+}
+
 // ---- placement ----------------------------------------------------------------------------
 
 bool ClusterState::HoldsReservation(const MigrationEntry& m) const {
@@ -305,7 +348,8 @@ api::PlacementExplanation ClusterState::Explain(const placement::TargetDecision&
     c.node = view_.node(v.node).name;
     if (v.rejection.rejected()) {
       c.verdict = api::PlacementVerdict::kRejected;
-      if (vm != placement::kNoId) c.reason = placement::DescribeRejection(view_, vm, v.node, v.rejection);
+      if (vm != placement::kNoId)
+        c.reason = placement::DescribeRejection(view_, vm, v.node, v.rejection);
     } else {
       c.verdict = selected ? api::PlacementVerdict::kSelected : api::PlacementVerdict::kEligible;
       c.score = v.score.total;
@@ -320,12 +364,14 @@ api::PlacementExplanation ClusterState::Explain(const placement::TargetDecision&
   return e;
 }
 
-migration::SchedulingOutcome ClusterState::ScheduleMigration(const api::VirtualMachineMigration& vmm) {
+migration::SchedulingOutcome ClusterState::ScheduleMigration(
+    const api::VirtualMachineMigration& vmm) {
   using Kind = migration::SchedulingOutcome::Kind;
   std::lock_guard l(mu_);
   const std::string key = vmm.metadata.Key();
   const std::string vm_key = VmKey(vmm.metadata.namespace_, migration::VmNameOf(vmm));
-  const std::string requested = vmm.status.effective_options ? vmm.status.effective_options->target_node : "";
+  const std::string requested =
+      vmm.status.effective_options ? vmm.status.effective_options->target_node : "";
 
   std::vector<migration::QueuedMigration> waiting;
   migration::ActiveCounts active;
@@ -356,6 +402,10 @@ migration::SchedulingOutcome ClusterState::ScheduleMigration(const api::VirtualM
     out.message = slot.reason;
     return out;
   }
+  if (auto g = vmm.metadata.labels.find(kLabelGroupMove); g != vmm.metadata.labels.end()) {
+    return ScheduleGroupMember(vmm, vm_key, VmKey(vmm.metadata.namespace_, g->second), requested,
+                               slot.full_targets);
+  }
   placement::PlacementOptions opts;
   opts.excluded_nodes = slot.full_targets;
   const placement::TargetDecision d = placement::ChooseTarget(view_, {vm_key, requested}, opts);
@@ -369,6 +419,55 @@ migration::SchedulingOutcome ClusterState::ScheduleMigration(const api::VirtualM
   } else {
     out.kind = requested.empty() ? Kind::kUnschedulable : Kind::kTargetRejected;
   }
+  return out;
+}
+
+migration::SchedulingOutcome ClusterState::ScheduleGroupMember(
+    const api::VirtualMachineMigration& vmm, const std::string& vm_key, const std::string& group,
+    const std::string& requested, const std::vector<std::string>& full_targets) {
+  using Kind = migration::SchedulingOutcome::Kind;
+  placement::GroupMoveOptions opts;
+  opts.excluded_nodes = full_targets;
+  const placement::GroupMoveDecision g = placement::PlanGroupMove(view_, group, opts);
+  migration::SchedulingOutcome out;
+  api::PlacementExplanation e;
+  e.decided_at = clock_.WallNow();
+  e.summary = g.reason;
+  const bool member = std::find(g.moves.begin(), g.moves.end(), vm_key) != g.moves.end();
+  if (g.feasible && member && (requested.empty() || requested == g.node)) {
+    e.selected_node = g.node;
+    api::PlacementCandidate c;
+    c.node = g.node;
+    c.verdict = api::PlacementVerdict::kSelected;
+    c.score = g.score.total;
+    c.reason = placement::DescribeScore(g.score, placement::Weights{});
+    e.candidates.push_back(std::move(c));
+    out.kind = Kind::kScheduled;
+    out.target = g.node;
+    out.message = g.reason;
+  } else {
+    if (!g.feasible) {
+      // No node fits the whole group: every line is a refusal.
+      for (const std::string& line : g.node_lines) {
+        if (e.candidates.size() >= kMaxPlacementCandidates) break;
+        const size_t colon = line.find(": ");
+        api::PlacementCandidate c;
+        c.node = line.substr(0, colon);
+        c.reason = colon == std::string::npos ? line : line.substr(colon + 2);
+        e.candidates.push_back(std::move(c));
+      }
+      out.message = g.reason;
+    } else if (!member) {
+      out.message = "vm " + vm_key + " is not among the members the move of group " + group +
+                    " migrates: " + g.reason;
+    } else {
+      out.message =
+          "group " + group + " moves to " + g.node + ", not to the requested node " + requested;
+    }
+    out.kind = requested.empty() ? Kind::kUnschedulable : Kind::kTargetRejected;
+  }
+  out.placement = std::move(e);
+  migrations_[vmm.metadata.Key()].refused = out.kind != Kind::kScheduled;
   return out;
 }
 
@@ -438,7 +537,8 @@ void ClusterState::ForgetVmAssumption(const std::string& vm_key) {
   SyncVm(vm_key);
 }
 
-StatusOr<placement::DrainPlan> ClusterState::PlanDrain(const std::string& node, bool allow_group_moves) {
+StatusOr<placement::DrainPlan> ClusterState::PlanDrain(const std::string& node,
+                                                       bool allow_group_moves) {
   std::lock_guard l(mu_);
   placement::DrainOptions opts;
   opts.allow_group_moves = allow_group_moves;

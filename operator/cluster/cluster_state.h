@@ -36,6 +36,7 @@
 #include "placement/group_status.h"
 #include "placement/placement.h"
 #include "placement/rebalance.h"
+#include "vm/migratable.h"
 
 namespace ferry::op {
 
@@ -43,6 +44,12 @@ namespace ferry::op {
 // etcd's 1.5 MiB limit; at ~100 bytes each, 256 candidates are ~25 KiB). The summary always
 // counts every node.
 inline constexpr size_t kMaxPlacementCandidates = 256;
+
+// VMM label: this migration is one member's part of moving strict-affinity group <value> (a
+// group of the VMM's namespace) as a unit. Such a VMM is scheduled by the group-move planner:
+// the first member scheduled picks the node for all, the others follow that move under way.
+// The evacuation controller sets it; anyone may (kubectl ferry, a person moving a group).
+inline constexpr const char* kLabelGroupMove = "ferry.dev/group-move";
 
 struct VmPlacement {
   bool scheduled = false;
@@ -89,6 +96,11 @@ class ClusterState {
   std::map<api::MigrationPhase, int> PhaseCounts() const;
   // Changes to nodes, capacity or reservations (not to migration phases alone).
   uint64_t generation() const;
+  // The hardware of every node with a Node object and a live Hypervisor (ready, fresh
+  // heartbeat) for Migratable, and a counter that moves when any of it changes (a node
+  // joining, leaving, its handler lost or back; not on every heartbeat).
+  std::shared_ptr<const std::vector<vm::HostFacts>> Hosts() const;
+  uint64_t hosts_generation() const;
 
   // ---- decisions (call with decision_mutex() held, then assume or not) ----
   std::mutex& decision_mutex() { return decision_mu_; }
@@ -148,6 +160,11 @@ class ClusterState {
   void Check(const Status& st, const std::string& what);
   bool HoldsReservation(const MigrationEntry& m) const;
   api::PlacementExplanation Explain(const placement::TargetDecision& d) const;
+  migration::SchedulingOutcome ScheduleGroupMember(const api::VirtualMachineMigration& vmm,
+                                                   const std::string& vm_key,
+                                                   const std::string& group,
+                                                   const std::string& requested,
+                                                   const std::vector<std::string>& full_targets);
 
   Clock& clock_;
   const std::chrono::nanoseconds heartbeat_timeout_;
@@ -160,6 +177,9 @@ class ClusterState {
   std::map<std::string, placement::ServerGroup> groups_;
   std::map<std::string, MigrationEntry> migrations_;
   std::set<std::string> in_view_;  // migrations whose reservation the view holds
+  std::map<std::string, vm::HostFacts> hosts_;
+  uint64_t hosts_generation_ = 0;
+  mutable std::shared_ptr<const std::vector<vm::HostFacts>> hosts_cache_;
   placement::ClusterView view_;
 };
 

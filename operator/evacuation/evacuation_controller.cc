@@ -16,26 +16,31 @@ using controller::ReconcileResult;
 constexpr std::chrono::seconds kDrainRecheck{5};
 
 bool Runs(const api::VirtualMachine& vm) {
-  return vm.spec.running && vm.status.phase != api::VmPhase::kStopped && vm.status.phase != api::VmPhase::kFailed;
+  return vm.spec.running && vm.status.phase != api::VmPhase::kStopped &&
+         vm.status.phase != api::VmPhase::kFailed;
 }
 
 std::string LastRecord(const api::VirtualMachine& vm) {
-  return vm.status.migration_history.empty() ? "" : vm.status.migration_history.back().migration_name;
+  return vm.status.migration_history.empty() ? ""
+                                             : vm.status.migration_history.back().migration_name;
 }
 
 }  // namespace
 
-EvacuationController::EvacuationController(Context& ctx) : ctx_(ctx), expectations_(ctx.clock, std::chrono::seconds(30)) {}
+EvacuationController::EvacuationController(Context& ctx)
+    : ctx_(ctx), expectations_(ctx.clock, std::chrono::seconds(30)) {}
 
 void EvacuationController::Observed(const kube::Json& vmm) {
   const kube::Json& labels = vmm["metadata"].value("labels", kube::Json::object());
-  if (labels.contains(kLabelEvacuationNode)) expectations_.CreationObserved(labels[kLabelEvacuationNode].get<std::string>());
+  if (labels.contains(kLabelEvacuationNode))
+    expectations_.CreationObserved(labels[kLabelEvacuationNode].get<std::string>());
   if (labels.contains("ferry.dev/rebalance")) expectations_.CreationObserved(kRebalanceKey);
 }
 
 Status EvacuationController::CreateMigration(const std::string& vm_key, const std::string& name,
                                              const std::string& target, const std::string& node,
-                                             api::MigrationTrigger trigger) {
+                                             api::MigrationTrigger trigger,
+                                             const std::string& group) {
   kube::ObjectPtr vm = ctx_.vms.store().Get(vm_key);
   if (!vm) return NotFoundError("vm " + vm_key + " left the cache");
   auto [ns, vm_name] = kube::SplitKey(vm_key);
@@ -47,16 +52,25 @@ Status EvacuationController::CreateMigration(const std::string& vm_key, const st
   } else {
     m.metadata.labels["ferry.dev/rebalance"] = "true";
   }
+  if (!group.empty()) m.metadata.labels[kLabelGroupMove] = kube::SplitKey(group).second;
   m.spec.vm_name = vm_name;
   m.spec.target_node = target;
   m.spec.trigger = trigger;
   m.spec.priority = ctx_.options.evacuation.priority;
+  // Writable local disks can only move with the memory (storage: Copy).
+  if (auto decoded = api::VirtualMachine::FromJson(*vm); decoded.ok()) {
+    for (const api::Disk& d : decoded->spec.disks) {
+      if (d.type == api::DiskType::kLocal && !d.network && !d.read_only)
+        m.spec.storage = api::StorageMode::kCopy;
+    }
+  }
   kube::Json obj = m.ToJson();
   obj["apiVersion"] = api::kApiVersion;
   obj["kind"] = "VirtualMachineMigration";
   if (Status st = kube::SetControllerReference(*vm, &obj); !st.ok()) return st;
   auto created = ctx_.api.Create(kube::resources::kVirtualMachineMigrations, ns, obj);
-  if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
+  if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists)
+    return created.status();
   return OkStatus();
 }
 
@@ -73,8 +87,9 @@ ReconcileResult EvacuationController::Reconcile(const std::string& key, std::sto
   if (!ctx_.state.NodeDraining(node)) {
     ctx_.metrics.ForgetEvacuation(node);
     if (!annotated) return ReconcileResult::Success();
-    auto r = ctx_.api.Patch(kube::resources::kNodes, "", node,
-                            {{"metadata", {{"annotations", {{api::kAnnotationEvacuation, nullptr}}}}}});
+    auto r =
+        ctx_.api.Patch(kube::resources::kNodes, "", node,
+                       {{"metadata", {{"annotations", {{api::kAnnotationEvacuation, nullptr}}}}}});
     if (!r.ok()) return ReconcileResult::Error(r.status());
     ctx_.events.Record(*r, kube::EventType::kNormal, "EvacuationStopped",
                        "node is schedulable again; no new evacuation migrations");
@@ -85,11 +100,13 @@ ReconcileResult EvacuationController::Reconcile(const std::string& key, std::sto
   opts.max_attempts = ctx_.options.evacuation.max_attempts;
   ctx_.groups.store().ForEach([&](const kube::ObjectPtr& o) {
     auto g = api::ServerGroup::FromJson(*o);
-    if (g.ok() && servergroup::AllowsGroupMove(*g)) opts.groups_allowed_to_move.insert(g->metadata.Key());
+    if (g.ok() && servergroup::AllowsGroupMove(*g))
+      opts.groups_allowed_to_move.insert(g->metadata.Key());
   });
   const auto t0 = ctx_.clock.Now();
   auto plan = ctx_.state.PlanDrain(node, !opts.groups_allowed_to_move.empty());
-  ctx_.metrics.ObservePlacement("drain", std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
+  ctx_.metrics.ObservePlacement("drain",
+                                std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
   if (!plan.ok()) return ReconcileResult::Error(plan.status());
 
   std::map<std::string, VmFacts> facts;
@@ -105,12 +122,14 @@ ReconcileResult EvacuationController::Reconcile(const std::string& key, std::sto
     }
     f.running = Runs(*vm);
     f.vmm_name = MigrationName(vm->metadata.name, vm->metadata.uid, node, LastRecord(*vm));
-    if (auto m = Cached<api::VirtualMachineMigration>(ctx_.vmms, vm->metadata.namespace_ + "/" + f.vmm_name)) {
+    if (auto m = Cached<api::VirtualMachineMigration>(ctx_.vmms,
+                                                      vm->metadata.namespace_ + "/" + f.vmm_name)) {
       f.vmm_phase = m->status.phase;
       if (!api::IsTerminal(m->status.phase)) ++in_flight;
     }
     f.failed_attempts = FailedAttempts(*vm, node);
-    if (!vm->status.migration_history.empty()) f.last_failure = vm->status.migration_history.back().reason;
+    if (!vm->status.migration_history.empty())
+      f.last_failure = vm->status.migration_history.back().reason;
     facts[vm_key] = f;
     vms.emplace(vm_key, std::move(*vm));
   };
@@ -120,49 +139,59 @@ ReconcileResult EvacuationController::Reconcile(const std::string& key, std::sto
   Actions actions = DecideActions(*plan, facts, opts);
 
   if (!actions.create.empty() && !expectations_.SatisfiedExpectations(node)) {
-    return ReconcileResult::RequeueAfter(std::chrono::milliseconds(500));  // our last creates are not cached yet
+    return ReconcileResult::RequeueAfter(
+        std::chrono::milliseconds(500));  // our last creates are not cached yet
   }
   for (const Create& c : actions.create) {
     if (stop.stop_requested()) return ReconcileResult::Error(CancelledError("stopping"));
     expectations_.RaiseExpectations(node, 1, 0);
-    Status st = CreateMigration(c.vm, c.name, c.target, node, api::MigrationTrigger::kEvacuation);
+    Status st =
+        CreateMigration(c.vm, c.name, "", node, api::MigrationTrigger::kEvacuation, c.group);
     if (!st.ok()) {
       expectations_.CreationObserved(node);
       return ReconcileResult::Error(st);
     }
     ctx_.events.Record(*nobj, kube::EventType::kNormal, "Evacuating",
-                       "migrating " + c.vm + (c.target.empty() ? "" : " to " + c.target) + " (" + c.name + ")");
+                       "migrating " + c.vm + (c.group.empty() ? "" : " with group " + c.group) +
+                           " (" + c.name + ")");
   }
   for (const std::string& vm_key : actions.shutdown) {
     auto it = vms.find(vm_key);
     if (it == vms.end() || !it->second.spec.running) continue;
     auto [ns, name] = kube::SplitKey(vm_key);
     auto r = kube::MergePatchIfUnchanged(ctx_.api, kube::resources::kVirtualMachines, ns, name,
-                                         it->second.metadata.resource_version, {{"spec", {{"running", false}}}});
+                                         it->second.metadata.resource_version,
+                                         {{"spec", {{"running", false}}}});
     if (!r.ok()) return ReconcileResult::Error(r.status());
     ctx_.events.Record(*nobj, kube::EventType::kNormal, "EvacuationShutdown",
                        "stopping " + vm_key + " (evictionStrategy Shutdown)");
   }
 
   const std::string progress = ProgressAnnotation(actions);
-  const std::string before = annotated ? annotations[api::kAnnotationEvacuation].get<std::string>() : "";
+  const std::string before =
+      annotated ? annotations[api::kAnnotationEvacuation].get<std::string>() : "";
   if (progress != before) {
-    auto r = ctx_.api.Patch(kube::resources::kNodes, "", node,
-                            {{"metadata", {{"annotations", {{api::kAnnotationEvacuation, progress}}}}}});
+    auto r =
+        ctx_.api.Patch(kube::resources::kNodes, "", node,
+                       {{"metadata", {{"annotations", {{api::kAnnotationEvacuation, progress}}}}}});
     if (!r.ok()) return ReconcileResult::Error(r.status());
     if (!annotated) {
       ctx_.events.Record(*r, kube::EventType::kNormal, "EvacuationStarted",
                          std::to_string(actions.planned) + " running VMs to move or stop");
     }
-    const auto old = before.empty() ? kube::Json::object() : kube::Json::parse(before, nullptr, false);
-    const size_t old_blocked = old.is_object() && old.contains("blocked") ? old["blocked"].size() : 0;
+    const auto old =
+        before.empty() ? kube::Json::object() : kube::Json::parse(before, nullptr, false);
+    const size_t old_blocked =
+        old.is_object() && old.contains("blocked") ? old["blocked"].size() : 0;
     if (actions.blocked.size() > old_blocked) {
       std::string msg;
-      for (const auto& [vm, reason] : actions.blocked) msg += (msg.empty() ? "" : "; ") + vm + ": " + reason;
+      for (const auto& [vm, reason] : actions.blocked)
+        msg += (msg.empty() ? "" : "; ") + vm + ": " + reason;
       ctx_.events.Record(*r, kube::EventType::kWarning, "EvacuationBlocked", msg);
     }
     if (actions.remaining == 0) {
-      ctx_.events.Record(*r, kube::EventType::kNormal, "EvacuationCompleted", "no running VMs left on the node");
+      ctx_.events.Record(*r, kube::EventType::kNormal, "EvacuationCompleted",
+                         "no running VMs left on the node");
     }
   }
   ctx_.metrics.SetEvacuationRemaining(node, actions.remaining);
@@ -171,26 +200,33 @@ ReconcileResult EvacuationController::Reconcile(const std::string& key, std::sto
 }
 
 ReconcileResult EvacuationController::Rebalance(std::stop_token stop) {
-  const auto every = std::chrono::duration_cast<Clock::Duration>(ctx_.options.evacuation.rebalance_interval);
+  const auto every =
+      std::chrono::duration_cast<Clock::Duration>(ctx_.options.evacuation.rebalance_interval);
   if (!ctx_.options.evacuation.rebalance) return ReconcileResult::Success();
   // One rebalance migration at a time: it moves a preference, never an emergency.
   bool busy = false;
   ctx_.vmms.store().ForEach([&](const kube::ObjectPtr& o) {
     auto m = api::VirtualMachineMigration::FromJson(*o);
-    if (m.ok() && m->spec.trigger == api::MigrationTrigger::kRebalance && !api::IsTerminal(m->status.phase)) busy = true;
+    if (m.ok() && m->spec.trigger == api::MigrationTrigger::kRebalance &&
+        !api::IsTerminal(m->status.phase))
+      busy = true;
   });
-  if (busy || !expectations_.SatisfiedExpectations(kRebalanceKey)) return ReconcileResult::RequeueAfter(every);
+  if (busy || !expectations_.SatisfiedExpectations(kRebalanceKey))
+    return ReconcileResult::RequeueAfter(every);
   const auto t0 = ctx_.clock.Now();
   placement::RebalancePlan plan = ctx_.state.PlanRebalance();
-  ctx_.metrics.ObservePlacement("rebalance", std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
+  ctx_.metrics.ObservePlacement("rebalance",
+                                std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
   if (plan.moves.empty() || stop.stop_requested()) return ReconcileResult::RequeueAfter(every);
   const placement::RebalanceMove& mv = plan.moves.front();
   auto vm = Cached<api::VirtualMachine>(ctx_.vms, mv.vm);
   if (!vm || ctx_.state.NodeDraining(mv.from)) return ReconcileResult::RequeueAfter(every);
-  std::string name = MigrationName(vm->metadata.name, vm->metadata.uid, mv.from + ">" + mv.to, LastRecord(*vm));
+  std::string name =
+      MigrationName(vm->metadata.name, vm->metadata.uid, mv.from + ">" + mv.to, LastRecord(*vm));
   name.replace(0, std::string(kNamePrefix).size(), "rebal-");
   expectations_.RaiseExpectations(kRebalanceKey, 1, 0);
-  if (Status st = CreateMigration(mv.vm, name, mv.to, mv.from, api::MigrationTrigger::kRebalance); !st.ok()) {
+  if (Status st = CreateMigration(mv.vm, name, mv.to, mv.from, api::MigrationTrigger::kRebalance);
+      !st.ok()) {
     expectations_.CreationObserved(kRebalanceKey);
     return ReconcileResult::Error(st);
   }

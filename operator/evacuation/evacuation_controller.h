@@ -28,8 +28,9 @@ class EvacuationController {
 
  private:
   controller::ReconcileResult Rebalance(std::stop_token stop);
-  Status CreateMigration(const std::string& vm_key, const std::string& name, const std::string& target,
-                         const std::string& node, api::MigrationTrigger trigger);
+  Status CreateMigration(const std::string& vm_key, const std::string& name,
+                         const std::string& target, const std::string& node,
+                         api::MigrationTrigger trigger, const std::string& group = "");
 
   Context& ctx_;
   controller::Expectations expectations_;

@@ -2,13 +2,12 @@
 
 #include <cstdio>
 #include <functional>
-
 #include <nlohmann/json.hpp>
 
 namespace ferry::op::evacuation {
 
-std::string MigrationName(const std::string& vm_name, const std::string& vm_uid, const std::string& node,
-                          const std::string& last_record) {
+std::string MigrationName(const std::string& vm_name, const std::string& vm_uid,
+                          const std::string& node, const std::string& last_record) {
   // FNV-1a, 32 bits: stable across builds and machines (std::hash is not).
   uint32_t h = 2166136261u;
   for (const std::string* s : {&vm_uid, &node, &last_record}) {
@@ -54,13 +53,15 @@ Actions DecideActions(const placement::DrainPlan& plan, const std::map<std::stri
       continue;
     }
     if (f.failed_attempts >= options.max_attempts) {
-      a.blocked.push_back({s.vm, "evacuation failed " + std::to_string(f.failed_attempts) + " times in a row" +
-                                     (f.last_failure.empty() ? "" : " (last: " + f.last_failure + ")")});
+      a.blocked.push_back(
+          {s.vm, "evacuation failed " + std::to_string(f.failed_attempts) + " times in a row" +
+                     (f.last_failure.empty() ? "" : " (last: " + f.last_failure + ")")});
       continue;
     }
     if (!s.group_move.empty() && !options.groups_allowed_to_move.count(s.group_move)) {
-      a.blocked.push_back({s.vm, "strict affinity: group " + s.group_move +
-                                     " may not migrate member by member and is not allowed to move as a unit"});
+      a.blocked.push_back(
+          {s.vm, "strict affinity: group " + s.group_move +
+                     " may not migrate member by member and is not allowed to move as a unit"});
       continue;
     }
     if (f.vmm_phase && !api::IsTerminal(*f.vmm_phase)) {
@@ -73,7 +74,7 @@ Actions DecideActions(const placement::DrainPlan& plan, const std::map<std::stri
       if (slots <= 0) continue;
       --slots;
     }
-    a.create.push_back({s.vm, f.vmm_name, s.group_move.empty() ? "" : s.target});
+    a.create.push_back({s.vm, f.vmm_name, s.group_move});
   }
   for (const placement::DrainBlocker& b : plan.blockers) {
     if (!fact(b.vm).running) continue;
@@ -85,7 +86,8 @@ Actions DecideActions(const placement::DrainPlan& plan, const std::map<std::stri
 }
 
 std::string ProgressAnnotation(const Actions& a) {
-  nlohmann::json j = {{"planned", a.planned}, {"remaining", a.remaining}, {"migrating", a.migrating}};
+  nlohmann::json j = {
+      {"planned", a.planned}, {"remaining", a.remaining}, {"migrating", a.migrating}};
   nlohmann::json blocked = nlohmann::json::array();
   for (const auto& [vm, reason] : a.blocked) blocked.push_back({{"vm", vm}, {"reason", reason}});
   j["blocked"] = blocked;

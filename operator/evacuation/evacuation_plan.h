@@ -24,34 +24,36 @@ inline constexpr const char* kNamePrefix = "evac-";
 // The name of the evacuation VMM of `vm` off `node`: the same for the same attempt (after an
 // operator restart, nothing is created twice), new after each recorded outcome (a failed
 // attempt is retried under a new name). `last_record` is the VM's newest history entry's VMM.
-std::string MigrationName(const std::string& vm_name, const std::string& vm_uid, const std::string& node,
-                          const std::string& last_record);
+std::string MigrationName(const std::string& vm_name, const std::string& vm_uid,
+                          const std::string& node, const std::string& last_record);
 
 // Failed evacuation attempts of `vm` off `node` at the end of its history, in a row.
 int FailedAttempts(const api::VirtualMachine& vm, const std::string& node);
 
 // What the controller knows about one VM of the plan.
 struct VmFacts {
-  bool running = true;       // spec.running and not Stopped/Failed: something to move
-  std::string vmm_name;      // its evacuation VMM's name now
+  bool running = true;   // spec.running and not Stopped/Failed: something to move
+  std::string vmm_name;  // its evacuation VMM's name now
   std::optional<api::MigrationPhase> vmm_phase;  // that VMM, if it exists
   int failed_attempts = 0;
   std::string last_failure;  // reason of the last failed attempt
 };
 
 struct Create {
-  std::string vm;      // "namespace/name"
-  std::string name;    // VMM name
-  std::string target;  // only for group moves (all members to one node)
+  std::string vm;    // "namespace/name"
+  std::string name;  // VMM name
+  // Set for a member of a strict-affinity group moved as a unit ("namespace/group"): its VMM
+  // is labelled ferry.dev/group-move, and the scheduler sends every member to one node.
+  std::string group;
 };
 
 struct Actions {
   std::vector<Create> create;
-  std::vector<std::string> shutdown;  // VMs to stop (spec.running = false)
+  std::vector<std::string> shutdown;                         // VMs to stop (spec.running = false)
   std::vector<std::pair<std::string, std::string>> blocked;  // vm, reason
-  int planned = 0;    // running VMs the plan moves or stops
-  int remaining = 0;  // running VMs still on the node
-  int migrating = 0;  // evacuation VMMs in flight
+  int planned = 0;                                           // running VMs the plan moves or stops
+  int remaining = 0;                                         // running VMs still on the node
+  int migrating = 0;                                         // evacuation VMMs in flight
 };
 
 struct ActionOptions {

@@ -7,13 +7,15 @@ namespace {
 
 // A decision is one pass over the nodes: microseconds for tens of nodes, a few milliseconds
 // at thousands.
-const prometheus::Histogram::BucketBoundaries kPlacementBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                                                                   0.0025,  0.005,  0.01,    0.025,  0.1};
+const prometheus::Histogram::BucketBoundaries kPlacementBuckets = {
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1};
 
 constexpr std::array<api::MigrationPhase, 9> kPhases = {
-    api::MigrationPhase::kPending,     api::MigrationPhase::kScheduling,      api::MigrationPhase::kScheduled,
-    api::MigrationPhase::kPreparingTarget, api::MigrationPhase::kTargetReady, api::MigrationPhase::kRunning,
-    api::MigrationPhase::kSucceeded,   api::MigrationPhase::kFailed,          api::MigrationPhase::kCancelled};
+    api::MigrationPhase::kPending,     api::MigrationPhase::kScheduling,
+    api::MigrationPhase::kScheduled,   api::MigrationPhase::kPreparingTarget,
+    api::MigrationPhase::kTargetReady, api::MigrationPhase::kRunning,
+    api::MigrationPhase::kSucceeded,   api::MigrationPhase::kFailed,
+    api::MigrationPhase::kCancelled};
 
 std::string PhaseLabel(api::MigrationPhase p) {
   std::string s(api::ToString(p));
@@ -31,10 +33,11 @@ OperatorMetrics::OperatorMetrics(prometheus::Registry& registry)
                        .Name("ferry_migration_transitions_total")
                        .Help("Migration phases written by the operator, by phase.")
                        .Register(registry)),
-      placement_(prometheus::BuildHistogram()
-                     .Name("ferry_placement_decision_duration_seconds")
-                     .Help("Time of one placement decision (limits, filters, scores), by decision kind.")
-                     .Register(registry)),
+      placement_(
+          prometheus::BuildHistogram()
+              .Name("ferry_placement_decision_duration_seconds")
+              .Help("Time of one placement decision (limits, filters, scores), by decision kind.")
+              .Register(registry)),
       unschedulable_(prometheus::BuildCounter()
                          .Name("ferry_placement_unschedulable_total")
                          .Help("Placement answers that found no node, by reason code.")
@@ -73,7 +76,8 @@ void OperatorMetrics::CountUnschedulable(const std::string& reason) {
   unschedulable_.Add({{"reason", reason}}).Increment();
 }
 
-void OperatorMetrics::SetGroupViolations(const std::string& ns, const std::string& group, int violations) {
+void OperatorMetrics::SetGroupViolations(const std::string& ns, const std::string& group,
+                                         int violations) {
   violations_.Add({{"namespace", ns}, {"servergroup", group}}).Set(violations);
 }
 

@@ -3,14 +3,14 @@
 // leader gauge and cache sizes from the Manager.
 #pragma once
 
-#include <map>
-#include <string>
-
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include <map>
+#include <string>
 
 #include "api/migration.h"
 

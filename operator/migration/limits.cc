@@ -24,17 +24,20 @@ bool RanksBefore(const QueuedMigration& a, const QueuedMigration& b) {
 namespace {
 
 // Why `m` cannot take a slot under `counts`, or "" when it can.
-std::string Blocked(const QueuedMigration& m, const ActiveCounts& counts, const MigrationLimits& limits) {
+std::string Blocked(const QueuedMigration& m, const ActiveCounts& counts,
+                    const MigrationLimits& limits) {
   if (counts.cluster >= limits.per_cluster) {
-    return "cluster limit: " + std::to_string(counts.cluster) + " of " + std::to_string(limits.per_cluster) +
-           " migrations active";
+    return "cluster limit: " + std::to_string(counts.cluster) + " of " +
+           std::to_string(limits.per_cluster) + " migrations active";
   }
   if (counts.Outbound(m.source_node) >= limits.outbound_per_node) {
-    return "outbound limit of " + m.source_node + ": " + std::to_string(counts.Outbound(m.source_node)) + " of " +
+    return "outbound limit of " + m.source_node + ": " +
+           std::to_string(counts.Outbound(m.source_node)) + " of " +
            std::to_string(limits.outbound_per_node) + " migrations leaving it";
   }
   if (!m.target_node.empty() && counts.Inbound(m.target_node) >= limits.inbound_per_node) {
-    return "inbound limit of " + m.target_node + ": " + std::to_string(counts.Inbound(m.target_node)) + " of " +
+    return "inbound limit of " + m.target_node + ": " +
+           std::to_string(counts.Inbound(m.target_node)) + " of " +
            std::to_string(limits.inbound_per_node) + " migrations arriving";
   }
   return "";
@@ -47,7 +50,8 @@ SlotDecision DecideSlot(const std::vector<QueuedMigration>& waiting, const Activ
   std::vector<const QueuedMigration*> order;
   order.reserve(waiting.size());
   for (const QueuedMigration& m : waiting) order.push_back(&m);
-  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return RanksBefore(*a, *b); });
+  std::sort(order.begin(), order.end(),
+            [](const auto* a, const auto* b) { return RanksBefore(*a, *b); });
 
   ActiveCounts counts = active;
   int ahead = 0;

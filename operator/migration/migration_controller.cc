@@ -20,7 +20,8 @@ bool IsWaiting(api::MigrationPhase p) {
 bool ApplyMetadata(const PhaseDecision& d, kube::Json& obj) {
   kube::Json& md = obj["metadata"];
   bool changed = false;
-  if (!md.contains("finalizers") || !md["finalizers"].is_array()) md["finalizers"] = kube::Json::array();
+  if (!md.contains("finalizers") || !md["finalizers"].is_array())
+    md["finalizers"] = kube::Json::array();
   kube::Json& fins = md["finalizers"];
   const bool has = std::find(fins.begin(), fins.end(), api::kMigrationFinalizer) != fins.end();
   if (d.add_finalizer && !has) {
@@ -46,20 +47,25 @@ bool ApplyMetadata(const PhaseDecision& d, kube::Json& obj) {
 
 // ---- CachedWorld --------------------------------------------------------------------------
 
-bool CachedWorld::HandlerAlive(const std::string& node) const { return ctx_.state.HandlerAlive(node); }
+bool CachedWorld::HandlerAlive(const std::string& node) const {
+  return ctx_.state.HandlerAlive(node);
+}
 
 std::optional<api::WallTime> CachedWorld::LastHeartbeat(const std::string& node) const {
   return ctx_.state.LastHeartbeat(node);
 }
 
-std::string CachedWorld::TargetProblem(const std::string& node) const { return ctx_.state.TargetProblem(node); }
+std::string CachedWorld::TargetProblem(const std::string& node) const {
+  return ctx_.state.TargetProblem(node);
+}
 
-std::string CachedWorld::ActiveMigrationOf(const std::string& vm_key, const std::string& vmm_key) const {
+std::string CachedWorld::ActiveMigrationOf(const std::string& vm_key,
+                                           const std::string& vmm_key) const {
   return ctx_.state.ActiveMigrationOf(vm_key, vmm_key);
 }
 
-api::EffectiveMigrationOptions CachedWorld::EffectiveOptions(const api::VirtualMachineMigration& vmm,
-                                                             const api::VirtualMachine& vm) const {
+api::EffectiveMigrationOptions CachedWorld::EffectiveOptions(
+    const api::VirtualMachineMigration& vmm, const api::VirtualMachine& vm) const {
   std::vector<api::MigrationPolicy> policies;
   ctx_.policies.store().ForEach([&](const kube::ObjectPtr& o) {
     auto p = api::MigrationPolicy::FromJson(*o);
@@ -77,15 +83,19 @@ api::EffectiveMigrationOptions CachedWorld::EffectiveOptions(const api::VirtualM
   return ResolveOptions(vmm.spec, p, ctx_.defaults);
 }
 
-SchedulingOutcome CachedWorld::Schedule(const api::VirtualMachineMigration& vmm, const api::VirtualMachine&) const {
+SchedulingOutcome CachedWorld::Schedule(const api::VirtualMachineMigration& vmm,
+                                        const api::VirtualMachine&) const {
   const auto t0 = ctx_.clock.Now();
   SchedulingOutcome out = ctx_.state.ScheduleMigration(vmm);
   if (out.kind != SchedulingOutcome::Kind::kWait) {
-    ctx_.metrics.ObservePlacement("migration", std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
+    ctx_.metrics.ObservePlacement("migration",
+                                  std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
   }
-  if (out.kind == SchedulingOutcome::Kind::kUnschedulable || out.kind == SchedulingOutcome::Kind::kTargetRejected) {
-    ctx_.metrics.CountUnschedulable(out.kind == SchedulingOutcome::Kind::kTargetRejected ? kReasonTargetRejected
-                                                                                         : kReasonUnschedulable);
+  if (out.kind == SchedulingOutcome::Kind::kUnschedulable ||
+      out.kind == SchedulingOutcome::Kind::kTargetRejected) {
+    ctx_.metrics.CountUnschedulable(out.kind == SchedulingOutcome::Kind::kTargetRejected
+                                        ? kReasonTargetRejected
+                                        : kReasonUnschedulable);
   }
   return out;
 }
@@ -93,6 +103,13 @@ SchedulingOutcome CachedWorld::Schedule(const api::VirtualMachineMigration& vmm,
 // ---- MigrationController ------------------------------------------------------------------
 
 MigrationController::MigrationController(Context& ctx) : ctx_(ctx) {}
+
+void MigrationController::WakeWaiting(const std::string& except) {
+  if (!wake_) return;
+  for (const std::string& k : ctx_.state.WaitingMigrations()) {
+    if (k != except) wake_(k);
+  }
+}
 
 ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop_token stop) {
   kube::ObjectPtr obj = ctx_.vmms.store().Get(key);
@@ -107,7 +124,8 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
   std::unique_lock lock(ctx_.state.decision_mutex(), std::defer_lock);
   if (IsWaiting(vmm->status.phase)) lock.lock();
   CachedWorld world(ctx_);
-  PhaseDecision d = DecidePhase({*vmm, vm ? &*vm : nullptr, world, ctx_.clock.WallNow(), ctx_.options.deadlines});
+  PhaseDecision d =
+      DecidePhase({*vmm, vm ? &*vm : nullptr, world, ctx_.clock.WallNow(), ctx_.options.deadlines});
   api::VirtualMachineMigration next = *vmm;
   next.status = d.status;
   if (d.scheduled) {
@@ -118,7 +136,9 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
   if (lock.owns_lock()) lock.unlock();
   auto forget = [&] {
     if (d.scheduled || d.admitted) ctx_.state.ForgetMigrationAssumption(key);
+    if (d.scheduled) WakeWaiting(key);  // the slot it took is free again
   };
+  if (GivesUpTurn(vmm->status, d)) WakeWaiting(key);
 
   kube::Json current = *obj;
   if (ApplyMetadata(d, current)) {
@@ -144,11 +164,15 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
     if (d.status.phase != vmm->status.phase) ctx_.metrics.CountTransition(d.status.phase);
   }
   for (const EventNote& e : d.events) {
-    ctx_.events.Record(current, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal, e.reason, e.message);
+    ctx_.events.Record(current, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
+                       e.reason, e.message);
   }
-  if (d.requeue_after) return ReconcileResult::RequeueAfter(std::chrono::duration_cast<Clock::Duration>(*d.requeue_after));
+  if (d.requeue_after)
+    return ReconcileResult::RequeueAfter(
+        std::chrono::duration_cast<Clock::Duration>(*d.requeue_after));
   if (IsWaiting(d.status.phase)) {
-    return ReconcileResult::RequeueAfter(std::chrono::duration_cast<Clock::Duration>(ctx_.options.resync_interval));
+    return ReconcileResult::RequeueAfter(
+        std::chrono::duration_cast<Clock::Duration>(ctx_.options.resync_interval));
   }
   return ReconcileResult::Success();
 }

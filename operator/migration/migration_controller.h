@@ -5,6 +5,7 @@
 // a 409 means someone else wrote first and the key is retried — and records the Events.
 #pragma once
 
+#include <functional>
 #include <stop_token>
 #include <string>
 
@@ -18,9 +19,15 @@ class MigrationController {
  public:
   explicit MigrationController(Context& ctx);
   controller::ReconcileResult Reconcile(const std::string& key, std::stop_token stop);
+  // How to queue other VMMs again (the controller's Enqueue; set once it exists).
+  void SetWake(std::function<void(const std::string&)> wake) { wake_ = std::move(wake); }
 
  private:
+  // Queues every waiting VMM but `except`: a turn or a slot was given back.
+  void WakeWaiting(const std::string& except);
+
   Context& ctx_;
+  std::function<void(const std::string&)> wake_;
 };
 
 // The world the phase machine sees, over the cluster state and the caches.
@@ -30,10 +37,12 @@ class CachedWorld final : public MigrationWorld {
   bool HandlerAlive(const std::string& node) const override;
   std::optional<api::WallTime> LastHeartbeat(const std::string& node) const override;
   std::string TargetProblem(const std::string& node) const override;
-  std::string ActiveMigrationOf(const std::string& vm_key, const std::string& vmm_key) const override;
+  std::string ActiveMigrationOf(const std::string& vm_key,
+                                const std::string& vmm_key) const override;
   api::EffectiveMigrationOptions EffectiveOptions(const api::VirtualMachineMigration& vmm,
                                                   const api::VirtualMachine& vm) const override;
-  SchedulingOutcome Schedule(const api::VirtualMachineMigration& vmm, const api::VirtualMachine& vm) const override;
+  SchedulingOutcome Schedule(const api::VirtualMachineMigration& vmm,
+                             const api::VirtualMachine& vm) const override;
 
  private:
   Context& ctx_;

@@ -10,7 +10,9 @@ namespace {
 using api::MigrationPhase;
 using std::chrono::nanoseconds;
 
-std::string Seconds(nanoseconds d) { return api::FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(d)); }
+std::string Seconds(nanoseconds d) {
+  return api::FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(d));
+}
 
 class Machine {
  public:
@@ -50,7 +52,9 @@ class Machine {
 
  private:
   bool Deleting() const { return vmm_.metadata.IsBeingDeleted(); }
-  bool Admitted() const { return d_.add_finalizer || vmm_.metadata.HasFinalizer(api::kMigrationFinalizer); }
+  bool Admitted() const {
+    return d_.add_finalizer || vmm_.metadata.HasFinalizer(api::kMigrationFinalizer);
+  }
   const api::VirtualMachine* Vm() const {
     return in_.vm != nullptr && !in_.vm->metadata.IsBeingDeleted() ? in_.vm : nullptr;
   }
@@ -58,8 +62,8 @@ class Machine {
     return d_.status.effective_options ? d_.status.effective_options->offline : vmm_.spec.offline;
   }
   static bool VmRuns(const api::VirtualMachine& vm) {
-    return !vm.status.node_name.empty() &&
-           (vm.status.phase == api::VmPhase::kRunning || vm.status.phase == api::VmPhase::kMigrating);
+    return !vm.status.node_name.empty() && (vm.status.phase == api::VmPhase::kRunning ||
+                                            vm.status.phase == api::VmPhase::kMigrating);
   }
 
   void Transition(MigrationPhase phase, const std::string& reason, const std::string& message) {
@@ -75,8 +79,9 @@ class Machine {
     d_.requeue_after.reset();
   }
   void Cancel() {
-    const std::string msg = "deleted before the target was ready; the guest stays on " +
-                            (d_.status.source_node.empty() ? std::string("its node") : d_.status.source_node);
+    const std::string msg =
+        "deleted before the target was ready; the guest stays on " +
+        (d_.status.source_node.empty() ? std::string("its node") : d_.status.source_node);
     Transition(MigrationPhase::kCancelled, kReasonDeleted, msg);
     d_.status.completion_time = in_.now;
     d_.events.push_back({false, "Cancelled", msg});
@@ -97,7 +102,8 @@ class Machine {
     return std::chrono::duration_cast<nanoseconds>(in_.now - *since);
   }
   std::string LostMessage(const std::string& node, const char* role) const {
-    std::string msg = "the handler of " + role_prefix(role) + node + " stopped renewing its heartbeat";
+    std::string msg =
+        "the handler of " + role_prefix(role) + node + " stopped renewing its heartbeat";
     if (auto hb = in_.world.LastHeartbeat(node)) msg += " (last " + api::FormatTime(*hb) + ")";
     return msg;
   }
@@ -105,12 +111,15 @@ class Machine {
 
   void NoteSpecEdits() {
     if (!Admitted() || d_.add_finalizer) return;
-    if (vmm_.metadata.generation <= d_.status.observed_generation || d_.status.observed_generation == 0) return;
+    if (vmm_.metadata.generation <= d_.status.observed_generation ||
+        d_.status.observed_generation == 0)
+      return;
     api::Condition c;
     c.type = kConditionSpecChangeIgnored;
     c.status = api::ConditionStatus::kTrue;
     c.reason = "SpecFixedAtAdmission";
-    c.message = "spec edited after admission (generation " + std::to_string(vmm_.metadata.generation) +
+    c.message = "spec edited after admission (generation " +
+                std::to_string(vmm_.metadata.generation) +
                 "); the migration runs as admitted at generation " +
                 std::to_string(d_.status.observed_generation);
     c.observed_generation = vmm_.metadata.generation;
@@ -130,12 +139,14 @@ class Machine {
       // a VM that starts later is migrated then.
       const std::string phase(api::ToString(vm->status.phase));
       if (d_.status.phase != MigrationPhase::kPending) Transition(MigrationPhase::kPending, "", "");
-      Wait(kReasonVmNotRunning, "virtual machine " + vm_key_ + " is " + (phase.empty() ? "not placed" : phase) +
-                                    (vmm_.spec.offline ? "; a cold migration needs it placed on a node"
-                                                       : "; a live migration needs it Running"));
+      Wait(kReasonVmNotRunning,
+           "virtual machine " + vm_key_ + " is " + (phase.empty() ? "not placed" : phase) +
+               (vmm_.spec.offline ? "; a cold migration needs it placed on a node"
+                                  : "; a live migration needs it Running"));
       return false;
     }
-    if (std::string other = in_.world.ActiveMigrationOf(vm_key_, vmm_.metadata.Key()); !other.empty()) {
+    if (std::string other = in_.world.ActiveMigrationOf(vm_key_, vmm_.metadata.Key());
+        !other.empty()) {
       if (d_.status.phase != MigrationPhase::kPending) Transition(MigrationPhase::kPending, "", "");
       Wait(kReasonActiveMigration, "virtual machine " + vm_key_ + " is being migrated by " + other +
                                        "; one migration per VM at a time");
@@ -150,8 +161,9 @@ class Machine {
     d_.status.effective_options = in_.world.EffectiveOptions(vmm_, *vm);
     d_.status.observed_generation = vmm_.metadata.generation;
     Transition(MigrationPhase::kScheduling, "", "");
-    d_.events.push_back({false, "Admitted",
-                         "migration of " + vm_key_ + " from " + vm->status.node_name + " admitted"});
+    d_.events.push_back(
+        {false, "Admitted",
+         "migration of " + vm_key_ + " from " + vm->status.node_name + " admitted"});
     return true;
   }
 
@@ -160,7 +172,8 @@ class Machine {
     const api::VirtualMachine* vm = Vm();
     if (vm == nullptr) return Fail(kReasonVmNotFound, "virtual machine " + vm_key_ + " is gone");
     if (!Offline() && !VmRuns(*vm)) {
-      return Fail(kReasonVmNotRunning, "virtual machine " + vm_key_ + " stopped running while the migration waited");
+      return Fail(kReasonVmNotRunning,
+                  "virtual machine " + vm_key_ + " stopped running while the migration waited");
     }
     api::VirtualMachineMigration admitted = vmm_;
     admitted.status = d_.status;
@@ -195,14 +208,18 @@ class Machine {
     if (Vm() == nullptr) return Fail(kReasonVmNotFound, "virtual machine " + vm_key_ + " is gone");
     const std::string& src = d_.status.source_node;
     const std::string& dst = d_.status.target_node;
-    if (!in_.world.HandlerAlive(src)) return Fail(api::kReasonHandlerLost, LostMessage(src, "source"));
-    if (!in_.world.HandlerAlive(dst)) return Fail(api::kReasonTargetNotReady, LostMessage(dst, "target"));
+    if (!in_.world.HandlerAlive(src))
+      return Fail(api::kReasonHandlerLost, LostMessage(src, "source"));
+    if (!in_.world.HandlerAlive(dst))
+      return Fail(api::kReasonTargetNotReady, LostMessage(dst, "target"));
     if (std::string problem = in_.world.TargetProblem(dst); !problem.empty()) {
-      return Fail(api::kReasonTargetNotReady, "target node " + dst + " can no longer receive it: " + problem);
+      return Fail(api::kReasonTargetNotReady,
+                  "target node " + dst + " can no longer receive it: " + problem);
     }
     const nanoseconds age = PhaseAge();
     if (age >= in_.deadlines.target_prepare) {
-      return Fail(api::kReasonTargetNotReady, "the handler of target node " + dst + " did not report TargetReady within " +
+      return Fail(api::kReasonTargetNotReady, "the handler of target node " + dst +
+                                                  " did not report TargetReady within " +
                                                   Seconds(in_.deadlines.target_prepare));
     }
     RequeueIn(in_.deadlines.target_prepare - age);
@@ -212,11 +229,14 @@ class Machine {
   void TargetReady() {
     const std::string& src = d_.status.source_node;
     const std::string& dst = d_.status.target_node;
-    if (!in_.world.HandlerAlive(src)) return Fail(api::kReasonHandlerLost, LostMessage(src, "source"));
-    if (!in_.world.HandlerAlive(dst)) return Fail(api::kReasonHandlerLost, LostMessage(dst, "target"));
+    if (!in_.world.HandlerAlive(src))
+      return Fail(api::kReasonHandlerLost, LostMessage(src, "source"));
+    if (!in_.world.HandlerAlive(dst))
+      return Fail(api::kReasonHandlerLost, LostMessage(dst, "target"));
     const nanoseconds age = PhaseAge();
     if (age >= in_.deadlines.source_start) {
-      return Fail(api::kReasonTimeout, "the handler of source node " + src + " did not start the migration within " +
+      return Fail(api::kReasonTimeout, "the handler of source node " + src +
+                                           " did not start the migration within " +
                                            Seconds(in_.deadlines.source_start) + " of TargetReady");
     }
     RequeueIn(in_.deadlines.source_start - age);
@@ -230,11 +250,12 @@ class Machine {
     if (in_.world.HandlerAlive(src)) return;
     std::optional<api::WallTime> since = in_.world.LastHeartbeat(src);
     if (!since) since = d_.status.phase_transition_time;
-    const nanoseconds lost =
-        since ? std::chrono::duration_cast<nanoseconds>(in_.now - *since) : in_.deadlines.running_handler_lost;
+    const nanoseconds lost = since ? std::chrono::duration_cast<nanoseconds>(in_.now - *since)
+                                   : in_.deadlines.running_handler_lost;
     if (lost >= in_.deadlines.running_handler_lost) {
       return Fail(api::kReasonHandlerLost, LostMessage(src, "source") + " for more than " +
-                                               Seconds(in_.deadlines.running_handler_lost) + " while running");
+                                               Seconds(in_.deadlines.running_handler_lost) +
+                                               " while running");
     }
     RequeueIn(in_.deadlines.running_handler_lost - lost);
   }
@@ -255,7 +276,8 @@ class Machine {
 
 std::string VmNameOf(const api::VirtualMachineMigration& vmm) {
   auto it = vmm.metadata.labels.find(api::kLabelVm);
-  if (it != vmm.metadata.labels.end() && vmm.metadata.HasFinalizer(api::kMigrationFinalizer)) return it->second;
+  if (it != vmm.metadata.labels.end() && vmm.metadata.HasFinalizer(api::kMigrationFinalizer))
+    return it->second;
   return vmm.spec.vm_name;
 }
 
@@ -269,10 +291,16 @@ bool OutcomeRecorded(const api::VirtualMachineMigration& vmm, const api::Virtual
 
 bool PostCopyStarted(const api::VirtualMachineMigrationStatus& status) {
   if (status.progress && status.progress->post_copy_started_at) return true;
-  const api::Condition* c = api::FindCondition(status.conditions, api::kConditionPostCopyRecovering);
+  const api::Condition* c =
+      api::FindCondition(status.conditions, api::kConditionPostCopyRecovering);
   return c != nullptr && c->status == api::ConditionStatus::kTrue;
 }
 
 PhaseDecision DecidePhase(const MigrationInput& in) { return Machine(in).Run(); }
+
+bool GivesUpTurn(const api::VirtualMachineMigrationStatus& before, const PhaseDecision& d) {
+  return d.status.phase == MigrationPhase::kScheduling && d.status.reason == kReasonUnschedulable &&
+         before.reason != kReasonUnschedulable;
+}
 
 }  // namespace ferry::op::migration

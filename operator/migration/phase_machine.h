@@ -29,11 +29,13 @@
 namespace ferry::op::migration {
 
 // Reasons the operator writes besides lib/api/group.h's HandlerLost, TargetNotReady, Timeout.
-inline constexpr const char* kReasonVmNotFound = "VMNotFound";          // Failed
-inline constexpr const char* kReasonVmNotRunning = "VMNotRunning";      // Pending (admission waits)
-                                                                        // or Failed (stopped while waiting)
-inline constexpr const char* kReasonTargetRejected = "TargetRejected";  // Failed: requested node refused
-inline constexpr const char* kReasonDeleted = "Deleted";                // Cancelled
+inline constexpr const char* kReasonVmNotFound = "VMNotFound";  // Failed
+inline constexpr const char* kReasonVmNotRunning =
+    "VMNotRunning";  // Pending (admission waits)
+                     // or Failed (stopped while waiting)
+inline constexpr const char* kReasonTargetRejected =
+    "TargetRejected";                                     // Failed: requested node refused
+inline constexpr const char* kReasonDeleted = "Deleted";  // Cancelled
 inline constexpr const char* kReasonActiveMigration = "WaitingForActiveMigration";  // Pending
 inline constexpr const char* kReasonWaitingForSlot = "WaitingForSlot";              // Scheduling
 inline constexpr const char* kReasonUnschedulable = "Unschedulable";                // Scheduling
@@ -65,7 +67,8 @@ class MigrationWorld {
   // Why `node` can no longer receive a migration (gone, NotReady, cordoned, tainted), or "".
   virtual std::string TargetProblem(const std::string& node) const = 0;
   // The admitted, unfinished VMM of VM `vm_key` other than `vmm_key`, or "".
-  virtual std::string ActiveMigrationOf(const std::string& vm_key, const std::string& vmm_key) const = 0;
+  virtual std::string ActiveMigrationOf(const std::string& vm_key,
+                                        const std::string& vmm_key) const = 0;
   // spec + MigrationPolicy + defaults.
   virtual api::EffectiveMigrationOptions EffectiveOptions(const api::VirtualMachineMigration& vmm,
                                                           const api::VirtualMachine& vm) const = 0;
@@ -102,6 +105,12 @@ struct PhaseDecision {
 };
 
 PhaseDecision DecidePhase(const MigrationInput& in);
+
+// True when this decision gives up a turn other waiting VMMs may have queued behind: it was
+// granted a slot but placement refused it for the first time (a refused VMM ranks last from
+// now on, and those that waited behind it must look again at once rather than at the next
+// resync). A VMM that fails or is cancelled frees its turn through its terminal phase.
+bool GivesUpTurn(const api::VirtualMachineMigrationStatus& before, const PhaseDecision& d);
 
 // The VM a VMM moves: its ferry.dev/vm label once admitted, else spec.vmName.
 std::string VmNameOf(const api::VirtualMachineMigration& vmm);

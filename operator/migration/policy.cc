@@ -39,21 +39,23 @@ api::EffectiveMigrationOptions ResolveOptions(const api::VirtualMachineMigration
   o.mode = spec.mode;
   o.offline = spec.offline;
   o.storage = spec.storage;
-  o.allow_post_copy = p != nullptr && p->allow_post_copy ? *p->allow_post_copy : defaults.allow_post_copy;
+  o.allow_post_copy =
+      p != nullptr && p->allow_post_copy ? *p->allow_post_copy : defaults.allow_post_copy;
   if (spec.mode == api::MigrationMode::kPostCopy) o.allow_post_copy = true;
-  o.allow_auto_converge =
-      p != nullptr && p->allow_auto_converge ? *p->allow_auto_converge : defaults.allow_auto_converge;
+  o.allow_auto_converge = p != nullptr && p->allow_auto_converge ? *p->allow_auto_converge
+                                                                 : defaults.allow_auto_converge;
   o.bandwidth = spec.bandwidth ? spec.bandwidth : (p != nullptr ? p->bandwidth : std::nullopt);
-  o.max_downtime = spec.max_downtime                        ? spec.max_downtime
+  o.max_downtime = spec.max_downtime                   ? spec.max_downtime
                    : (p != nullptr && p->max_downtime) ? p->max_downtime
-                                                           : std::optional(defaults.max_downtime);
+                                                       : std::optional(defaults.max_downtime);
   if (p != nullptr) o.downtime_schedule = p->downtime_schedule;
   o.completion_timeout_per_gib = spec.completion_timeout_per_gib ? spec.completion_timeout_per_gib
                                  : (p != nullptr && p->completion_timeout_per_gib)
                                      ? p->completion_timeout_per_gib
                                      : std::optional(defaults.completion_timeout_per_gib);
-  o.progress_timeout = p != nullptr && p->progress_timeout ? p->progress_timeout
-                                                           : std::optional(defaults.progress_timeout);
+  o.progress_timeout = p != nullptr && p->progress_timeout
+                           ? p->progress_timeout
+                           : std::optional(defaults.progress_timeout);
   o.target_node = spec.target_node;
   o.priority = spec.priority;
   return o;

@@ -27,7 +27,7 @@ ScoreBreakdown ScoreWithGroup(const NodeFacts& node, const Ledger& ledger, const
   };
   ScoreBreakdown s;
   s.least_loaded =
-      static_cast<int32_t>((free_pct(node.cpu_millis, node.cpu_scale, ledger.cpu_millis) +
+      static_cast<int16_t>((free_pct(node.cpu_millis, node.cpu_scale, ledger.cpu_millis) +
                             free_pct(node.memory_bytes, node.mem_scale, ledger.memory_bytes)) /
                            2);
   NodeUse after = use;

@@ -46,10 +46,10 @@ struct Weights {
 };
 
 struct ScoreBreakdown {
-  int32_t least_loaded = 0;  // 0..100 each
-  int32_t least_pinned = 0;
-  int32_t group = 0;
-  int32_t inflight = 0;
+  int16_t least_loaded = 0;  // 0..100 each (16 bits: a decision keeps one per node)
+  int16_t least_pinned = 0;
+  int16_t group = 0;
+  int16_t inflight = 0;
   int64_t total = 0;
   bool compliant = true;  // honours the VM's best-effort group rule (always true for none)
 
@@ -118,15 +118,15 @@ inline ScoreBreakdown ScoreNode(const VmContext& ctx, NodeId node_id, const Node
       FreePercent(node.cpu_millis, node.cpu_scale, use.cpu_millis, ctx.demand.cpu_millis);
   const int64_t mem =
       FreePercent(node.memory_bytes, node.mem_scale, use.memory_bytes, ctx.demand.memory_bytes);
-  s.least_loaded = static_cast<int32_t>((cpu + mem) / 2);
+  s.least_loaded = static_cast<int16_t>((cpu + mem) / 2);
   s.least_pinned = use.pinned_score;
   s.inflight = use.inflight_score;
   if (ctx.group >= 0) {
     const int32_t here = ctx.presence.CountOn(node_id);
-    s.group = GroupScoreHere(ctx, node_id, here);
+    s.group = static_cast<int16_t>(GroupScoreHere(ctx, node_id, here));
     s.compliant = HonoursGroupHere(ctx, node_id, here);
   } else {
-    s.group = static_cast<int32_t>(kMaxScore);
+    s.group = static_cast<int16_t>(kMaxScore);
   }
   s.total = int64_t{w.least_loaded} * s.least_loaded + int64_t{w.least_pinned} * s.least_pinned +
             int64_t{w.group} * s.group + int64_t{w.inflight} * s.inflight;

@@ -26,7 +26,8 @@ ReconcileResult ServerGroupController::Reconcile(const std::string& key, std::st
   status.members.clear();
   status.violations.clear();
   std::string blocked_on;
-  const bool strict_affinity = sg->spec.policy == api::ServerGroupPolicy::kAffinity && !sg->spec.best_effort;
+  const bool strict_affinity =
+      sg->spec.policy == api::ServerGroupPolicy::kAffinity && !sg->spec.best_effort;
   int running = 0;
   for (const placement::GroupMemberStatus& m : g.members) {
     api::ServerGroupMember member;
@@ -37,7 +38,8 @@ ReconcileResult ServerGroupController::Reconcile(const std::string& key, std::st
     if (!m.node.empty()) ++running;
   }
   for (const placement::GroupMemberStatus& m : g.members) {
-    if (strict_affinity && running > 1 && !m.node.empty() && ctx_.state.NodeDraining(m.node)) blocked_on = m.node;
+    if (strict_affinity && running > 1 && !m.node.empty() && ctx_.state.NodeDraining(m.node))
+      blocked_on = m.node;
   }
   status.compliant = g.compliant;
   status.observed_generation = sg->metadata.generation;
@@ -54,7 +56,8 @@ ReconcileResult ServerGroupController::Reconcile(const std::string& key, std::st
   } else {
     c.status = api::ConditionStatus::kTrue;
     c.reason = "StrictAffinity";
-    c.message = "node " + blocked_on + " is being drained, but strict-affinity members may not migrate alone; annotate " +
+    c.message = "node " + blocked_on +
+                " is being drained, but strict-affinity members may not migrate alone; annotate " +
                 std::string(kAnnotationAllowGroupMove) + "=true to move the group as a unit";
   }
   api::SetCondition(&status.conditions, c, ctx_.clock.WallNow());
@@ -62,16 +65,16 @@ ReconcileResult ServerGroupController::Reconcile(const std::string& key, std::st
 
   if (api::Encode(status) == api::Encode(sg->status)) return ReconcileResult::Success();
   if (stop.stop_requested()) return ReconcileResult::Error(CancelledError("stopping"));
-  const bool newly_blocked = c.status == api::ConditionStatus::kTrue &&
-                             [&] {
-                               const api::Condition* old = api::FindCondition(sg->status.conditions, c.type);
-                               return old == nullptr || old->status != api::ConditionStatus::kTrue;
-                             }();
+  const bool newly_blocked = c.status == api::ConditionStatus::kTrue && [&] {
+    const api::Condition* old = api::FindCondition(sg->status.conditions, c.type);
+    return old == nullptr || old->status != api::ConditionStatus::kTrue;
+  }();
   kube::Json current = *obj;
   current["status"] = api::Encode(status);
   auto written = ctx_.api.UpdateStatus(kube::resources::kServerGroups, current);
   if (!written.ok()) return ReconcileResult::Error(written.status());
-  if (newly_blocked) ctx_.events.Record(*written, kube::EventType::kWarning, "NodeLockBlocked", c.message);
+  if (newly_blocked)
+    ctx_.events.Record(*written, kube::EventType::kWarning, "NodeLockBlocked", c.message);
   return ReconcileResult::Success();
 }
 

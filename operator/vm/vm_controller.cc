@@ -2,6 +2,7 @@
 
 #include "api/group.h"
 #include "kube/store.h"
+#include "vm/migratable.h"
 #include "vm/vm_status.h"
 
 namespace ferry::op::vm {
@@ -13,7 +14,8 @@ using controller::ReconcileResult;
 // stay readable; the summary counts every node).
 constexpr size_t kMaxNodeLines = 20;
 
-api::Condition MakeCondition(const char* type, bool ok, std::string reason, std::string message, int64_t gen) {
+api::Condition MakeCondition(const char* type, bool ok, std::string reason, std::string message,
+                             int64_t gen) {
   api::Condition c;
   c.type = type;
   c.status = ok ? api::ConditionStatus::kTrue : api::ConditionStatus::kFalse;
@@ -62,7 +64,8 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
   VmMigrationDecision md = DecideMigrationStatus(*vm, vmms);
   api::VirtualMachineStatus status = md.status;
   std::optional<std::string> label = md.flip_to;
-  std::vector<std::pair<bool, std::pair<std::string, std::string>>> events;  // warning, reason, message
+  std::vector<std::pair<bool, std::pair<std::string, std::string>>>
+      events;  // warning, reason, message
   bool assumed = false;
   bool unschedulable = false;
 
@@ -70,20 +73,24 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
     std::lock_guard lock(ctx_.state.decision_mutex());
     const auto t0 = ctx_.clock.Now();
     VmPlacement p = ctx_.state.PlaceVm(key);
-    ctx_.metrics.ObservePlacement("vm", std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
+    ctx_.metrics.ObservePlacement("vm",
+                                  std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
     if (p.scheduled) {
       ctx_.state.AssumeVmNode(key, p.node);
       assumed = true;
       status.node_name = p.node;
       status.phase = api::VmPhase::kScheduled;
       label = p.node;
-      api::SetCondition(&status.conditions,
-                        MakeCondition(kConditionScheduled, true, "Placed", p.summary, vm->metadata.generation), now);
+      api::SetCondition(
+          &status.conditions,
+          MakeCondition(kConditionScheduled, true, "Placed", p.summary, vm->metadata.generation),
+          now);
       events.push_back({false, {"Scheduled", "placed on " + p.node + ": " + p.summary}});
     } else {
       unschedulable = true;
       std::string message = p.summary;
-      for (size_t i = 0; i < p.node_lines.size() && i < kMaxNodeLines; ++i) message += "\n" + p.node_lines[i];
+      for (size_t i = 0; i < p.node_lines.size() && i < kMaxNodeLines; ++i)
+        message += "\n" + p.node_lines[i];
       if (p.node_lines.size() > kMaxNodeLines) {
         message += "\n(" + std::to_string(p.node_lines.size() - kMaxNodeLines) + " more nodes)";
       }
@@ -94,7 +101,8 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
       }
       status.phase = api::VmPhase::kPending;
       api::SetCondition(&status.conditions,
-                        MakeCondition(kConditionScheduled, false, p.reason_code, message, vm->metadata.generation),
+                        MakeCondition(kConditionScheduled, false, p.reason_code, message,
+                                      vm->metadata.generation),
                         now);
     }
   }
@@ -102,15 +110,18 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
   if (md.flip_to) {
     ctx_.state.AssumeVmNode(key, *md.flip_to);
     assumed = true;
-    events.push_back({false, {"Migrated", "now on " + *md.flip_to + " (" + md.recorded.back() + ")"}});
+    events.push_back(
+        {false, {"Migrated", "now on " + *md.flip_to + " (" + md.recorded.back() + ")"}});
   }
   if (!status.node_name.empty()) {
     if (vm->spec.server_group.empty()) {
       api::SetCondition(&status.conditions,
-                        MakeCondition(api::kConditionPlacementCompliant, true, "NoServerGroup", "", vm->metadata.generation),
+                        MakeCondition(api::kConditionPlacementCompliant, true, "NoServerGroup", "",
+                                      vm->metadata.generation),
                         now);
     } else {
-      placement::GroupStatus g = ctx_.state.DescribeGroup(vm->metadata.namespace_ + "/" + vm->spec.server_group);
+      placement::GroupStatus g =
+          ctx_.state.DescribeGroup(vm->metadata.namespace_ + "/" + vm->spec.server_group);
       bool ok = true;
       std::string why = g.found ? "" : "server group " + vm->spec.server_group + " does not exist";
       if (!g.found) ok = false;
@@ -121,10 +132,19 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
         }
       }
       api::SetCondition(&status.conditions,
-                        MakeCondition(api::kConditionPlacementCompliant, ok, ok ? "Compliant" : "Violation", why,
-                                      vm->metadata.generation),
+                        MakeCondition(api::kConditionPlacementCompliant, ok,
+                                      ok ? "Compliant" : "Violation", why, vm->metadata.generation),
                         now);
     }
+  }
+  if (!status.node_name.empty()) {
+    api::VirtualMachine placed = *vm;
+    placed.status.node_name = status.node_name;
+    const MigratableVerdict m = DecideMigratable(placed, *ctx_.state.Hosts());
+    api::SetCondition(&status.conditions,
+                      MakeCondition(api::kConditionMigratable, m.migratable, m.reason, m.message,
+                                    vm->metadata.generation),
+                      now);
   }
   auto forget = [&] {
     if (assumed) ctx_.state.ForgetVmAssumption(key);
@@ -152,10 +172,12 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
     current = std::move(*written);
   }
   for (const auto& [warning, e] : events) {
-    ctx_.events.Record(current, warning ? kube::EventType::kWarning : kube::EventType::kNormal, e.first, e.second);
+    ctx_.events.Record(current, warning ? kube::EventType::kWarning : kube::EventType::kNormal,
+                       e.first, e.second);
   }
   if (unschedulable) {
-    return ReconcileResult::RequeueAfter(std::chrono::duration_cast<Clock::Duration>(ctx_.options.resync_interval));
+    return ReconcileResult::RequeueAfter(
+        std::chrono::duration_cast<Clock::Duration>(ctx_.options.resync_interval));
   }
   return ReconcileResult::Success();
 }

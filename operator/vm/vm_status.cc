@@ -23,9 +23,11 @@ api::MigrationRecord RecordOf(const api::VirtualMachineMigration& vmm) {
       r.result = api::MigrationResult::kFailed;
   }
   r.start_time = vmm.status.start_time ? vmm.status.start_time : vmm.metadata.creation_timestamp;
-  r.completion_time = vmm.status.completion_time ? vmm.status.completion_time : vmm.status.phase_transition_time;
+  r.completion_time =
+      vmm.status.completion_time ? vmm.status.completion_time : vmm.status.phase_transition_time;
   if (r.start_time && r.completion_time && *r.completion_time >= *r.start_time) {
-    r.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(*r.completion_time - *r.start_time);
+    r.duration =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(*r.completion_time - *r.start_time);
   }
   r.downtime = vmm.status.downtime;
   r.reason = vmm.status.reason;
@@ -41,8 +43,9 @@ VmMigrationDecision DecideMigrationStatus(const api::VirtualMachine& vm,
   for (const api::VirtualMachineMigration& m : vmms) {
     if (!m.metadata.HasFinalizer(api::kMigrationFinalizer)) continue;  // not admitted, or done
     if (api::IsTerminal(m.status.phase)) {
-      const bool known = std::any_of(vm.status.migration_history.begin(), vm.status.migration_history.end(),
-                                     [&](const api::MigrationRecord& r) { return r.migration_name == m.metadata.name; });
+      const bool known = std::any_of(
+          vm.status.migration_history.begin(), vm.status.migration_history.end(),
+          [&](const api::MigrationRecord& r) { return r.migration_name == m.metadata.name; });
       if (!known) finished.push_back(&m);
     } else if (m.status.phase >= api::MigrationPhase::kScheduling) {
       if (active.empty() || m.metadata.name < active) active = m.metadata.name;

@@ -15,18 +15,19 @@ wait_for() {  # wait_for SECONDS CMD...
   local deadline=$(( $(date +%s) + $1 )); shift
   until "$@"; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.2; done
 }
-port_of() { sed -n 's/.*serving \/healthz \/readyz \/metrics on 127.0.0.1:\([0-9]*\).*/\1/p' "$W/$1.log"; }
+port_of() { sed -n 's/.*"Serving \/healthz \/readyz \/metrics".* address="127.0.0.1:\([0-9]*\)".*/\1/p' "$W/$1.log"; }
 
 kubectl create namespace "$NS" >/dev/null
 start() {
-  "$OP" --kubeconfig "$KUBECONFIG" --lease-namespace "$NS" --id "$1" --ops-address 127.0.0.1:0 >"$W/$1.log" 2>&1 &
+  "$OP" --kubeconfig "$KUBECONFIG" --lease-namespace "$NS" --namespace "$NS" --id "$1" \
+    --ops-address 127.0.0.1:0 >"$W/$1.log" 2>&1 &
   pids+=($!)
 }
 start op-a
-wait_for 30 grep -q "acquired lease" "$W/op-a.log" || fail "op-a never acquired the lease"
+wait_for 30 grep -q "Acquired the lease" "$W/op-a.log" || fail "op-a never acquired the lease"
 start op-b
-wait_for 30 grep -q "current leader: op-a" "$W/op-b.log" || fail "op-b did not observe op-a as leader"
-grep -q "acquired lease" "$W/op-b.log" && fail "op-b acquired the lease while op-a held it"
+wait_for 30 grep -q '"New leader".* leader="op-a"' "$W/op-b.log" || fail "op-b did not observe op-a as leader"
+grep -q "Acquired the lease" "$W/op-b.log" && fail "op-b acquired the lease while op-a held it"
 
 pa=$(port_of op-a); pb=$(port_of op-b)
 [ -n "$pa" ] && [ -n "$pb" ] || fail "no ops port in the logs"
@@ -40,7 +41,7 @@ holder=$(kubectl -n "$NS" get lease ferry-operator -o jsonpath='{.spec.holderIde
 
 t0=$(date +%s.%N)
 kill -9 "${pids[0]}"
-wait_for 30 grep -q "acquired lease" "$W/op-b.log" || fail "op-b did not take over within 30 s"
+wait_for 30 grep -q "Acquired the lease" "$W/op-b.log" || fail "op-b did not take over within 30 s"
 t1=$(date +%s.%N)
 took=$(echo "$t1 - $t0" | bc)
 holder=$(kubectl -n "$NS" get lease ferry-operator -o jsonpath='{.spec.holderIdentity}')

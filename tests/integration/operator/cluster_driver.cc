@@ -12,30 +12,53 @@ const kube::ResourceType kHv{"ferry.dev", "v1alpha1", "hypervisors", "Hypervisor
 
 std::string Now() { return api::FormatTime(std::chrono::system_clock::now()); }
 
+std::string VmOf(const Json& vmm) {
+  const Json labels = vmm["metadata"].value("labels", Json::object());
+  if (labels.contains("ferry.dev/vm")) return labels["ferry.dev/vm"].get<std::string>();
+  return vmm.value("spec", Json::object()).value("vmName", "");
+}
+
 }  // namespace
 
-ClusterDriver::ClusterDriver(kube::ApiClient& api, std::string ns) : api_(api), ns_(std::move(ns)) {}
+ClusterDriver::ClusterDriver(kube::ApiClient& api, std::string ns)
+    : api_(api), ns_(std::move(ns)) {}
 
 ClusterDriver::~ClusterDriver() { Stop(); }
 
 void ClusterDriver::AddNode(const NodeSpec& s) {
-  Json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", s.name}}}, {"spec", Json::object()}};
+  Json node = {{"apiVersion", "v1"},
+               {"kind", "Node"},
+               {"metadata", {{"name", s.name}}},
+               {"spec", Json::object()}};
   (void)api_.Create(kube::resources::kNodes, "", node);
   (void)api_.Patch(kube::resources::kNodes, "", s.name,
-                   {{"status", {{"conditions", {{{"type", "Ready"}, {"status", "True"}, {"reason", "KubeletReady"},
-                                                  {"lastHeartbeatTime", Now()}, {"lastTransitionTime", Now()}}}}}}},
+                   {{"status",
+                     {{"conditions",
+                       {{{"type", "Ready"},
+                         {"status", "True"},
+                         {"reason", "KubeletReady"},
+                         {"lastHeartbeatTime", Now()},
+                         {"lastTransitionTime", Now()}}}}}}},
                    kube::PatchType::kMerge, true);
   // Without a node controller nothing lifts the not-ready taint the API server puts on a new
   // Node (TaintNodesByCondition): the kubelet's part, played here.
   (void)api_.Patch(kube::resources::kNodes, "", s.name, {{"spec", {{"taints", nullptr}}}});
-  Json hv = {{"apiVersion", "ferry.dev/v1alpha1"}, {"kind", "Hypervisor"}, {"metadata", {{"name", s.name}}},
+  Json hv = {{"apiVersion", "ferry.dev/v1alpha1"},
+             {"kind", "Hypervisor"},
+             {"metadata", {{"name", s.name}}},
              {"spec", Json::object()}};
   (void)api_.Create(kHv, "", hv);
   Json res = {{"cpus", s.cpus}, {"memory", s.memory}, {"dedicatedCpus", 0}};
   (void)api_.Patch(kHv, "", s.name,
-                   {{"status", {{"ready", true}, {"lastHeartbeatTime", Now()}, {"cpuModel", "Skylake-Server"},
-                                {"libvirtVersion", "9.0.0"}, {"qemuVersion", "10.0.2"}, {"capacity", res},
-                                {"allocatable", res}, {"migrationAddress", "127.0.0.1"}}}},
+                   {{"status",
+                     {{"ready", true},
+                      {"lastHeartbeatTime", Now()},
+                      {"cpuModel", s.cpu_model},
+                      {"libvirtVersion", "9.0.0"},
+                      {"qemuVersion", "10.0.2"},
+                      {"capacity", res},
+                      {"allocatable", res},
+                      {"migrationAddress", "127.0.0.1"}}}},
                    kube::PatchType::kMerge, true);
   std::lock_guard l(mu_);
   nodes_.insert(s.name);
@@ -72,13 +95,16 @@ bool ClusterDriver::Handled(const std::string& node) {
 }
 
 void ClusterDriver::Start() {
-  thread_ = std::jthread([this](std::stop_token st) { Loop(st); });
+  beat_ = std::jthread([this](std::stop_token st) { Beat(st); });
+  loop_ = std::jthread([this](std::stop_token st) { Loop(st); });
 }
 
 void ClusterDriver::Stop() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
+  for (std::jthread* t : {&loop_, &beat_}) {
+    if (t->joinable()) {
+      t->request_stop();
+      t->join();
+    }
   }
 }
 
@@ -87,68 +113,101 @@ void ClusterDriver::Heartbeat(const std::string& node) {
                    kube::PatchType::kMerge, true);
 }
 
-void ClusterDriver::Loop(std::stop_token stop) {
-  auto last_beat = std::chrono::steady_clock::now() - std::chrono::hours(1);
+void ClusterDriver::Beat(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    if (std::chrono::steady_clock::now() - last_beat >= std::chrono::seconds(1)) {
-      last_beat = std::chrono::steady_clock::now();
-      std::set<std::string> nodes;
-      {
-        std::lock_guard l(mu_);
-        nodes = nodes_;
-        for (const auto& d : dead_) nodes.erase(d);
-      }
-      for (const auto& n : nodes) Heartbeat(n);
+    std::set<std::string> nodes;
+    {
+      std::lock_guard l(mu_);
+      nodes = nodes_;
+      for (const auto& d : dead_) nodes.erase(d);
     }
-    PlayVms();
-    PlayMigrations();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const auto& n : nodes) Heartbeat(n);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
 }
 
-// The handler of a VM's node boots it (Running) or stops it (Stopped).
-void ClusterDriver::PlayVms() {
-  auto list = api_.List(kube::resources::kVirtualMachines, ns_, {});
-  if (!list.ok()) return;
-  for (Json vm : list->items) {
-    const std::string node = vm["metadata"].value("labels", Json::object()).value("ferry.dev/node", "");
-    if (node.empty() || !Handled(node)) continue;
-    const Json status = vm.value("status", Json::object());
-    if (status.value("nodeName", "") != node) continue;
-    const std::string phase = status.value("phase", "");
-    const bool running = vm["spec"].value("running", false);
-    std::string want = phase;
-    if (running && (phase == "" || phase == "Pending" || phase == "Scheduled" || phase == "Starting")) want = "Running";
-    if (!running && phase != "Stopped") want = "Stopped";
-    if (want == phase) continue;
-    vm["status"]["phase"] = want;
-    (void)api_.UpdateStatus(kube::resources::kVirtualMachines, vm);
+void ClusterDriver::Loop(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    Pass();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
-// Target: Scheduled → PreparingTarget → TargetReady. Source: TargetReady → Running → Succeeded.
-void ClusterDriver::PlayMigrations() {
-  if (hold_) return;
-  auto list = api_.List(kube::resources::kVirtualMachineMigrations, ns_, {});
-  if (!list.ok()) return;
-  for (Json m : list->items) {
+void ClusterDriver::Pass() {
+  auto vmms = api_.List(kube::resources::kVirtualMachineMigrations, ns_, {});
+  auto vms = api_.List(kube::resources::kVirtualMachines, ns_, {});
+  if (!vmms.ok() || !vms.ok()) return;
+
+  // Migrations. Target: Scheduled → PreparingTarget → TargetReady. Source: TargetReady →
+  // Running → Succeeded, or Cancelled when the VMM is deleted from TargetReady on.
+  for (Json m : vmms->items) {
+    if (hold_) break;
     Json& st = m["status"];
     if (!st.is_object()) continue;
     const std::string phase = st.value("phase", "");
     const std::string src = st.value("sourceNode", "");
     const std::string dst = st.value("targetNode", "");
+    const bool deleting = m["metadata"].contains("deletionTimestamp");
     std::string next;
     if ((phase == "Scheduled" || phase == "PreparingTarget") && Handled(dst)) {
       next = phase == "Scheduled" ? "PreparingTarget" : "TargetReady";
       if (next == "TargetReady") st["targetURI"] = "qemu+tcp://127.0.0.1/system";
     } else if ((phase == "TargetReady" || phase == "Running") && Handled(src)) {
-      next = phase == "TargetReady" ? "Running" : "Succeeded";
-      if (next == "Succeeded") st["completionTime"] = Now();
+      if (deleting) {
+        next = "Cancelled";
+        st["reason"] = "Cancelled";
+        st["completionTime"] = Now();
+      } else {
+        next = phase == "TargetReady" ? "Running" : "Succeeded";
+        if (next == "Running") st["startTime"] = Now();
+        if (next == "Succeeded") st["completionTime"] = Now();
+      }
     }
     if (next.empty()) continue;
     st["phase"] = next;
     st["phaseTransitionTime"] = Now();
     (void)api_.UpdateStatus(kube::resources::kVirtualMachineMigrations, m);
+  }
+
+  // VMs, by the handler of their node: Migrating while the source runs a migration of them
+  // (nothing after a success: the operator flips the node, then the target writes Running),
+  // Running once started or back from a migration, Stopped when spec.running is false.
+  for (Json vm : vms->items) {
+    const std::string name = vm["metadata"].value("name", "");
+    const std::string node =
+        vm["metadata"].value("labels", Json::object()).value("ferry.dev/node", "");
+    if (node.empty() || !Handled(node)) continue;
+    const Json status = vm.value("status", Json::object());
+    if (status.value("nodeName", "") != node) continue;
+    std::set<std::string> recorded;
+    for (const Json& r : status.value("migrationHistory", Json::array()))
+      recorded.insert(r.value("migrationName", ""));
+    bool migrating = false;
+    bool succeeded_here = false;  // a success off this node the operator has not recorded yet
+    for (const Json& m : vmms->items) {
+      const Json mst = m.value("status", Json::object());
+      if (VmOf(m) != name || mst.value("sourceNode", "") != node) continue;
+      const std::string p = mst.value("phase", "");
+      migrating = migrating || p == "TargetReady" || p == "Running";
+      succeeded_here =
+          succeeded_here || (p == "Succeeded" && !recorded.count(m["metadata"].value("name", "")));
+    }
+    const std::string phase = status.value("phase", "");
+    const bool running = vm["spec"].value("running", false);
+    std::string want = phase;
+    if (!running) {
+      want = "Stopped";
+    } else if (migrating) {
+      want = "Migrating";
+    } else if (phase == "Migrating" && succeeded_here) {
+      want = phase;  // the flip is the operator's; the target takes over after it
+    } else if (phase == "" || phase == "Pending" || phase == "Scheduled" || phase == "Starting" ||
+               phase == "Migrating" || phase == "Stopped") {
+      want = "Running";
+    }
+    if (want == phase) continue;
+    vm["status"]["phase"] = want;
+    (void)api_.UpdateStatus(kube::resources::kVirtualMachines, vm);
   }
 }
 

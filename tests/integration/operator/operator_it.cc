@@ -1,146 +1,25 @@
 // ferry-operator as its own process against the real kube-apiserver; the node side is played
-// by ClusterDriver (cluster_driver.h), which writes only what handlers may write.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
+// by ClusterDriver (cluster_driver.h), which writes only what handlers may write. Placement,
+// one migration from start to end, refusal, limits, cancel, a lost handler.
 #include <algorithm>
 #include <set>
 
-#include "../kube_env.h"
-#include "cluster_driver.h"
+#include "operator_fixture.h"
 
 namespace ferry::op::testing {
 namespace {
-
-using kube::Json;
-using kube::testing::Eventually;
-using namespace std::chrono_literals;
-
-// Runs ferry-operator for one namespace with short deadlines.
-class OperatorProcess {
- public:
-  OperatorProcess(const std::string& ns, std::vector<std::string> extra) {
-    const std::string bin = kube::testing::Env("FERRY_OPERATOR");
-    std::vector<std::string> args = {bin,
-                                     "--kubeconfig", kube::testing::Env("KUBECONFIG"),
-                                     "--leader-elect=false",
-                                     "--namespace", ns,
-                                     "--ops-address", "127.0.0.1:0",
-                                     "--heartbeat-timeout", "3s",
-                                     "--heartbeat-check-interval", "200ms",
-                                     "--resync-interval", "2s",
-                                     "--target-prepare-timeout", "30s"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(bin.c_str(), argv.data());
-      _exit(127);
-    }
-  }
-  ~OperatorProcess() { Kill(SIGTERM); }
-  void Kill(int sig) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-Json Vm(const std::string& ns, const std::string& name, int cpus, const std::string& mem, const std::string& group = "",
-       const std::string& eviction = "") {
-  Json vm = kube::testing::VirtualMachine(ns, name, cpus, mem);
-  if (!group.empty()) vm["spec"]["serverGroup"] = group;
-  if (!eviction.empty()) vm["spec"]["evictionStrategy"] = eviction;
-  return vm;
-}
-
-Json Group(const std::string& ns, const std::string& name, const std::string& policy, bool best_effort = false) {
-  return {{"apiVersion", "ferry.dev/v1alpha1"},
-          {"kind", "ServerGroup"},
-          {"metadata", {{"name", name}, {"namespace", ns}}},
-          {"spec", {{"policy", policy}, {"bestEffort", best_effort}}}};
-}
-
-Json Vmm(const std::string& ns, const std::string& name, const std::string& vm, const std::string& target = "") {
-  Json m = {{"apiVersion", "ferry.dev/v1alpha1"},
-            {"kind", "VirtualMachineMigration"},
-            {"metadata", {{"name", name}, {"namespace", ns}}},
-            {"spec", {{"vmName", vm}}}};
-  if (!target.empty()) m["spec"]["targetNode"] = target;
-  return m;
-}
-
-class OperatorIT : public ::testing::Test {
- protected:
-  void SetUp() override {
-    api_ = kube::testing::ClientFromEnv();
-    ASSERT_NE(api_, nullptr);
-    ns_ = kube::testing::CreateTestNamespace(*api_, "op");
-    prefix_ = ns_.substr(ns_.size() - 6) + "-";
-    driver_ = std::make_unique<ClusterDriver>(*api_, ns_);
-  }
-  void TearDown() override {
-    op_.reset();
-    driver_->Stop();
-    driver_->RemoveNodes();
-    (void)api_->Delete(kube::resources::kNamespaces, "", ns_);
-  }
-  void StartOperator(std::vector<std::string> extra = {}) { op_ = std::make_unique<OperatorProcess>(ns_, extra); }
-  std::string Node(int i) { return prefix_ + "n" + std::to_string(i); }
-  Json Get(const kube::ResourceType& rt, const std::string& name) {
-    auto o = api_->Get(rt, rt.namespaced ? ns_ : "", name);
-    return o.ok() ? *o : Json::object();
-  }
-  std::string VmNode(const std::string& vm) {
-    return Get(kube::resources::kVirtualMachines, vm).value("status", Json::object()).value("nodeName", "");
-  }
-  std::string Phase(const std::string& vmm) {
-    return Get(kube::resources::kVirtualMachineMigrations, vmm).value("status", Json::object()).value("phase", "");
-  }
-  bool WaitPhase(const std::string& vmm, const std::string& phase, std::chrono::milliseconds t = 30s) {
-    return Eventually([&] { return Phase(vmm) == phase; }, t);
-  }
-  void Create(const kube::ResourceType& rt, const Json& obj) {
-    auto r = api_->Create(rt, ns_, obj);
-    ASSERT_TRUE(r.ok()) << r.status();
-  }
-  bool WaitRunning(const std::vector<std::string>& vms) {
-    return Eventually(
-        [&] {
-          for (const auto& v : vms) {
-            if (Get(kube::resources::kVirtualMachines, v).value("status", Json::object()).value("phase", "") != "Running") {
-              return false;
-            }
-          }
-          return true;
-        },
-        30s);
-  }
-
-  std::unique_ptr<kube::RestApiClient> api_;
-  std::string ns_;
-  std::string prefix_;
-  std::unique_ptr<ClusterDriver> driver_;
-  std::unique_ptr<OperatorProcess> op_;
-};
 
 TEST_F(OperatorIT, PlacesRespectingStrictAntiAffinityAndCapacity) {
   for (int i = 0; i < 3; ++i) driver_->AddNode({Node(i), 4, "8Gi"});
   driver_->Start();
   StartOperator();
   Create(kube::resources::kServerGroups, Group(ns_, "spread", "AntiAffinity"));
-  for (int i = 0; i < 3; ++i) Create(kube::resources::kVirtualMachines, Vm(ns_, "db-" + std::to_string(i), 2, "2Gi", "spread"));
-  ASSERT_TRUE(Eventually([&] { return !VmNode("db-0").empty() && !VmNode("db-1").empty() && !VmNode("db-2").empty(); }));
+  for (int i = 0; i < 3; ++i)
+    Create(kube::resources::kVirtualMachines,
+           Vm(ns_, "db-" + std::to_string(i), 2, "2Gi", "spread"));
+  ASSERT_TRUE(Eventually([&] {
+    return !VmNode("db-0").empty() && !VmNode("db-1").empty() && !VmNode("db-2").empty();
+  }));
   std::set<std::string> used = {VmNode("db-0"), VmNode("db-1"), VmNode("db-2")};
   EXPECT_EQ(used.size(), 3u) << "strict anti-affinity: one member per node";
   const Json vm0 = Get(kube::resources::kVirtualMachines, "db-0");
@@ -180,6 +59,33 @@ TEST_F(OperatorIT, PlacesRespectingStrictAntiAffinityAndCapacity) {
   EXPECT_EQ(condition(unplaced)["reason"], "Memory");
 }
 
+TEST_F(OperatorIT, MigratableFollowsTheOtherHostsCpuModels) {
+  driver_->AddNode({Node(0), 4, "8Gi", "Icelake-Server"});
+  driver_->Start();
+  StartOperator();
+  Json pt = Vm(ns_, "pt", 1, "1Gi");
+  pt["spec"]["cpuModel"] = "host-passthrough";
+  Create(kube::resources::kVirtualMachines, pt);
+  Create(kube::resources::kVirtualMachines, Vm(ns_, "plain", 1, "1Gi"));
+  ASSERT_TRUE(WaitRunning({"pt", "plain"}));
+  auto migratable = [&](const std::string& vm) { return ConditionOf(GetVm(vm), "Migratable"); };
+  ASSERT_TRUE(Eventually([&] { return migratable("plain").value("reason", "") == "NoOtherHost"; }))
+      << GetVm("plain").dump();
+  driver_->AddNode({Node(1), 4, "8Gi", "Skylake-Server"});
+  ASSERT_TRUE(Eventually([&] { return migratable("plain").value("status", "") == "True"; }))
+      << GetVm("plain").dump();
+  ASSERT_TRUE(Eventually([&] {
+    return migratable("pt").value("reason", "") == "CpuModelUnavailable";
+  })) << GetVm("pt").dump();
+  EXPECT_EQ(migratable("pt")["status"], "False");
+  EXPECT_NE(migratable("pt")["message"].get<std::string>().find("Icelake-Server"),
+            std::string::npos);
+  // A host with the identical model joins: host-passthrough can move there.
+  driver_->AddNode({Node(2), 4, "8Gi", "Icelake-Server"});
+  ASSERT_TRUE(Eventually([&] { return migratable("pt").value("status", "") == "True"; }))
+      << GetVm("pt").dump();
+}
+
 TEST_F(OperatorIT, MigrationWithoutTargetIsPlacedAndDrivenToSucceededWithTheVmFlipped) {
   for (int i = 0; i < 2; ++i) driver_->AddNode({Node(i), 4, "8Gi"});
   driver_->Start();
@@ -202,7 +108,8 @@ TEST_F(OperatorIT, MigrationWithoutTargetIsPlacedAndDrivenToSucceededWithTheVmFl
   EXPECT_EQ(m["metadata"]["labels"]["ferry.dev/target-node"], m["status"]["targetNode"]);
   EXPECT_FALSE(m["status"]["placement"]["candidates"].empty());
   ASSERT_TRUE(Eventually([&] {
-    return !Get(kube::resources::kVirtualMachineMigrations, "move-web")["metadata"].contains("finalizers");
+    return !Get(kube::resources::kVirtualMachineMigrations, "move-web")["metadata"].contains(
+        "finalizers");
   })) << "finalizer removed once the VM recorded the outcome";
 }
 
@@ -218,7 +125,8 @@ TEST_F(OperatorIT, MigrationToANonCompliantTargetIsRefusedWithTheReason) {
   ASSERT_TRUE(WaitPhase("squeeze", "Failed"));
   const Json st = Get(kube::resources::kVirtualMachineMigrations, "squeeze")["status"];
   EXPECT_EQ(st["reason"], "TargetRejected");
-  EXPECT_NE(st["message"].get<std::string>().find("anti-affinity"), std::string::npos) << st["message"];
+  EXPECT_NE(st["message"].get<std::string>().find("anti-affinity"), std::string::npos)
+      << st["message"];
 }
 
 TEST_F(OperatorIT, ClusterLimitThreeNeverMoreThanThreeActive) {
@@ -232,7 +140,8 @@ TEST_F(OperatorIT, ClusterLimitThreeNeverMoreThanThreeActive) {
     Create(kube::resources::kVirtualMachines, Vm(ns_, vms.back(), 1, "512Mi"));
   }
   ASSERT_TRUE(WaitRunning(vms));
-  for (int i = 0; i < 10; ++i) Create(kube::resources::kVirtualMachineMigrations, Vmm(ns_, "m-" + std::to_string(i), vms[i]));
+  for (int i = 0; i < 10; ++i)
+    Create(kube::resources::kVirtualMachineMigrations, Vmm(ns_, "m-" + std::to_string(i), vms[i]));
   int max_active = 0;
   bool waiting_said_why = false;
   ASSERT_TRUE(Eventually(
@@ -242,7 +151,8 @@ TEST_F(OperatorIT, ClusterLimitThreeNeverMoreThanThreeActive) {
         int active = 0, done = 0;
         for (const auto& m : list->items) {
           const std::string p = m.value("status", Json::object()).value("phase", "");
-          if (p == "Scheduled" || p == "PreparingTarget" || p == "TargetReady" || p == "Running") ++active;
+          if (p == "Scheduled" || p == "PreparingTarget" || p == "TargetReady" || p == "Running")
+            ++active;
           if (p == "Succeeded") ++done;
           if (p == "Scheduling" && m["status"].value("reason", "") == "WaitingForSlot" &&
               m["status"].value("message", "").find("cluster limit") != std::string::npos) {
@@ -269,11 +179,14 @@ TEST_F(OperatorIT, DeletingAScheduledMigrationCancelsIt) {
   Create(kube::resources::kVirtualMachineMigrations, Vmm(ns_, "doomed", "web"));
   ASSERT_TRUE(WaitPhase("doomed", "Scheduled"));
   ASSERT_TRUE(api_->Delete(kube::resources::kVirtualMachineMigrations, ns_, "doomed").ok());
-  ASSERT_TRUE(WaitPhase("doomed", "Cancelled")) << Get(kube::resources::kVirtualMachineMigrations, "doomed").dump();
-  ASSERT_TRUE(Eventually([&] { return !api_->Get(kube::resources::kVirtualMachineMigrations, ns_, "doomed").ok(); }))
-      << "the finalizer is removed once the cancel is recorded";
+  ASSERT_TRUE(WaitPhase("doomed", "Cancelled"))
+      << Get(kube::resources::kVirtualMachineMigrations, "doomed").dump();
   ASSERT_TRUE(Eventually([&] {
-    Json h = Get(kube::resources::kVirtualMachines, "web")["status"].value("migrationHistory", Json::array());
+    return !api_->Get(kube::resources::kVirtualMachineMigrations, ns_, "doomed").ok();
+  })) << "the finalizer is removed once the cancel is recorded";
+  ASSERT_TRUE(Eventually([&] {
+    Json h = Get(kube::resources::kVirtualMachines, "web")["status"].value("migrationHistory",
+                                                                           Json::array());
     return h.size() == 1 && h[0].value("result", "") == "Cancelled";
   }));
   EXPECT_EQ(VmNode("web"), from);
@@ -290,7 +203,8 @@ TEST_F(OperatorIT, HandlerWhoseHeartbeatStopsFailsHandlerLost) {
   ASSERT_TRUE(WaitPhase("orphaned", "Scheduled"));
   driver_->SetHandlerAlive(VmNode("web"), false);  // the source handler dies
   ASSERT_TRUE(WaitPhase("orphaned", "Failed", 20s));
-  EXPECT_EQ(Get(kube::resources::kVirtualMachineMigrations, "orphaned")["status"]["reason"], "HandlerLost");
+  EXPECT_EQ(Get(kube::resources::kVirtualMachineMigrations, "orphaned")["status"]["reason"],
+            "HandlerLost");
 }
 
 }  // namespace

@@ -7,15 +7,18 @@ namespace {
 
 const api::WallTime kT0 = api::WallTime{} + std::chrono::hours(1000);
 
-QueuedMigration Q(std::string key, std::string src, int64_t prio = 0, int age_s = 0, std::string dst = "") {
-  return {std::move(key), std::move(src), std::move(dst), prio, kT0 - std::chrono::seconds(age_s), false};
+QueuedMigration Q(std::string key, std::string src, int64_t prio = 0, int age_s = 0,
+                  std::string dst = "") {
+  return {std::move(key), std::move(src), std::move(dst), prio, kT0 - std::chrono::seconds(age_s),
+          false};
 }
 
 TEST(Limits, ClusterLimitServesHighestPriorityThenOldest) {
   MigrationLimits limits{3, 10, 10};
   ActiveCounts active;
   active.cluster = 1;
-  std::vector<QueuedMigration> q = {Q("a", "n1", 0, 50), Q("b", "n2", 5, 1), Q("c", "n3", 0, 90), Q("d", "n4", 0, 10)};
+  std::vector<QueuedMigration> q = {Q("a", "n1", 0, 50), Q("b", "n2", 5, 1), Q("c", "n3", 0, 90),
+                                    Q("d", "n4", 0, 10)};
   // Two slots left: b (priority 5), then c (oldest of the rest).
   EXPECT_TRUE(DecideSlot(q, active, limits, "b").granted);
   EXPECT_TRUE(DecideSlot(q, active, limits, "c").granted);
@@ -28,7 +31,8 @@ TEST(Limits, ClusterLimitServesHighestPriorityThenOldest) {
 TEST(Limits, TenWaitingClusterLimitThreeNeverMoreThanThree) {
   MigrationLimits limits{3, 10, 10};
   std::vector<QueuedMigration> q;
-  for (int i = 0; i < 10; ++i) q.push_back(Q("m" + std::to_string(i), "n" + std::to_string(i), 0, 100 - i));
+  for (int i = 0; i < 10; ++i)
+    q.push_back(Q("m" + std::to_string(i), "n" + std::to_string(i), 0, 100 - i));
   ActiveCounts active;
   int granted = 0;
   for (const auto& m : q) granted += DecideSlot(q, active, limits, m.key).granted ? 1 : 0;
@@ -44,7 +48,8 @@ TEST(Limits, OutboundLimitBlocksOneNodeNotTheCluster) {
   ActiveCounts active;
   active.cluster = 2;
   active.outbound["busy"] = 2;
-  std::vector<QueuedMigration> q = {Q("old-on-busy", "busy", 0, 100), Q("young-elsewhere", "calm", 0, 1)};
+  std::vector<QueuedMigration> q = {Q("old-on-busy", "busy", 0, 100),
+                                    Q("young-elsewhere", "calm", 0, 1)};
   SlotDecision busy = DecideSlot(q, active, limits, "old-on-busy");
   EXPECT_FALSE(busy.granted);
   EXPECT_EQ(busy.reason, "outbound limit of busy: 2 of 2 migrations leaving it");

@@ -26,12 +26,16 @@ class FakeWorld : public MigrationWorld {
   mutable int schedule_calls = 0;
 
   bool HandlerAlive(const std::string& n) const override { return alive.count(n) > 0; }
-  std::optional<api::WallTime> LastHeartbeat(const std::string&) const override { return kNow - minutes(1); }
+  std::optional<api::WallTime> LastHeartbeat(const std::string&) const override {
+    return kNow - minutes(1);
+  }
   std::string TargetProblem(const std::string& n) const override {
     auto it = problems.find(n);
     return it == problems.end() ? "" : it->second;
   }
-  std::string ActiveMigrationOf(const std::string&, const std::string&) const override { return active_other; }
+  std::string ActiveMigrationOf(const std::string&, const std::string&) const override {
+    return active_other;
+  }
   api::EffectiveMigrationOptions EffectiveOptions(const api::VirtualMachineMigration& vmm,
                                                   const api::VirtualMachine&) const override {
     api::EffectiveMigrationOptions o;
@@ -40,7 +44,8 @@ class FakeWorld : public MigrationWorld {
     o.offline = vmm.spec.offline;
     return o;
   }
-  SchedulingOutcome Schedule(const api::VirtualMachineMigration&, const api::VirtualMachine&) const override {
+  SchedulingOutcome Schedule(const api::VirtualMachineMigration&,
+                             const api::VirtualMachine&) const override {
     ++schedule_calls;
     return outcome;
   }
@@ -90,14 +95,17 @@ struct Case {
   std::string want_reason;  // "" = any
 };
 
-
 void NoEvent(api::VirtualMachineMigration&, api::VirtualMachine*&, FakeWorld&) {}
 void Deleted(api::VirtualMachineMigration& m, api::VirtualMachine*&, FakeWorld&) {
   m.metadata.deletion_timestamp = kNow;
 }
 void VmGone(api::VirtualMachineMigration&, api::VirtualMachine*& vm, FakeWorld&) { vm = nullptr; }
-void SourceLost(api::VirtualMachineMigration&, api::VirtualMachine*&, FakeWorld& w) { w.alive.erase("src"); }
-void TargetLost(api::VirtualMachineMigration&, api::VirtualMachine*&, FakeWorld& w) { w.alive.erase("dst"); }
+void SourceLost(api::VirtualMachineMigration&, api::VirtualMachine*&, FakeWorld& w) {
+  w.alive.erase("src");
+}
+void TargetLost(api::VirtualMachineMigration&, api::VirtualMachine*&, FakeWorld& w) {
+  w.alive.erase("dst");
+}
 void TargetCordoned(api::VirtualMachineMigration&, api::VirtualMachine*&, FakeWorld& w) {
   w.problems["dst"] = "the node is cordoned";
 }
@@ -119,41 +127,60 @@ TEST(PhaseMachine, EveryPhaseTimesEveryEvent) {
       {"new: admitted and scheduled in one pass", P::kUnset, NoEvent, P::kScheduled, ""},
       {"new: deleted before admission: nothing holds it", P::kUnset, Deleted, P::kUnset, ""},
       {"new: VM gone", P::kUnset, VmGone, P::kFailed, kReasonVmNotFound},
-      {"new: source lost is not checked before Scheduled", P::kUnset, SourceLost, P::kScheduled, ""},
+      {"new: source lost is not checked before Scheduled", P::kUnset, SourceLost, P::kScheduled,
+       ""},
       {"pending: VM gone", P::kPending, VmGone, P::kFailed, kReasonVmNotFound},
       {"pending: deleted", P::kPending, Deleted, P::kPending, ""},
       // Scheduling.
       {"scheduling: slot and target", P::kScheduling, NoEvent, P::kScheduled, ""},
       {"scheduling: deleted -> cancelled", P::kScheduling, Deleted, P::kCancelled, kReasonDeleted},
       {"scheduling: VM gone", P::kScheduling, VmGone, P::kFailed, kReasonVmNotFound},
-      {"scheduling: a deadline does not apply", P::kScheduling, past(std::chrono::hours(2)), P::kScheduled, ""},
+      {"scheduling: a deadline does not apply", P::kScheduling, past(std::chrono::hours(2)),
+       P::kScheduled, ""},
       // Scheduled and PreparingTarget: waiting for the target handler.
       {"scheduled: nothing happens", P::kScheduled, NoEvent, P::kScheduled, ""},
-      {"scheduled: deadline", P::kScheduled, past(minutes(6)), P::kFailed, api::kReasonTargetNotReady},
+      {"scheduled: deadline", P::kScheduled, past(minutes(6)), P::kFailed,
+       api::kReasonTargetNotReady},
       {"scheduled: deleted -> cancelled", P::kScheduled, Deleted, P::kCancelled, kReasonDeleted},
       {"scheduled: VM gone", P::kScheduled, VmGone, P::kFailed, kReasonVmNotFound},
-      {"scheduled: source handler lost", P::kScheduled, SourceLost, P::kFailed, api::kReasonHandlerLost},
-      {"scheduled: target handler lost", P::kScheduled, TargetLost, P::kFailed, api::kReasonTargetNotReady},
-      {"scheduled: target cordoned", P::kScheduled, TargetCordoned, P::kFailed, api::kReasonTargetNotReady},
-      {"scheduled: target node gone", P::kScheduled, TargetNodeGone, P::kFailed, api::kReasonTargetNotReady},
+      {"scheduled: source handler lost", P::kScheduled, SourceLost, P::kFailed,
+       api::kReasonHandlerLost},
+      {"scheduled: target handler lost", P::kScheduled, TargetLost, P::kFailed,
+       api::kReasonTargetNotReady},
+      {"scheduled: target cordoned", P::kScheduled, TargetCordoned, P::kFailed,
+       api::kReasonTargetNotReady},
+      {"scheduled: target node gone", P::kScheduled, TargetNodeGone, P::kFailed,
+       api::kReasonTargetNotReady},
       {"preparing: nothing happens", P::kPreparingTarget, NoEvent, P::kPreparingTarget, ""},
-      {"preparing: deadline", P::kPreparingTarget, past(minutes(5)), P::kFailed, api::kReasonTargetNotReady},
-      {"preparing: deleted -> cancelled", P::kPreparingTarget, Deleted, P::kCancelled, kReasonDeleted},
+      {"preparing: deadline", P::kPreparingTarget, past(minutes(5)), P::kFailed,
+       api::kReasonTargetNotReady},
+      {"preparing: deleted -> cancelled", P::kPreparingTarget, Deleted, P::kCancelled,
+       kReasonDeleted},
       {"preparing: VM gone", P::kPreparingTarget, VmGone, P::kFailed, kReasonVmNotFound},
-      {"preparing: source lost", P::kPreparingTarget, SourceLost, P::kFailed, api::kReasonHandlerLost},
-      {"preparing: target lost", P::kPreparingTarget, TargetLost, P::kFailed, api::kReasonTargetNotReady},
-      {"preparing: target cordoned", P::kPreparingTarget, TargetCordoned, P::kFailed, api::kReasonTargetNotReady},
+      {"preparing: source lost", P::kPreparingTarget, SourceLost, P::kFailed,
+       api::kReasonHandlerLost},
+      {"preparing: target lost", P::kPreparingTarget, TargetLost, P::kFailed,
+       api::kReasonTargetNotReady},
+      {"preparing: target cordoned", P::kPreparingTarget, TargetCordoned, P::kFailed,
+       api::kReasonTargetNotReady},
       // TargetReady: waiting for the source handler; deletion is the source handler's to cancel.
       {"target ready: nothing happens", P::kTargetReady, NoEvent, P::kTargetReady, ""},
-      {"target ready: deadline", P::kTargetReady, past(minutes(3)), P::kFailed, api::kReasonTimeout},
-      {"target ready: deleted: the source handler cancels", P::kTargetReady, Deleted, P::kTargetReady, ""},
-      {"target ready: VM gone: the handlers' business", P::kTargetReady, VmGone, P::kTargetReady, ""},
-      {"target ready: source lost", P::kTargetReady, SourceLost, P::kFailed, api::kReasonHandlerLost},
-      {"target ready: target lost", P::kTargetReady, TargetLost, P::kFailed, api::kReasonHandlerLost},
-      {"target ready: target cordoned: too late to matter", P::kTargetReady, TargetCordoned, P::kTargetReady, ""},
+      {"target ready: deadline", P::kTargetReady, past(minutes(3)), P::kFailed,
+       api::kReasonTimeout},
+      {"target ready: deleted: the source handler cancels", P::kTargetReady, Deleted,
+       P::kTargetReady, ""},
+      {"target ready: VM gone: the handlers' business", P::kTargetReady, VmGone, P::kTargetReady,
+       ""},
+      {"target ready: source lost", P::kTargetReady, SourceLost, P::kFailed,
+       api::kReasonHandlerLost},
+      {"target ready: target lost", P::kTargetReady, TargetLost, P::kFailed,
+       api::kReasonHandlerLost},
+      {"target ready: target cordoned: too late to matter", P::kTargetReady, TargetCordoned,
+       P::kTargetReady, ""},
       // Running: only a source lost for the long timeout fails it.
       {"running: nothing happens", P::kRunning, NoEvent, P::kRunning, ""},
-      {"running: a long phase is no deadline", P::kRunning, past(std::chrono::hours(3)), P::kRunning, ""},
+      {"running: a long phase is no deadline", P::kRunning, past(std::chrono::hours(3)),
+       P::kRunning, ""},
       {"running: deleted: the source handler cancels", P::kRunning, Deleted, P::kRunning, ""},
       {"running: VM gone", P::kRunning, VmGone, P::kRunning, ""},
       {"running: source lost 1 min", P::kRunning, SourceLost, P::kRunning, ""},
@@ -222,7 +249,8 @@ TEST(PhaseMachine, VmNotRunningWaitsForLiveButNotForColdMigration) {
   const Deadlines dl = TestDeadlines();
   api::VirtualMachineMigration live = Vmm(MigrationPhase::kUnset);
   PhaseDecision d = DecidePhase({live, &vm, world, kNow, dl});
-  EXPECT_EQ(d.status.phase, MigrationPhase::kPending) << "waits: the cache may be behind, or the VM starts later";
+  EXPECT_EQ(d.status.phase, MigrationPhase::kPending)
+      << "waits: the cache may be behind, or the VM starts later";
   EXPECT_EQ(d.status.reason, kReasonVmNotRunning);
   EXPECT_FALSE(d.add_finalizer);
   api::VirtualMachineMigration cold = Vmm(MigrationPhase::kUnset);
@@ -250,7 +278,8 @@ TEST(PhaseMachine, SchedulingOutcomes) {
   api::VirtualMachine vm = RunningVm();
   api::VirtualMachineMigration vmm = Vmm(MigrationPhase::kScheduling);
   FakeWorld world;
-  world.outcome = {SchedulingOutcome::Kind::kWait, "", std::nullopt, "cluster limit: 3 of 3 migrations active"};
+  world.outcome = {SchedulingOutcome::Kind::kWait, "", std::nullopt,
+                   "cluster limit: 3 of 3 migrations active"};
   PhaseDecision d = DecidePhase({vmm, &vm, world, kNow, dl});
   EXPECT_EQ(d.status.phase, MigrationPhase::kScheduling);
   EXPECT_EQ(d.status.reason, kReasonWaitingForSlot);
@@ -259,7 +288,8 @@ TEST(PhaseMachine, SchedulingOutcomes) {
 
   api::PlacementExplanation e;
   e.summary = "no node fits";
-  world.outcome = {SchedulingOutcome::Kind::kUnschedulable, "", e, "no node fits vm ns/web: 2 memory"};
+  world.outcome = {SchedulingOutcome::Kind::kUnschedulable, "", e,
+                   "no node fits vm ns/web: 2 memory"};
   d = DecidePhase({vmm, &vm, world, kNow, dl});
   EXPECT_EQ(d.status.phase, MigrationPhase::kScheduling);
   EXPECT_EQ(d.status.reason, kReasonUnschedulable);
@@ -270,18 +300,50 @@ TEST(PhaseMachine, SchedulingOutcomes) {
   d = DecidePhase({vmm, &vm, world, kNow, dl});
   EXPECT_TRUE(d.events.empty());
 
-  world.outcome = {SchedulingOutcome::Kind::kTargetRejected, "", e, "requested node dst: anti-affinity: ..."};
+  world.outcome = {SchedulingOutcome::Kind::kTargetRejected, "", e,
+                   "requested node dst: anti-affinity: ..."};
   d = DecidePhase({vmm, &vm, world, kNow, dl});
   EXPECT_EQ(d.status.phase, MigrationPhase::kFailed);
   EXPECT_EQ(d.status.reason, kReasonTargetRejected);
   EXPECT_NE(d.status.message.find("anti-affinity"), std::string::npos);
 }
 
+TEST(PhaseMachine, AFirstRefusalGivesUpTheTurnOthersWaitedBehind) {
+  using K = SchedulingOutcome::Kind;
+  struct TurnCase {
+    std::string name;
+    std::string reason_before;
+    K outcome;
+    bool want;
+  };
+  const std::vector<TurnCase> cases = {
+      {"waiting for a slot: keeps its place", kReasonWaitingForSlot, K::kWait, false},
+      {"scheduled: took the slot it ranked for", kReasonWaitingForSlot, K::kScheduled, false},
+      {"refused for the first time: ranks last now, the others look again", kReasonWaitingForSlot,
+       K::kUnschedulable, true},
+      {"refused again: already ranked last", kReasonUnschedulable, K::kUnschedulable, false},
+      {"requested node refused: Failed frees its turn by its terminal phase", "",
+       K::kTargetRejected, false},
+  };
+  for (const TurnCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    api::VirtualMachine vm = RunningVm();
+    api::VirtualMachineMigration vmm = Vmm(MigrationPhase::kScheduling);
+    vmm.status.reason = c.reason_before;
+    FakeWorld world;
+    world.outcome = {c.outcome, c.outcome == K::kScheduled ? "dst" : "", std::nullopt, "why"};
+    const PhaseDecision d = DecidePhase({vmm, &vm, world, kNow, TestDeadlines()});
+    EXPECT_EQ(GivesUpTurn(vmm.status, d), c.want);
+  }
+}
+
 TEST(PhaseMachine, RunningSourceLostLongEnoughFailsButNeverAfterPostCopy) {
   const Deadlines dl = TestDeadlines();
   api::VirtualMachine vm = RunningVm();
   struct LongLost : FakeWorld {
-    std::optional<api::WallTime> LastHeartbeat(const std::string&) const override { return kNow - minutes(6); }
+    std::optional<api::WallTime> LastHeartbeat(const std::string&) const override {
+      return kNow - minutes(6);
+    }
   } world;
   world.alive.erase("src");
   api::VirtualMachineMigration vmm = Vmm(MigrationPhase::kRunning);
@@ -321,7 +383,8 @@ TEST(PhaseMachine, DeadlinesRequeueForTheTimeLeft) {
 TEST(PhaseMachine, FinalizerLeavesOnlyAfterTheVmRecordedTheOutcome) {
   const Deadlines dl = TestDeadlines();
   FakeWorld world;
-  for (MigrationPhase p : {MigrationPhase::kSucceeded, MigrationPhase::kFailed, MigrationPhase::kCancelled}) {
+  for (MigrationPhase p :
+       {MigrationPhase::kSucceeded, MigrationPhase::kFailed, MigrationPhase::kCancelled}) {
     SCOPED_TRACE(std::string(api::ToString(p)));
     api::VirtualMachineMigration vmm = Vmm(p);
     api::VirtualMachine vm = RunningVm();
@@ -330,7 +393,8 @@ TEST(PhaseMachine, FinalizerLeavesOnlyAfterTheVmRecordedTheOutcome) {
     r.migration_name = "mig";
     vm.status.migration_history.push_back(r);
     EXPECT_TRUE(DecidePhase({vmm, &vm, world, kNow, dl}).remove_finalizer);
-    EXPECT_TRUE(DecidePhase({vmm, nullptr, world, kNow, dl}).remove_finalizer) << "VM gone: nothing to record";
+    EXPECT_TRUE(DecidePhase({vmm, nullptr, world, kNow, dl}).remove_finalizer)
+        << "VM gone: nothing to record";
   }
 }
 

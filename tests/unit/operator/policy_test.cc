@@ -5,7 +5,8 @@
 namespace ferry::op::migration {
 namespace {
 
-api::MigrationPolicy Policy(std::string name, api::StringMap vm_labels, api::StringMap ns_labels = {}) {
+api::MigrationPolicy Policy(std::string name, api::StringMap vm_labels,
+                            api::StringMap ns_labels = {}) {
   api::MigrationPolicy p;
   p.metadata.name = std::move(name);
   if (!vm_labels.empty()) {
@@ -20,10 +21,9 @@ api::MigrationPolicy Policy(std::string name, api::StringMap vm_labels, api::Str
 }
 
 TEST(Policy, MostSpecificMatchingPolicyWinsTiesByName) {
-  std::vector<api::MigrationPolicy> ps = {Policy("all", {}), Policy("b-db", {{"app", "db"}}),
-                                          Policy("a-db", {{"app", "db"}}),
-                                          Policy("db-prod", {{"app", "db"}}, {{"env", "prod"}}),
-                                          Policy("web", {{"app", "web"}})};
+  std::vector<api::MigrationPolicy> ps = {
+      Policy("all", {}), Policy("b-db", {{"app", "db"}}), Policy("a-db", {{"app", "db"}}),
+      Policy("db-prod", {{"app", "db"}}, {{"env", "prod"}}), Policy("web", {{"app", "web"}})};
   EXPECT_EQ(SelectPolicy(ps, {{"env", "prod"}}, {{"app", "db"}})->metadata.name, "db-prod");
   EXPECT_EQ(SelectPolicy(ps, {{"env", "dev"}}, {{"app", "db"}})->metadata.name, "a-db");
   EXPECT_EQ(SelectPolicy(ps, {}, {{"app", "cache"}})->metadata.name, "all");
@@ -47,9 +47,9 @@ TEST(Policy, SpecOverPolicyOverDefaults) {
   EXPECT_EQ(o.policy, "fast");
   EXPECT_TRUE(o.allow_post_copy);
   EXPECT_FALSE(o.allow_auto_converge);
-  EXPECT_EQ(o.max_downtime, std::chrono::milliseconds(50));  // spec wins
+  EXPECT_EQ(o.max_downtime, std::chrono::milliseconds(50));           // spec wins
   EXPECT_EQ(o.completion_timeout_per_gib, std::chrono::seconds(30));  // policy
-  EXPECT_EQ(o.progress_timeout, defaults.progress_timeout);            // default
+  EXPECT_EQ(o.progress_timeout, defaults.progress_timeout);           // default
   ASSERT_TRUE(o.bandwidth);
   EXPECT_EQ(o.bandwidth->Value(), 64 << 20);
   EXPECT_EQ(o.downtime_schedule.size(), 2u);
@@ -64,7 +64,8 @@ TEST(Policy, SpecOverPolicyOverDefaults) {
 
   api::VirtualMachineMigrationSpec postcopy;
   postcopy.mode = api::MigrationMode::kPostCopy;
-  EXPECT_TRUE(ResolveOptions(postcopy, nullptr, defaults).allow_post_copy) << "asking for PostCopy allows it";
+  EXPECT_TRUE(ResolveOptions(postcopy, nullptr, defaults).allow_post_copy)
+      << "asking for PostCopy allows it";
 }
 
 }  // namespace
