@@ -196,7 +196,7 @@ Json DrainSummaryModel(const std::string& node, const DrainState& s,
                 {"phase", std::string(api::ToString(v.status.phase))},
                 {"source", v.status.source_node},
                 {"target", v.status.target_node},
-                {"mode", std::string(api::ToString(v.status.effective_mode))},
+                {"mode", CompletedMode(v)},
                 {"reason", v.status.reason}};
     if (v.status.start_time && v.status.completion_time) {
       row["seconds"] =

@@ -20,7 +20,21 @@ std::string Printf(const char* fmt, double v) {
   return buf;
 }
 
-std::string Bytes(int64_t b) { return placement::FormatBytes(b); }
+// "0", "512", "27.8Mi", "1.5Gi", "128Mi": at most one decimal in the largest unit below the
+// value (a whole number prints without ".0").
+std::string Bytes(int64_t b) {
+  static const char* const kUnits[] = {"Ki", "Mi", "Gi", "Ti"};
+  if (b < 1024 && b > -1024) return std::to_string(b);
+  double v = static_cast<double>(b);
+  int unit = -1;
+  while ((v >= 1024 || v <= -1024) && unit < 3) {
+    v /= 1024;
+    ++unit;
+  }
+  std::string num = Printf("%.1f", v);
+  if (num.size() > 2 && num.compare(num.size() - 2, 2, ".0") == 0) num.resize(num.size() - 2);
+  return num + kUnits[unit];
+}
 
 bool PostCopyRecovering(const api::VirtualMachineMigration& vmm) {
   for (const auto& c : vmm.status.conditions) {
@@ -70,6 +84,14 @@ std::string Age(const std::optional<api::WallTime>& then, api::WallTime now) {
   return std::to_string(s / 86400) + "d";
 }
 
+std::string CompletedMode(const api::VirtualMachineMigration& vmm) {
+  const auto& st = vmm.status;
+  if (st.effective_mode != api::MigrationMode::kAuto)
+    return std::string(api::ToString(st.effective_mode));
+  if (st.phase != api::MigrationPhase::kSucceeded) return "-";
+  return st.progress && st.progress->post_copy_started_at ? "PostCopy" : "PreCopy";
+}
+
 std::string Rate(int64_t bytes_per_second) { return Bytes(bytes_per_second) + "/s"; }
 
 std::string ProgressLine(const api::VirtualMachineMigration& vmm, api::WallTime now) {
@@ -99,7 +121,7 @@ std::string ProgressLine(const api::VirtualMachineMigration& vmm, api::WallTime 
       return line;
     }
   }
-  if (!st.progress) {
+  if (!st.progress || st.progress->total_bytes == 0) {
     Append(&line, Nodes(vmm));
     Append(&line, "starting");
     return line;
@@ -128,7 +150,7 @@ std::string OutcomeLine(const api::VirtualMachineMigration& vmm, std::optional<n
     case MigrationPhase::kSucceeded: {
       std::string line = "Succeeded: " + VmKey(vmm) + " moved " + Nodes(vmm);
       if (took) line += " in " + HumanDuration(*took);
-      line += " (" + std::string(api::ToString(st.effective_mode));
+      line += " (" + CompletedMode(vmm);
       if (st.progress && st.progress->post_copy_started_at) line += ", switched to post-copy";
       if (st.downtime) line += ", downtime " + HumanDuration(*st.downtime);
       return line + ")";

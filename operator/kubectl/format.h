@@ -15,7 +15,10 @@ namespace ferry::kubectl {
 std::string HumanDuration(std::chrono::nanoseconds d);
 // kubectl's AGE column: "42s", "5m", "3h", "2d" ("<unknown>" without a time).
 std::string Age(const std::optional<api::WallTime>& then, api::WallTime now);
-// Bytes per second, "32Mi/s".
+// The mode that completed a migration: status.effectiveMode when a handler wrote one, else
+// inferred from the progress (post-copy switched or not); "-" when it did not succeed.
+std::string CompletedMode(const api::VirtualMachineMigration& vmm);
+// Bytes per second, "32Mi/s", "27.8Mi/s".
 std::string Rate(int64_t bytes_per_second);
 
 // The live line of a migration, by phase:

@@ -81,11 +81,11 @@ TEST(Samples, SampleContentIsWhatTheDocsDescribe) {
     if (obj["kind"] == "VirtualMachineMigration") {
       auto m = VirtualMachineMigration::FromJson(obj);
       ASSERT_TRUE(m.ok());
-      EXPECT_EQ(m->spec.vm_name, "web-1");
-      EXPECT_EQ(m->spec.target_node, "node-b");
+      EXPECT_EQ(m->spec.vm_name, "batch-1");
+      EXPECT_EQ(m->spec.target_node, "");  // the operator chooses
     }
   }
-  EXPECT_GE(vms, 4);  // two nodes' worth
+  EXPECT_GE(vms, 5);  // the local cluster's five guests
 }
 
 // samples.json must be regenerated when crds/samples changes (regen_samples.py).

@@ -76,6 +76,20 @@ TEST(ProgressLineTest, ByPhase) {
   }
 }
 
+TEST(CompletedModeTest, InferredWhenTheHandlerLeftAuto) {
+  const std::string head =
+      R"({"metadata":{"name":"m","namespace":"default"},"spec":{"vmName":"v"},"status":)";
+  EXPECT_EQ(CompletedMode(Vmm(head + R"({"phase":"Succeeded","effectiveMode":"PostCopy"}})")),
+            "PostCopy");
+  EXPECT_EQ(CompletedMode(Vmm(head + R"({"phase":"Succeeded"}})")), "PreCopy");
+  EXPECT_EQ(
+      CompletedMode(
+          Vmm(head +
+              R"({"phase":"Succeeded","progress":{"postCopyStartedAt":"2024-05-01T12:00:08Z"}}})")),
+      "PostCopy");
+  EXPECT_EQ(CompletedMode(Vmm(head + R"({"phase":"Failed"}})")), "-");
+}
+
 TEST(OutcomeLineTest, SaysWhereTheGuestIs) {
   const std::string head =
       R"({"metadata":{"name":"m","namespace":"default"},"spec":{"vmName":"web-1"},"status":)";
