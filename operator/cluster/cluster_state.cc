@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "api/group.h"
 #include "cluster/adapter.h"
@@ -25,6 +26,14 @@ bool HasDrainTaint(const api::Node& node) {
 MigrationPhase ClusterState::MigrationEntry::Phase() const {
   if (api::IsTerminal(observed)) return observed;
   return std::max(observed, assumed);
+}
+
+void ClusterState::MigrationEntry::SettleAssumptions() {
+  if (assumed != MigrationPhase::kUnset && (api::IsTerminal(observed) || observed >= assumed)) {
+    assumed = MigrationPhase::kUnset;
+    assumed_target.clear();
+  }
+  if (finalizer || api::IsTerminal(observed)) assumed_admitted = false;
 }
 
 ClusterState::ClusterState(Clock& clock, std::chrono::nanoseconds heartbeat_timeout,
@@ -202,13 +211,7 @@ void ClusterState::UpsertMigration(const api::VirtualMachineMigration& vmm) {
   m.created = vmm.metadata.creation_timestamp.value_or(api::WallTime{});
   if (m.observed == MigrationPhase::kScheduling)
     m.refused = vmm.status.reason == migration::kReasonUnschedulable;
-  // The informer caught up with (or passed) what was assumed.
-  if (m.assumed != MigrationPhase::kUnset &&
-      (api::IsTerminal(m.observed) || m.observed >= m.assumed)) {
-    m.assumed = MigrationPhase::kUnset;
-    m.assumed_target.clear();
-  }
-  if (m.finalizer || api::IsTerminal(m.observed)) m.assumed_admitted = false;
+  m.SettleAssumptions();
   SyncMigration(key);
 }
 
@@ -474,6 +477,7 @@ migration::SchedulingOutcome ClusterState::ScheduleGroupMember(
 void ClusterState::AssumeAdmitted(const api::VirtualMachineMigration& vmm) {
   std::lock_guard l(mu_);
   MigrationEntry& m = migrations_[vmm.metadata.Key()];
+  m.before_last = m.Current();
   m.vm_key = VmKey(vmm.metadata.namespace_, vmm.spec.vm_name);
   m.assumed_admitted = true;
   m.assumed = std::max(m.assumed, MigrationPhase::kScheduling);
@@ -488,6 +492,7 @@ void ClusterState::AssumeAdmitted(const api::VirtualMachineMigration& vmm) {
 void ClusterState::AssumeScheduled(const api::VirtualMachineMigration& vmm) {
   std::lock_guard l(mu_);
   MigrationEntry& m = migrations_[vmm.metadata.Key()];
+  m.before_last = m.Current();
   if (m.vm_key.empty()) m.vm_key = VmKey(vmm.metadata.namespace_, vmm.spec.vm_name);
   m.assumed_admitted = true;
   m.assumed = MigrationPhase::kScheduled;
@@ -501,9 +506,14 @@ void ClusterState::ForgetMigrationAssumption(const std::string& vmm_key) {
   std::lock_guard l(mu_);
   auto it = migrations_.find(vmm_key);
   if (it == migrations_.end()) return;
-  it->second.assumed = MigrationPhase::kUnset;
-  it->second.assumed_target.clear();
-  it->second.assumed_admitted = false;
+  // Not "nothing assumed": a decision of this VMM written before (the informer has not shown
+  // it yet) still holds its slot — clearing it let a third VMM past a limit of two.
+  MigrationEntry& m = it->second;
+  const Assumed before = std::exchange(m.before_last, Assumed{});
+  m.assumed = before.phase;
+  m.assumed_target = before.target;
+  m.assumed_admitted = before.admitted;
+  m.SettleAssumptions();
   SyncMigration(vmm_key);
 }
 

@@ -7,7 +7,8 @@
 // of in-flight migrations) and the migration ledger the limits need (each VMM's phase,
 // nodes, priority). A VMM's phase in the ledger only moves forward: an informer event older
 // than an assumed decision never undoes it; a decision whose write failed is forgotten
-// explicitly (Forget*).
+// explicitly (Forget*), which undoes that decision only: an earlier decision of the same VMM
+// whose write succeeded (and whose echo the informer has not delivered yet) stays counted.
 //
 // Thread-safe. Decisions that must be atomic with their assumption (a slot, a node) are made
 // under decision_mutex(), which the controllers hold from deciding to assuming.
@@ -107,9 +108,14 @@ class ClusterState {
 
   // Limits, then placement, for an admitted VMM in Scheduling (status as admitted).
   migration::SchedulingOutcome ScheduleMigration(const api::VirtualMachineMigration& vmm);
+  // Each assumption remembers what was assumed before it, for ForgetMigrationAssumption.
+  // The caller reconciles one VMM at a time (its work queue's guarantee): between an
+  // Assume* and its Forget no other decision of that VMM is assumed.
   void AssumeAdmitted(const api::VirtualMachineMigration& vmm_with_status);
   void AssumeScheduled(const api::VirtualMachineMigration& vmm_with_status);
-  // The write of an assumed decision failed: back to what the informer said.
+  // The write of the last assumed decision of `vmm_key` failed: back to what was assumed
+  // before it (an earlier decision whose write succeeded keeps its slot and reservation until
+  // the informer shows it), or to what the informer said when nothing was.
   void ForgetMigrationAssumption(const std::string& vmm_key);
 
   // A node for an unplaced VM (and the per-node reasons when none fits).
@@ -132,12 +138,20 @@ class ClusterState {
     std::optional<std::string> assumed_node;
     std::string Node() const { return assumed_node ? *assumed_node : vm.node; }
   };
+  // What a decision assumed about one VMM (all unset: nothing assumed).
+  struct Assumed {
+    api::MigrationPhase phase = api::MigrationPhase::kUnset;
+    std::string target;
+    bool admitted = false;
+  };
   struct MigrationEntry {
     std::string vm_key;
     api::MigrationPhase observed = api::MigrationPhase::kUnset;
     api::MigrationPhase assumed = api::MigrationPhase::kUnset;
     bool finalizer = false;
     bool assumed_admitted = false;
+    // What was assumed before the last Assume*, restored when its write fails.
+    Assumed before_last;
     bool deleting = false;
     bool refused = false;
     std::string source;
@@ -149,6 +163,9 @@ class ClusterState {
     api::MigrationPhase Phase() const;
     std::string Target() const { return assumed_target.empty() ? target : assumed_target; }
     bool Admitted() const { return finalizer || assumed_admitted; }
+    Assumed Current() const { return {assumed, assumed_target, assumed_admitted}; }
+    // Drops what the informer has caught up with (or passed).
+    void SettleAssumptions();
   };
 
   bool AliveAt(const api::Hypervisor& hv, api::WallTime now) const;

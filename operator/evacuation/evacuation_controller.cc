@@ -142,15 +142,23 @@ ReconcileResult EvacuationController::Reconcile(const std::string& key, std::sto
     return ReconcileResult::RequeueAfter(
         std::chrono::milliseconds(500));  // our last creates are not cached yet
   }
+  // Expect the whole batch now (client-go's ExpectCreations): this also restarts the
+  // expectation's clock, which RaiseExpectations would keep from the node's first batch (a
+  // drain older than the time-to-live would then count creates it has not seen yet as seen).
+  expectations_.ExpectCreations(node, static_cast<int>(actions.create.size()));
+  int left = static_cast<int>(actions.create.size());
   for (const Create& c : actions.create) {
-    if (stop.stop_requested()) return ReconcileResult::Error(CancelledError("stopping"));
-    expectations_.RaiseExpectations(node, 1, 0);
+    if (stop.stop_requested()) {
+      expectations_.LowerExpectations(node, left, 0);
+      return ReconcileResult::Error(CancelledError("stopping"));
+    }
     Status st =
         CreateMigration(c.vm, c.name, "", node, api::MigrationTrigger::kEvacuation, c.group);
     if (!st.ok()) {
-      expectations_.CreationObserved(node);
+      expectations_.LowerExpectations(node, left, 0);  // these will never appear
       return ReconcileResult::Error(st);
     }
+    --left;
     ctx_.events.Record(*nobj, kube::EventType::kNormal, "Evacuating",
                        "migrating " + c.vm + (c.group.empty() ? "" : " with group " + c.group) +
                            " (" + c.name + ")");
@@ -224,7 +232,7 @@ ReconcileResult EvacuationController::Rebalance(std::stop_token stop) {
   std::string name =
       MigrationName(vm->metadata.name, vm->metadata.uid, mv.from + ">" + mv.to, LastRecord(*vm));
   name.replace(0, std::string(kNamePrefix).size(), "rebal-");
-  expectations_.RaiseExpectations(kRebalanceKey, 1, 0);
+  expectations_.ExpectCreations(kRebalanceKey, 1);
   if (Status st = CreateMigration(mv.vm, name, mv.to, mv.from, api::MigrationTrigger::kRebalance);
       !st.ok()) {
     expectations_.CreationObserved(kRebalanceKey);

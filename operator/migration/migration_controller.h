@@ -3,9 +3,14 @@
 // at once (under the decision lock, so two workers never take the same slot), writes the
 // metadata (finalizer, labels) and then the status — each with the resourceVersion read, so
 // a 409 means someone else wrote first and the key is retried — and records the Events.
+// A cached copy that one of its own writes replaced (the informer has not delivered the
+// write yet) is not decided again: the write's echo queues the key.
 #pragma once
 
 #include <functional>
+#include <map>
+#include <mutex>
+#include <set>
 #include <stop_token>
 #include <string>
 
@@ -25,9 +30,16 @@ class MigrationController {
  private:
   // Queues every waiting VMM but `except`: a turn or a slot was given back.
   void WakeWaiting(const std::string& except);
+  // True when `rv` is a version of `key` that a write of ours replaced: the cache is behind
+  // our own write. Otherwise forgets what was recorded for `key` (the cache caught up).
+  bool CachedCopyIsStale(const std::string& key, const std::string& rv);
+  void WroteOver(const std::string& key, const std::string& rv);
+  void ForgetWrites(const std::string& key);
 
   Context& ctx_;
   std::function<void(const std::string&)> wake_;
+  std::mutex writes_mu_;
+  std::map<std::string, std::set<std::string>> replaced_;  // key → resourceVersions written over
 };
 
 // The world the phase machine sees, over the cluster state and the caches.

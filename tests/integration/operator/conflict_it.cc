@@ -99,11 +99,9 @@ TEST_F(OperatorIT, ConflictStormsBetweenTwoWritersLoseNoUpdate) {
   EXPECT_EQ(ConditionOf(vm, "Domain").value("message", ""),
             "report " + std::to_string(written.load()));
   // And it was a storm: the handler's writes met the operator's (and the driver's) in 409s.
-  EXPECT_GT(conflicts.load(), 0);
-  std::fprintf(stderr,
-               "storm: %d handler writes, %d conflicts, operator vm reconcile errors %.0f\n",
-               written.load(), conflicts.load(),
-               op_->Metric("ferry_controller_reconcile_errors_total{controller=\"vm\"}"));
+  EXPECT_GT(conflicts.load(), 0)
+      << "storm: " << written.load() << " handler writes, operator vm reconcile errors "
+      << op_->Metric("ferry_controller_reconcile_errors_total{controller=\"vm\"}");
 }
 
 }  // namespace

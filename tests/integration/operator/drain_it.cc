@@ -143,12 +143,15 @@ TEST_F(OperatorIT, OperatorKilledMidDrainRestartsWithoutDuplicateMigrations) {
   }));
   op_->Kill(SIGKILL);
   {
+    // Two, both Scheduled: the node's outbound limit held while the operator ran.
     const auto l = List(kube::resources::kVirtualMachineMigrations);
-    EXPECT_EQ(l.size(), 2u);
-    for (const auto& m : l)
-      std::fprintf(stderr, "AT KILL %s %s %s\n", m["metadata"]["name"].get<std::string>().c_str(),
-                   m["metadata"]["creationTimestamp"].get<std::string>().c_str(),
-                   m.value("status", Json::object()).dump().substr(0, 300).c_str());
+    std::string seen;
+    for (const auto& m : l) {
+      seen += "\n  " + m["metadata"].value("name", "") + " " +
+              m["metadata"].value("creationTimestamp", "") + " " +
+              m.value("status", Json::object()).dump().substr(0, 300);
+    }
+    EXPECT_EQ(l.size(), 2u) << "at the kill:" << seen;
   }
   driver_->Hold(false);  // the two run to Succeeded while no operator runs
   ASSERT_TRUE(Eventually([&] {
