@@ -17,6 +17,19 @@ const prometheus::Histogram::BucketBoundaries kDurationBuckets{1,  2,   5,   10,
 const prometheus::Histogram::BucketBoundaries kDowntimeBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.2,
                                                                0.3,   0.5,  1,     2,    5,   30};
 
+// Every label value the counters and histograms can take, created at 0 up front: a series
+// born at its first increment has no earlier sample, so Prometheus' increase() and rate()
+// miss that first migration (the first failure after a restart would not count).
+constexpr const char* kModes[] = {"precopy", "postcopy", "offline"};
+constexpr Outcome kOutcomes[] = {Outcome::kSucceeded,          Outcome::kFailed,
+                                 Outcome::kCancelled,          Outcome::kAborted,
+                                 Outcome::kPostCopyRecovering, Outcome::kDetached};
+constexpr ActionKind kActions[] = {ActionKind::kSetMaxDowntime,   ActionKind::kAutoConvergeEngaged,
+                                   ActionKind::kSwitchToPostCopy, ActionKind::kAbort,
+                                   ActionKind::kCancel,           ActionKind::kPostCopyRecovery,
+                                   ActionKind::kAttach,           ActionKind::kShutdown,
+                                   ActionKind::kResume,           ActionKind::kDetach};
+
 }  // namespace
 
 MigrationMetrics::MigrationMetrics(prometheus::Registry& registry)
@@ -51,7 +64,14 @@ MigrationMetrics::MigrationMetrics(prometheus::Registry& registry)
       actions_(prometheus::BuildCounter()
                    .Name("ferry_migration_actions_total")
                    .Help("Convergence and control actions taken, by action.")
-                   .Register(registry)) {}
+                   .Register(registry)) {
+  for (const char* mode : kModes) {
+    for (Outcome o : kOutcomes) results_.Add({{"mode", mode}, {"result", OutcomeName(o)}});
+    duration_.Add({{"mode", mode}}, kDurationBuckets);
+    downtime_.Add({{"mode", mode}}, kDowntimeBuckets);
+  }
+  for (ActionKind a : kActions) actions_.Add({{"action", ActionKindName(a)}});
+}
 
 std::string MigrationMetrics::OnStart(const MigrationOptions& o) {
   std::lock_guard<std::mutex> l(mu_);

@@ -17,6 +17,9 @@ constexpr std::array<api::MigrationPhase, 9> kPhases = {
     api::MigrationPhase::kSucceeded,   api::MigrationPhase::kFailed,
     api::MigrationPhase::kCancelled};
 
+// The decision kinds ObservePlacement is called with.
+constexpr const char* kDecisions[] = {"vm", "migration", "drain", "rebalance"};
+
 std::string PhaseLabel(api::MigrationPhase p) {
   std::string s(api::ToString(p));
   return s.empty() ? "Pending" : s;
@@ -50,7 +53,13 @@ OperatorMetrics::OperatorMetrics(prometheus::Registry& registry)
                       .Name("ferry_evacuation_remaining_vms")
                       .Help("Running VMs still on a node being drained.")
                       .Register(registry)) {
-  for (api::MigrationPhase p : kPhases) migrations_.Add({{"phase", PhaseLabel(p)}}).Set(0);
+  // Counters and histograms exist at 0 for every known label value: a series born at its
+  // first increment has no earlier sample, so increase() and rate() would miss that event.
+  for (api::MigrationPhase p : kPhases) {
+    migrations_.Add({{"phase", PhaseLabel(p)}}).Set(0);
+    transitions_.Add({{"phase", PhaseLabel(p)}});
+  }
+  for (const char* d : kDecisions) placement_.Add({{"decision", d}}, kPlacementBuckets);
 }
 
 void OperatorMetrics::SetMigrationsByPhase(const std::map<api::MigrationPhase, int>& counts) {

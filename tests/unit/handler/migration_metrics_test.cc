@@ -65,6 +65,26 @@ TEST(MigrationMetrics, SeriesLiveOnlyWhileMigrating) {
             std::string::npos);
 }
 
+// A counter or histogram series first exported at 1 has no earlier sample: increase() and
+// rate() would miss that first migration. Every known label value is exported at 0 before.
+TEST(MigrationMetrics, OutcomeAndActionSeriesExistAtZeroBeforeTheFirstMigration) {
+  prometheus::Registry reg;
+  MigrationMetrics m(reg);
+  const std::string text = Scrape(reg);
+  for (const char* want : {
+           R"(ferry_migration_results_total{mode="precopy",result="Succeeded"} 0)",
+           R"(ferry_migration_results_total{mode="postcopy",result="Failed"} 0)",
+           R"(ferry_migration_results_total{mode="offline",result="Aborted"} 0)",
+           R"(ferry_migration_results_total{mode="precopy",result="Cancelled"} 0)",
+           R"(ferry_migration_actions_total{action="SetMaxDowntime"} 0)",
+           R"(ferry_migration_actions_total{action="Abort"} 0)",
+           R"(ferry_migration_duration_seconds_count{mode="precopy"} 0)",
+           R"(ferry_migration_downtime_seconds_bucket{mode="postcopy",le="0.3"} 0)",
+       }) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << " missing in:\n" << text;
+  }
+}
+
 TEST(MigrationMetrics, ConcurrentMigrationsKeepTheirSeries) {
   prometheus::Registry reg;
   MigrationMetrics m(reg);
@@ -83,7 +103,9 @@ TEST(MigrationMetrics, ConcurrentMigrationsKeepTheirSeries) {
             std::string::npos)
       << text;
   // A failed migration has no downtime observation.
-  EXPECT_EQ(text.find("ferry_migration_downtime_seconds_count"), std::string::npos);
+  EXPECT_NE(text.find(R"(ferry_migration_downtime_seconds_count{mode="precopy"} 0)"),
+            std::string::npos)
+      << text;
   m.OnFinish(kb, r);
 }
 
