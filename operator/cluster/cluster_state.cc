@@ -172,6 +172,7 @@ void ClusterState::UpsertVm(const api::VirtualMachine& vm) {
   VmEntry& e = vms_[key];
   e.vm = VmFromApi(vm);
   if (e.assumed_node && *e.assumed_node == e.vm.node) e.assumed_node.reset();
+  if (e.assumed_before_last && *e.assumed_before_last == e.vm.node) e.assumed_before_last.reset();
   SyncVm(key);
 }
 
@@ -535,6 +536,7 @@ void ClusterState::AssumeVmNode(const std::string& vm_key, const std::string& no
   std::lock_guard l(mu_);
   auto it = vms_.find(vm_key);
   if (it == vms_.end()) return;
+  it->second.assumed_before_last = it->second.assumed_node;
   it->second.assumed_node = node;
   SyncVm(vm_key);
 }
@@ -543,7 +545,9 @@ void ClusterState::ForgetVmAssumption(const std::string& vm_key) {
   std::lock_guard l(mu_);
   auto it = vms_.find(vm_key);
   if (it == vms_.end() || !it->second.assumed_node) return;
-  it->second.assumed_node.reset();
+  VmEntry& e = it->second;
+  e.assumed_node = std::exchange(e.assumed_before_last, std::nullopt);
+  if (e.assumed_node && *e.assumed_node == e.vm.node) e.assumed_node.reset();
   SyncVm(vm_key);
 }
 

@@ -120,6 +120,8 @@ class ClusterState {
 
   // A node for an unplaced VM (and the per-node reasons when none fits).
   VmPlacement PlaceVm(const std::string& vm_key);
+  // As for migrations: one decision per VM at a time; Forget undoes the last Assume only
+  // (a node assumed and written before stays until the informer shows it).
   void AssumeVmNode(const std::string& vm_key, const std::string& node);
   void ForgetVmAssumption(const std::string& vm_key);
 
@@ -136,6 +138,7 @@ class ClusterState {
   struct VmEntry {
     placement::Vm vm;
     std::optional<std::string> assumed_node;
+    std::optional<std::string> assumed_before_last;  // restored by ForgetVmAssumption
     std::string Node() const { return assumed_node ? *assumed_node : vm.node; }
   };
   // What a decision assumed about one VMM (all unset: nothing assumed).

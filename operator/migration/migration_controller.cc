@@ -11,10 +11,6 @@ namespace {
 
 using controller::ReconcileResult;
 
-std::string ResourceVersion(const kube::Json& obj) {
-  return obj["metadata"].value("resourceVersion", "");
-}
-
 bool IsWaiting(api::MigrationPhase p) {
   return p == api::MigrationPhase::kUnset || p == api::MigrationPhase::kPending ||
          p == api::MigrationPhase::kScheduling;
@@ -115,35 +111,16 @@ void MigrationController::WakeWaiting(const std::string& except) {
   }
 }
 
-bool MigrationController::CachedCopyIsStale(const std::string& key, const std::string& rv) {
-  std::lock_guard l(writes_mu_);
-  auto it = replaced_.find(key);
-  if (it == replaced_.end()) return false;
-  if (it->second.contains(rv)) return true;
-  replaced_.erase(it);
-  return false;
-}
-
-void MigrationController::WroteOver(const std::string& key, const std::string& rv) {
-  std::lock_guard l(writes_mu_);
-  replaced_[key].insert(rv);
-}
-
-void MigrationController::ForgetWrites(const std::string& key) {
-  std::lock_guard l(writes_mu_);
-  replaced_.erase(key);
-}
-
 ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop_token stop) {
   kube::ObjectPtr obj = ctx_.vmms.store().Get(key);
   if (!obj) {
-    ForgetWrites(key);
+    written_.Forget(key);
     return ReconcileResult::Success();
   }
   // Deciding again from a copy our own write replaced would take a second decision from
   // stale facts (say, admit it once more from before its status was written), only for the
   // write to fail with 409; the informer's event for our write queues the key again.
-  if (CachedCopyIsStale(key, ResourceVersion(*obj))) return ReconcileResult::Success();
+  if (written_.Stale(key, *obj)) return ReconcileResult::Success();
   auto vmm = api::VirtualMachineMigration::FromJson(*obj);
   if (!vmm.ok()) return ReconcileResult::TerminalError(vmm.status());
   const std::string vm_key = vmm->metadata.namespace_ + "/" + VmNameOf(*vmm);
@@ -179,7 +156,7 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
       if (written.status().code() == StatusCode::kNotFound) return ReconcileResult::Success();
       return ReconcileResult::Error(written.status());
     }
-    WroteOver(key, ResourceVersion(current));
+    written_.WroteOver(key, current);
     current = std::move(*written);
   }
   if (api::Encode(d.status) != api::Encode(vmm->status)) {
@@ -191,7 +168,7 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
       if (written.status().code() == StatusCode::kNotFound) return ReconcileResult::Success();
       return ReconcileResult::Error(written.status());
     }
-    WroteOver(key, ResourceVersion(current));
+    written_.WroteOver(key, current);
     current = std::move(*written);
     if (d.status.phase != vmm->status.phase) ctx_.metrics.CountTransition(d.status.phase);
   }

@@ -8,12 +8,10 @@
 #pragma once
 
 #include <functional>
-#include <map>
-#include <mutex>
-#include <set>
 #include <stop_token>
 #include <string>
 
+#include "cluster/written_versions.h"
 #include "context.h"
 #include "controller/controller.h"
 #include "migration/phase_machine.h"
@@ -30,16 +28,10 @@ class MigrationController {
  private:
   // Queues every waiting VMM but `except`: a turn or a slot was given back.
   void WakeWaiting(const std::string& except);
-  // True when `rv` is a version of `key` that a write of ours replaced: the cache is behind
-  // our own write. Otherwise forgets what was recorded for `key` (the cache caught up).
-  bool CachedCopyIsStale(const std::string& key, const std::string& rv);
-  void WroteOver(const std::string& key, const std::string& rv);
-  void ForgetWrites(const std::string& key);
 
   Context& ctx_;
   std::function<void(const std::string&)> wake_;
-  std::mutex writes_mu_;
-  std::map<std::string, std::set<std::string>> replaced_;  // key → resourceVersions written over
+  WrittenVersions written_;
 };
 
 // The world the phase machine sees, over the cluster state and the caches.

@@ -47,8 +47,12 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
   kube::ObjectPtr obj = ctx_.vms.store().Get(key);
   if (!obj) {
     MarkUnschedulable(key, false);
+    written_.Forget(key);
     return ReconcileResult::Success();
   }
+  // A copy our own write replaced: placing it again from there would pick a node a second
+  // time (and forget the first) only to fail with 409; the write's event queues it again.
+  if (written_.Stale(key, *obj)) return ReconcileResult::Success();
   auto vm = api::VirtualMachine::FromJson(*obj);
   if (!vm.ok()) return ReconcileResult::TerminalError(vm.status());
   if (vm->metadata.IsBeingDeleted()) {
@@ -146,21 +150,16 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
                                     vm->metadata.generation),
                       now);
   }
+  // The label a failed write left behind (status written, label not): it follows status.nodeName.
+  if (!label && !status.node_name.empty()) label = status.node_name;
   auto forget = [&] {
     if (assumed) ctx_.state.ForgetVmAssumption(key);
   };
 
+  // status.nodeName first, then the node label: the handler selects VMs by that label and writes
+  // their status as soon as it sees one, so a label written first let the handler's status write
+  // race this one (409), and the retry placed the VM a second time with a stale view.
   kube::Json current = *obj;
-  if (label && vm->metadata.labels[api::kLabelNode] != *label) {
-    if (stop.stop_requested()) return forget(), ReconcileResult::Error(CancelledError("stopping"));
-    current["metadata"]["labels"][api::kLabelNode] = *label;
-    auto written = ctx_.api.Update(kube::resources::kVirtualMachines, current);
-    if (!written.ok()) {
-      forget();
-      return ReconcileResult::Error(written.status());
-    }
-    current = std::move(*written);
-  }
   if (api::Encode(status) != api::Encode(vm->status)) {
     if (stop.stop_requested()) return forget(), ReconcileResult::Error(CancelledError("stopping"));
     current["status"] = api::Encode(status);
@@ -169,6 +168,18 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
       forget();
       return ReconcileResult::Error(written.status());
     }
+    written_.WroteOver(key, current);
+    current = std::move(*written);
+  }
+  if (label && vm->metadata.labels[api::kLabelNode] != *label) {
+    if (stop.stop_requested()) return forget(), ReconcileResult::Error(CancelledError("stopping"));
+    current["metadata"]["labels"][api::kLabelNode] = *label;
+    auto written = ctx_.api.Update(kube::resources::kVirtualMachines, current);
+    if (!written.ok()) {
+      // status.nodeName is written: the placement stands, the label follows on the retry.
+      return ReconcileResult::Error(written.status());
+    }
+    written_.WroteOver(key, current);
     current = std::move(*written);
   }
   for (const auto& [warning, e] : events) {

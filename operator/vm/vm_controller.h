@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/written_versions.h"
 #include "context.h"
 #include "controller/controller.h"
 
@@ -29,6 +30,7 @@ class VmController {
   Context& ctx_;
   mutable std::mutex mu_;
   std::set<std::string> unschedulable_;
+  WrittenVersions written_;
 };
 
 }  // namespace ferry::op::vm

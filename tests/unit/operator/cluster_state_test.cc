@@ -22,17 +22,21 @@ class ClusterStateTest : public ::testing::Test {
   ClusterStateTest() : state_(clock_, std::chrono::seconds(40), Limits()) {
     for (int i = 0; i < 4; ++i) AddNode("n" + std::to_string(i));
     for (const char* vm : {"a", "b", "c"}) {
-      api::VirtualMachine v;
-      v.metadata.name = vm;
-      v.metadata.namespace_ = "ns";
-      v.spec.running = true;
-      v.spec.cpus = 1;
-      v.spec.memory = Q("1Gi");
-      v.status.phase = api::VmPhase::kRunning;
-      v.status.node_name = "n0";
-      state_.UpsertVm(v);
+      state_.UpsertVm(Vm(vm, 1, "n0"));
       state_.UpsertMigration(Created(vm));
     }
+  }
+
+  static api::VirtualMachine Vm(const std::string& name, int cpus, const std::string& node) {
+    api::VirtualMachine v;
+    v.metadata.name = name;
+    v.metadata.namespace_ = "ns";
+    v.spec.running = true;
+    v.spec.cpus = cpus;
+    v.spec.memory = Q("1Gi");
+    v.status.phase = node.empty() ? api::VmPhase::kPending : api::VmPhase::kRunning;
+    v.status.node_name = node;
+    return v;
   }
 
   static MigrationLimits Limits() {
@@ -43,7 +47,7 @@ class ClusterStateTest : public ::testing::Test {
     return l;
   }
 
-  void AddNode(const std::string& name) {
+  void AddNode(const std::string& name, int cpus = 16) {
     api::Node n;
     n.metadata.name = name;
     api::NodeCondition c;
@@ -55,7 +59,7 @@ class ClusterStateTest : public ::testing::Test {
     h.metadata.name = name;
     h.status.ready = true;
     h.status.last_heartbeat_time = clock_.WallNow();
-    h.status.allocatable.cpus = 16;
+    h.status.allocatable.cpus = cpus;
     h.status.allocatable.memory = Q("32Gi");
     state_.UpsertHypervisor(h);
   }
@@ -166,6 +170,33 @@ TEST_F(ClusterStateTest, ForgettingAFailedRescheduleRestoresTheWrittenTarget) {
       << "the failed decision's target is not kept";
   ASSERT_EQ(Schedule("b").kind, Kind::kScheduled);
   EXPECT_EQ(Schedule("c").kind, Kind::kWait);
+}
+
+// The same for a VM's initial placement: its node was written (label, then status), the
+// label's echo came back without status.nodeName, a stale re-placement picked another node
+// and failed; forgetting that must leave the VM counted on the node it was written to.
+TEST_F(ClusterStateTest, ForgettingAStaleReplacementKeepsTheWrittenNode) {
+  for (int i = 4; i < 6; ++i) AddNode("small" + std::to_string(i), 2);
+  for (int i = 0; i < 4; ++i) {  // the large nodes leave: two nodes of 2 CPUs remain
+    state_.RemoveHypervisor("n" + std::to_string(i));
+    state_.RemoveNode("n" + std::to_string(i));
+  }
+  state_.UpsertVm(Vm("x", 2, ""));
+  const VmPlacement x = state_.PlaceVm("ns/x");
+  ASSERT_TRUE(x.scheduled) << x.summary;
+  state_.AssumeVmNode("ns/x", x.node);  // written: label and status
+  state_.UpsertVm(Vm("x", 2, ""));      // the label's echo, no nodeName yet
+  const std::string other = x.node == "small4" ? "small5" : "small4";
+  state_.AssumeVmNode("ns/x", other);  // the stale re-placement...
+  state_.ForgetVmAssumption("ns/x");   // ...and its 409
+
+  state_.UpsertVm(Vm("y", 2, ""));
+  const VmPlacement y = state_.PlaceVm("ns/y");
+  ASSERT_TRUE(y.scheduled) << y.summary;
+  EXPECT_EQ(y.node, other) << x.node << " holds x";
+  state_.AssumeVmNode("ns/y", y.node);
+  state_.UpsertVm(Vm("z", 2, ""));
+  EXPECT_FALSE(state_.PlaceVm("ns/z").scheduled) << "two nodes of 2 CPUs hold x and y";
 }
 
 }  // namespace
