@@ -6,7 +6,8 @@
 #   hack/cluster/cluster.sh status                         processes, leader, nodes, Hypervisors
 #   hack/cluster/cluster.sh check-clean                    exit 1 (and say what) if anything is left
 #   hack/cluster/cluster.sh env                            the file to source: KUBECONFIG, PATH, ...
-#   hack/cluster/cluster.sh leader                         the operator replica holding the Lease
+#   hack/cluster/cluster.sh leader [--identity]            the operator replica holding the Lease
+#                                                          (--identity: with its start, operator-1_start2)
 #   hack/cluster/cluster.sh kill NAME [SIGNAL]             crash a component (default SIGKILL); it
 #                                                          is restarted a second later, as a pod is
 #     NAME: operator-1 | operator-2 | leader | standby | handler-node-a ... | prometheus
@@ -67,7 +68,7 @@ handler_cmd() {  # LETTER
 }
 
 operator_cmd() {  # REPLICA (1, 2)
-  echo "$OPERATOR" --kubeconfig "$KDIR/kubeconfig" --leader-elect true --id "operator-$1" \
+  echo "$OPERATOR" --kubeconfig "$KDIR/kubeconfig" --leader-elect true --id "operator-$1_start{start}" \
     --lease-namespace "$LEASE_NS" --lease-name "$LEASE_NAME" \
     --ops-address "127.0.0.1:$(port_of "operator-$1")"
 }
@@ -285,7 +286,7 @@ case "${1:-}" in
   status) cmd_status ;;
   check-clean) cmd_check_clean ;;
   env) [ -f "$DIR/env" ] || die "no cluster up in $DIR"; echo "$DIR/env" ;;
-  leader) leader ;;
+  leader) if [ "${2:-}" = --identity ]; then lease_holder; else leader; fi ;;
   kill) kill_child "$(resolve "${2:?NAME}")" "${3:-KILL}" ;;
   *) usage ;;
 esac

@@ -109,7 +109,9 @@ wait_until() {  # SECONDS WHAT CMD...: until CMD succeeds, else die
   die "timed out after $secs s waiting for $what"
 }
 
-# The replica that holds the Lease (operator-1 / operator-2), "" when none does.
-leader() {
+# The identity holding the Lease: replica and start (operator-1_start2), "" when none does.
+lease_holder() {
   k get lease -n "$LEASE_NS" "$LEASE_NAME" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true
 }
+# The replica that holds the Lease (operator-1 / operator-2), "" when none does.
+leader() { local h; h=$(lease_holder); echo "${h%_start*}"; }

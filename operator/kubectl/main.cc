@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
       "kubectl ferry: migrate Ferry's VMs, drain nodes, and see why the placement engine decides "
       "what it does (the operator's own engine and cluster view)."};
   app.require_subcommand(1);
+  // kubectl's global flags go anywhere: `kubectl ferry plan-drain node-b -o json`.
+  app.fallthrough();
   Flags f;
   app.add_option("--kubeconfig", f.kubeconfig,
                  "kubeconfig file (default: $KUBECONFIG, ~/.kube/config)");

@@ -5,18 +5,18 @@
 TEST=e2e_cancel_precopy
 . "$(dirname "$0")/lib.sh"
 
-ensure_vm slow-1 128 64 0
-src=$(vm_node slow-1)
-guest_on "$src" slow-1
-name=$(kf migrate slow-1 --bandwidth 4Mi -o json | jq -r .metadata.name)
+ensure_vm e2e-1 128 32 2
+src=$(vm_node e2e-1)
+guest_on "$src" e2e-1
+name=$(kf migrate e2e-1 --bandwidth 4Mi -o json | jq -r .metadata.name)
 wait_for 60 "$name Running" is Running vmm_phase "$name"
 wait_for 30 "$name moving bytes" bash -c "[ \"\$(kubectl get vmm -n $NS $name -o jsonpath='{.status.progress.processedBytes}')\" -gt 0 ] 2>/dev/null"
 dst=$(jp vmm "$name" '{.status.targetNode}')
-before=$(hb "$src" slow-1)
+before=$(hb "$src" e2e-1)
 out=$(kf cancel "$name" --wait) || fail "cancel: $out"
-grep -q "^Cancelled: default/slow-1 stays on $src" <<<"$out" || fail "cancel outcome: $out"
+grep -q "^Cancelled: default/e2e-1 stays on $src" <<<"$out" || fail "cancel outcome: $out"
 [ -n "$(vmm_events "$name" CancelRequested)" ] || fail "no CancelRequested Event"
-guest_on "$src" slow-1
-[ "$(hb "$src" slow-1)" -gt "$before" ] || fail "heartbeat stopped"
-wait_for 30 "nothing of slow-1 on $dst" is "" domain_state "$dst" slow-1
-pass "cancelled in pre-copy ($src -> $dst): guest on $src, heartbeat $before -> $(hb "$src" slow-1), nothing on $dst"
+guest_on "$src" e2e-1
+[ "$(hb "$src" e2e-1)" -gt "$before" ] || fail "heartbeat stopped"
+wait_for 30 "nothing of e2e-1 on $dst" is "" domain_state "$dst" e2e-1
+pass "cancelled in pre-copy ($src -> $dst): guest on $src, heartbeat $before -> $(hb "$src" e2e-1), nothing on $dst"

@@ -36,7 +36,7 @@ plan=$(kf plan-drain "$DB" -o json) || fail "plan-drain $DB: $plan"
 blocked=$(jq -r '[.blockers[] | select(.running) | .vm] | sort | join(" ")' <<<"$plan")
 [ "$blocked" = "default/cache-1 default/db-1" ] || fail "plan-drain blockers: '$blocked', want the db pair: $plan"
 jq -e '[.blockers[].code] | all(. == "MayNotMoveAlone")' <<<"$plan" >/dev/null || fail "blocker codes: $plan"
-declare -A planned
+declare -A planned=()
 while read -r vm target; do planned[$vm]=$target; done < <(jq -r '.steps[] | select(.running and .action == "Migrate") | "\(.vm | sub("^default/"; "")) \(.target)"' <<<"$plan")
 [ ${#planned[@]} -ge 1 ] || fail "plan-drain moves nothing off $DB: $plan"
 rc=0

@@ -5,10 +5,10 @@
 TEST=e2e_target_libvirtd_killed
 . "$(dirname "$0")/lib.sh"
 
-ensure_vm tl-1 128 64 0
-src=$(vm_node tl-1)
-guest_on "$src" tl-1
-name=$(kf migrate tl-1 --bandwidth 4Mi -o json | jq -r .metadata.name)
+ensure_vm e2e-1 128 32 2
+src=$(vm_node e2e-1)
+guest_on "$src" e2e-1
+name=$(kf migrate e2e-1 --bandwidth 4Mi -o json | jq -r .metadata.name)
 trap '"$L" start-daemon "$(letter "${dst:-node-a}")" >/dev/null 2>&1 || true' EXIT
 wait_for 60 "$name Running" is Running vmm_phase "$name"
 wait_for 30 "$name moving bytes" bash -c "[ \"\$(kubectl get vmm -n $NS $name -o jsonpath='{.status.progress.processedBytes}')\" -gt 0 ] 2>/dev/null"
@@ -20,6 +20,6 @@ msg=$(jp vmm "$name" '{.status.message}')
 grep -qiE 'destination|connection|peer|closed|reset' <<<"$msg" || fail "the reason does not say what happened: $msg"
 "$L" start-daemon "$(letter "$dst")" >/dev/null 2>&1
 wait_for 40 "Hypervisor $dst ready again" is true k get hv "$dst" -o jsonpath='{.status.ready}'
-guest_on "$src" tl-1
-wait_for 30 "no tl-1 on $dst" bash -c "s=\$(\"$L\" virsh $(letter "$dst") domstate ${NS}_tl-1 2>/dev/null | head -1); [ \"\$s\" != running ] && [ \"\$s\" != paused ]"
+guest_on "$src" e2e-1
+wait_for 30 "no e2e-1 on $dst" bash -c "s=\$(\"$L\" virsh $(letter "$dst") domstate ${NS}_e2e-1 2>/dev/null | head -1); [ \"\$s\" != running ] && [ \"\$s\" != paused ]"
 pass "target libvirtd killed: Failed ($msg); guest on $src; $dst ready again, no copy there"
