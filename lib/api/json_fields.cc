@@ -160,6 +160,20 @@ void FieldReader::StrList(std::string_view key, std::vector<std::string>* out) {
   List(key, out);
 }
 
+void FieldReader::DurationList(std::string_view key, std::vector<std::chrono::nanoseconds>* out) {
+  std::vector<std::string> texts;
+  StrList(key, &texts);
+  out->clear();
+  for (size_t i = 0; i < texts.size() && status().ok(); ++i) {
+    auto d = ParseDuration(texts[i]);
+    if (!d.ok()) {
+      Fail(std::string(key) + "[" + std::to_string(i) + "]", d.status().message());
+    } else {
+      out->push_back(*d);
+    }
+  }
+}
+
 Status Decode(const Json& j, const std::string& path, std::string* out) {
   if (!j.is_string()) return InvalidError(path + ": " + TypeError("a string", j));
   *out = j.get<std::string>();
@@ -296,6 +310,12 @@ void PutStrList(Json& j, std::string_view key, const std::vector<std::string>& v
     return;
   }
   j[std::string(key)] = v;
+}
+
+void PutDurationList(Json& j, std::string_view key, const std::vector<std::chrono::nanoseconds>& v) {
+  std::vector<std::string> texts;
+  for (const auto& d : v) texts.push_back(FormatDuration(d));
+  PutStrList(j, key, texts);
 }
 
 Status CheckTypeMeta(const Json& j, std::string_view api_version, std::string_view kind) {

@@ -97,6 +97,8 @@ class FieldReader {
   void StrMap(std::string_view key, StringMap* out);
   void QtyMap(std::string_view key, std::map<std::string, Quantity>* out);
   void StrList(std::string_view key, std::vector<std::string>* out);
+  // A list of Go durations ("100ms", "1s"); a bad one fails as key[i].
+  void DurationList(std::string_view key, std::vector<std::chrono::nanoseconds>* out);
 
   template <typename E>
   void Enum(std::string_view key, E* out) {
@@ -166,6 +168,7 @@ void PutDuration(Json& j, std::string_view key, const std::optional<std::chrono:
 void PutStrMap(Json& j, std::string_view key, const StringMap& v);
 void PutQtyMap(Json& j, std::string_view key, const std::map<std::string, Quantity>& v);
 void PutStrList(Json& j, std::string_view key, const std::vector<std::string>& v);
+void PutDurationList(Json& j, std::string_view key, const std::vector<std::chrono::nanoseconds>& v);
 
 template <typename E>
 void PutEnum(Json& j, std::string_view key, E v) {

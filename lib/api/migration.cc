@@ -142,17 +142,7 @@ Status Decode(const Json& j, const std::string& path, EffectiveMigrationOptions*
   r.Bool("allowAutoConverge", &out->allow_auto_converge);
   r.OptQty("bandwidth", &out->bandwidth);
   r.Duration("maxDowntime", &out->max_downtime);
-  std::vector<std::string> schedule;
-  r.StrList("downtimeSchedule", &schedule);
-  out->downtime_schedule.clear();
-  for (size_t i = 0; i < schedule.size() && r.status().ok(); ++i) {
-    auto d = ParseDuration(schedule[i]);
-    if (!d.ok()) {
-      r.Fail("downtimeSchedule[" + std::to_string(i) + "]", d.status().message());
-    } else {
-      out->downtime_schedule.push_back(*d);
-    }
-  }
+  r.DurationList("downtimeSchedule", &out->downtime_schedule);
   r.Duration("completionTimeoutPerGiB", &out->completion_timeout_per_gib);
   r.Duration("progressTimeout", &out->progress_timeout);
   r.String("targetNode", &out->target_node);
@@ -172,9 +162,7 @@ Json Encode(const EffectiveMigrationOptions& v) {
   j["allowAutoConverge"] = v.allow_auto_converge;
   PutOptQty(j, "bandwidth", v.bandwidth);
   PutDuration(j, "maxDowntime", v.max_downtime);
-  std::vector<std::string> schedule;
-  for (const auto& d : v.downtime_schedule) schedule.push_back(FormatDuration(d));
-  PutStrList(j, "downtimeSchedule", schedule);
+  PutDurationList(j, "downtimeSchedule", v.downtime_schedule);
   PutDuration(j, "completionTimeoutPerGiB", v.completion_timeout_per_gib);
   PutDuration(j, "progressTimeout", v.progress_timeout);
   PutString(j, "targetNode", v.target_node);
