@@ -155,6 +155,9 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
   auto forget = [&] {
     if (assumed) ctx_.state.ForgetVmAssumption(key);
   };
+  // The label follows status.nodeName, level-triggered: written before the status that moves
+  // the VM, and again whenever it differs (a flip whose label write was lost is repaired).
+  if (!label && !status.node_name.empty()) label = status.node_name;
 
   // status.nodeName first, then the node label: the handler selects VMs by that label and writes
   // their status as soon as it sees one, so a label written first let the handler's status write

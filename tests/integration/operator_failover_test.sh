@@ -32,9 +32,9 @@ grep -q "Acquired the lease" "$W/op-b.log" && fail "op-b acquired the lease whil
 pa=$(port_of op-a); pb=$(port_of op-b)
 [ -n "$pa" ] && [ -n "$pb" ] || fail "no ops port in the logs"
 wait_for 30 curl -fsS "http://127.0.0.1:$pa/readyz" -o /dev/null || fail "leader op-a never became ready"
-curl -fsS "http://127.0.0.1:$pa/healthz" | grep -q '^ok$' || fail "op-a /healthz"
-curl -fsS "http://127.0.0.1:$pa/metrics" | grep -q '^ferry_operator_leader 1' || fail "op-a metrics do not say leader"
-curl -fsS "http://127.0.0.1:$pb/metrics" | grep -q '^ferry_operator_leader 0' || fail "op-b metrics do not say standby"
+curl -fsS "http://127.0.0.1:$pa/healthz" | grep '^ok$' >/dev/null || fail "op-a /healthz"
+curl -fsS "http://127.0.0.1:$pa/metrics" | grep '^ferry_operator_leader 1' >/dev/null || fail "op-a metrics do not say leader"
+curl -fsS "http://127.0.0.1:$pb/metrics" | grep '^ferry_operator_leader 0' >/dev/null || fail "op-b metrics do not say standby"
 curl -fsS "http://127.0.0.1:$pb/readyz" -o /dev/null || fail "standby op-b not ready"
 holder=$(kubectl -n "$NS" get lease ferry-operator -o jsonpath='{.spec.holderIdentity}')
 [ "$holder" = op-a ] || fail "lease holder is '$holder', want op-a"
@@ -46,7 +46,7 @@ t1=$(date +%s.%N)
 took=$(echo "$t1 - $t0" | bc)
 holder=$(kubectl -n "$NS" get lease ferry-operator -o jsonpath='{.spec.holderIdentity}')
 [ "$holder" = op-b ] || fail "lease holder is '$holder' after failover, want op-b"
-wait_for 10 sh -c "curl -fsS http://127.0.0.1:$pb/metrics | grep -q '^ferry_operator_leader 1'" || fail "op-b metrics do not say leader"
+wait_for 10 sh -c "curl -fsS http://127.0.0.1:$pb/metrics | grep '^ferry_operator_leader 1'" >/dev/null || fail "op-b metrics do not say leader"
 echo "failover: op-b took over ${took} s after op-a was killed (lease 15 s, retry 2 s)"
 awk -v t="$took" 'BEGIN { exit !(t <= 18.0) }' || fail "takeover took ${took} s > 18 s"
 # A clean SIGTERM releases the lease at once.
