@@ -150,14 +150,12 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
                                     vm->metadata.generation),
                       now);
   }
-  // The label a failed write left behind (status written, label not): it follows status.nodeName.
+  // The label follows status.nodeName, level-triggered: written after the status that moves
+  // the VM, and again whenever it differs (a label write that failed is repaired).
   if (!label && !status.node_name.empty()) label = status.node_name;
   auto forget = [&] {
     if (assumed) ctx_.state.ForgetVmAssumption(key);
   };
-  // The label follows status.nodeName, level-triggered: written before the status that moves
-  // the VM, and again whenever it differs (a flip whose label write was lost is repaired).
-  if (!label && !status.node_name.empty()) label = status.node_name;
 
   // status.nodeName first, then the node label: the handler selects VMs by that label and writes
   // their status as soon as it sees one, so a label written first let the handler's status write

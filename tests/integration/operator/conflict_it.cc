@@ -90,7 +90,7 @@ TEST_F(OperatorIT, ConflictStormsBetweenTwoWritersLoseNoUpdate) {
     EXPECT_EQ(h[i]["result"], "Succeeded");
   }
   EXPECT_EQ(VmNode("web"), targets.back());
-  // The label is a write of its own (before the status that moves the VM, repaired whenever
+  // The label is a write of its own (after the status that moves the VM, repaired whenever
   // it differs): it follows.
   EXPECT_TRUE(Eventually([&] {
     return GetVm("web")["metadata"]["labels"].value("ferry.dev/node", "") == targets.back();

@@ -22,8 +22,11 @@ TEST_F(OperatorIT, PlacesRespectingStrictAntiAffinityAndCapacity) {
   }));
   std::set<std::string> used = {VmNode("db-0"), VmNode("db-1"), VmNode("db-2")};
   EXPECT_EQ(used.size(), 3u) << "strict anti-affinity: one member per node";
-  const Json vm0 = Get(kube::resources::kVirtualMachines, "db-0");
-  EXPECT_EQ(vm0["metadata"]["labels"]["ferry.dev/node"], VmNode("db-0"));
+  // The label follows status.nodeName (written after it).
+  EXPECT_TRUE(Eventually([&] {
+    return Get(kube::resources::kVirtualMachines, "db-0")["metadata"]["labels"].value(
+               "ferry.dev/node", "") == VmNode("db-0");
+  })) << Get(kube::resources::kVirtualMachines, "db-0")["metadata"].dump();
 
   // A fourth member has no node left; the reasons per node are in the condition.
   Create(kube::resources::kVirtualMachines, Vm(ns_, "db-3", 1, "1Gi", "spread"));
@@ -96,8 +99,11 @@ TEST_F(OperatorIT, MigrationWithoutTargetIsPlacedAndDrivenToSucceededWithTheVmFl
   Create(kube::resources::kVirtualMachineMigrations, Vmm(ns_, "move-web", "web"));
   ASSERT_TRUE(WaitPhase("move-web", "Succeeded"));
   ASSERT_TRUE(Eventually([&] { return VmNode("web") != from; }));
-  const Json vm = Get(kube::resources::kVirtualMachines, "web");
-  EXPECT_EQ(vm["metadata"]["labels"]["ferry.dev/node"], VmNode("web"));
+  // The label follows status.nodeName (a write of its own, after the status).
+  EXPECT_TRUE(Eventually([&] {
+    return Get(kube::resources::kVirtualMachines, "web")["metadata"]["labels"].value(
+               "ferry.dev/node", "") == VmNode("web");
+  })) << Get(kube::resources::kVirtualMachines, "web")["metadata"].dump();
   ASSERT_TRUE(Eventually([&] {
     Json v = Get(kube::resources::kVirtualMachines, "web");
     return v["status"].value("migrationHistory", Json::array()).size() == 1 &&
