@@ -31,6 +31,11 @@ LOCK=/tmp/ferry-lab-session.lock
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
 [ "$(id -u)" = 0 ] || { echo "hack/demo.sh needs root (network namespaces, libvirtd)" >&2; exit 1; }
+command -v kubectl >/dev/null || {
+  echo "hack/demo.sh drives the cluster with kubectl: put a kubectl (v1.20 or newer) on PATH" >&2
+  exit 1
+}
+T0=$SECONDS
 
 step "installing Debian packages"
 hack/install-deps.sh
@@ -39,6 +44,7 @@ hack/kube/build.sh
 step "building Ferry (Release: ferry-operator, ferry-handler, kubectl-ferry) in $BUILD_DIR"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFERRY_BENCHMARKS=OFF >/dev/null
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target ferry-handler ferry-operator kubectl-ferry
+T_BUILT=$SECONDS
 
 # The lab (network namespaces with fixed names) is one per machine: wait for whoever uses it.
 exec 9>"$LOCK"
@@ -49,6 +55,8 @@ cleanup() {
     step "taking the cluster down"
     "$CL" down || rc=1
   fi
+  echo "hack/demo.sh: $((SECONDS - T0)) s in all, of which $((T_BUILT - T0)) s packages and build," \
+    "$((SECONDS - T_BUILT)) s the cluster and the demo; exit status $rc"
   exit $rc
 }
 trap cleanup EXIT

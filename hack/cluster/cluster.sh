@@ -234,8 +234,8 @@ cmd_up() {
 
 cmd_down() {
   local c rc=0
-  for c in prometheus operator-1 operator-2; do [ -f "$RUN/$c.sup" ] && stop "$c"; done
-  for c in $(components); do stop "$c"; done
+  # shellcheck disable=SC2046  # component names have no spaces
+  stop $(components)
   "$LAB_SH" down >/dev/null 2>&1 || rc=1
   if [ -d "$KDIR" ]; then "$KUBE_HACK/down.sh" "$KDIR" >/dev/null 2>&1 || rc=1; fi
   rm -rf "$RUN" "$DIR/state" "$DIR/env" "$DIR/ports" "$DIR/build" "$DIR/prometheus"

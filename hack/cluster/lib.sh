@@ -59,21 +59,29 @@ spawn() {
   die "$name did not start (see $LOGS/$name.log)"
 }
 
-# stop NAME: no restart any more, SIGTERM to the child, SIGKILL after 20 s; then the supervisor.
+# stop NAME...: no restart any more, SIGTERM to every child at once, SIGKILL to any still running
+# 20 s later; then the supervisors. All at once: a handler takes a few seconds to stop.
 stop() {
-  local name=$1 sup child i
-  sup=$(sup_pid "$name")
-  child=$(child_pid "$name")
-  touch "$RUN/$name.stop"
-  if alive "$child" && ours "$child"; then kill -TERM "$child" 2>/dev/null || true; fi
-  for i in $(seq 1 200); do alive "$child" || break; sleep 0.1; done
-  if alive "$child" && ours "$child"; then
-    log "$name (pid $child) still running 20 s after SIGTERM: SIGKILL"
-    kill -KILL "$child" 2>/dev/null || true
-  fi
-  for i in $(seq 1 50); do alive "$sup" || break; sleep 0.1; done
-  if alive "$sup" && ours "$sup"; then kill -KILL "$sup" 2>/dev/null || true; fi
-  rm -f "$RUN/$name.sup" "$RUN/$name.pid"
+  local name child sup i
+  for name in "$@"; do
+    touch "$RUN/$name.stop"
+    child=$(child_pid "$name")
+    if alive "$child" && ours "$child"; then kill -TERM "$child" 2>/dev/null || true; fi
+  done
+  for name in "$@"; do
+    child=$(child_pid "$name")
+    for i in $(seq 1 200); do alive "$child" || break; sleep 0.1; done
+    if alive "$child" && ours "$child"; then
+      log "$name (pid $child) still running 20 s after SIGTERM: SIGKILL"
+      kill -KILL "$child" 2>/dev/null || true
+    fi
+  done
+  for name in "$@"; do
+    sup=$(sup_pid "$name")
+    for i in $(seq 1 50); do alive "$sup" || break; sleep 0.1; done
+    if alive "$sup" && ours "$sup"; then kill -KILL "$sup" 2>/dev/null || true; fi
+    rm -f "$RUN/$name.sup" "$RUN/$name.pid"
+  done
 }
 
 # kill_child NAME [SIGNAL]: what a crash does (default SIGKILL); the supervisor restarts it.
