@@ -56,10 +56,12 @@ case "$SCENARIO" in
 <devices><emulator>$LAB/qemu-bpo/qemu-system-x86_64</emulator></devices></domain>
 EOF
     $L virsh B define "$STATE/stray.xml" >/dev/null
-    wait_for 20 "orphan stray-test on lab-b" is stray-test k get hv lab-b -o jsonpath='{.status.orphans[0].name}'
+    stray_orphan() { k get hv lab-b -o jsonpath='{range .status.orphans[*]}{.name}{"\n"}{end}' | grep -qx stray-test; }
+    not_stray_orphan() { ! stray_orphan; }
+    wait_for 20 "orphan stray-test on lab-b" stray_orphan
     [ "$($L virsh B domstate stray-test | head -1)" = "shut off" ] || fail "the orphan was touched"
     $L virsh B undefine stray-test >/dev/null
-    wait_for 20 "no orphan on lab-b" is "" k get hv lab-b -o jsonpath='{.status.orphans[*].name}'
+    wait_for 20 "stray-test no longer an orphan on lab-b" not_stray_orphan
     pass "an unowned domain on lab-b was reported as an orphan and left alone"
 
     port=$(ops_port A)
