@@ -5,14 +5,16 @@
 # apply-to-Scheduled latency p50/p99 and the operator's resident memory. The machine and its
 # load are printed first and last, because both move the figures.
 #
-#   tests/bench/operator/run.sh [BUILD_DIR] [NODES] [VMS] [BURST]
+#   tests/bench/operator/run.sh [BUILD_DIR] [NODES] [VMS] [BURST] [operator_bench options...]
 #   tests/bench/operator/run.sh build/operator-release 100 1000 100
+#   tests/bench/operator/run.sh build/operator-release 100 1000 100 --operator-arg --workers=16
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 BUILD="${1:-$ROOT/build/operator-release}"
 NODES="${2:-100}"
 VMS="${3:-1000}"
 BURST="${4:-100}"
+shift $(($# < 4 ? $# : 4))
 
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFERRY_SANITIZE=OFF \
   -DFERRY_BENCHMARKS=ON >/dev/null
@@ -35,5 +37,5 @@ kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
 echo "== run: $NODES nodes, $VMS VMs, a burst of $BURST migrations"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$BUILD/tests/bench/operator/operator_bench" --operator "$BUILD/operator/ferry-operator" \
-  --nodes "$NODES" --vms "$VMS" --burst "$BURST"
+  --nodes "$NODES" --vms "$VMS" --burst "$BURST" "$@"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
