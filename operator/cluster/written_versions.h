@@ -37,10 +37,12 @@ class WrittenVersions {
     replaced_.erase(it);
     return false;
   }
-  // A write of `key` over version `replaced` (the copy sent) succeeded.
-  void WroteOver(const std::string& key, const kube::Json& replaced) {
+  // A write of `key` over version `replaced` (the copy sent) succeeded with `written` (the
+  // server's answer). A write that changed nothing keeps its resourceVersion and makes no
+  // event: then nothing is recorded (the cached copy is current).
+  void WroteOver(const std::string& key, const kube::Json& replaced, const kube::Json& written) {
     std::string rv = Of(replaced);
-    if (rv.empty()) return;
+    if (rv.empty() || rv == Of(written)) return;
     std::lock_guard l(mu_);
     replaced_[key].insert(std::move(rv));
   }

@@ -156,7 +156,7 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
       if (written.status().code() == StatusCode::kNotFound) return ReconcileResult::Success();
       return ReconcileResult::Error(written.status());
     }
-    written_.WroteOver(key, current);
+    written_.WroteOver(key, current, *written);
     current = std::move(*written);
   }
   if (api::Encode(d.status) != api::Encode(vmm->status)) {
@@ -168,7 +168,7 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
       if (written.status().code() == StatusCode::kNotFound) return ReconcileResult::Success();
       return ReconcileResult::Error(written.status());
     }
-    written_.WroteOver(key, current);
+    written_.WroteOver(key, current, *written);
     current = std::move(*written);
     if (d.status.phase != vmm->status.phase) ctx_.metrics.CountTransition(d.status.phase);
   }

@@ -169,7 +169,7 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
       forget();
       return ReconcileResult::Error(written.status());
     }
-    written_.WroteOver(key, current);
+    written_.WroteOver(key, current, *written);
     current = std::move(*written);
   }
   if (label && vm->metadata.labels[api::kLabelNode] != *label) {
@@ -180,7 +180,7 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
       // status.nodeName is written: the placement stands, the label follows on the retry.
       return ReconcileResult::Error(written.status());
     }
-    written_.WroteOver(key, current);
+    written_.WroteOver(key, current, *written);
     current = std::move(*written);
   }
   for (const auto& [warning, e] : events) {
