@@ -54,7 +54,15 @@ TEST(ParseAgentFlags, Errors) {
   EXPECT_EQ(ParseAgentFlags({}, "n").status().message(),
             "--migration-address (or --migration-uri) is required");
   EXPECT_FALSE(ParseAgentFlags({"--migration-address", "x", "--virt-type", "xen"}, "n").ok());
-  EXPECT_FALSE(ParseAgentFlags({"--migration-address", "x", "--bogus", "1"}, "n").ok());
+  const auto bogus = ParseAgentFlags({"--migration-address", "x", "--bogus", "1"}, "n");
+  ASSERT_FALSE(bogus.ok());
+  EXPECT_NE(bogus.status().message().find("--bogus"), std::string::npos) << bogus.status();
+  const auto memory = ParseAgentFlags({"--migration-address", "x", "--reserved-memory", "lots"}, "n");
+  ASSERT_FALSE(memory.ok());
+  EXPECT_NE(memory.status().message().find("--reserved-memory"), std::string::npos)
+      << memory.status();
+  EXPECT_FALSE(ParseAgentFlags({"--migration-address", "x", "--cpu-allocation-ratio", "0"}, "n").ok());
+  EXPECT_FALSE(ParseAgentFlags({"--migration-address", "x", "--console-log-dir", "rel"}, "n").ok());
   EXPECT_FALSE(
       ParseAgentFlags(
           {"--migration-address", "x", "--reserved-cpus", "1", "--dedicated-cpus", "1-2"}, "n")
