@@ -1,6 +1,8 @@
 #include "cli/migrate_command.h"
 
+#include <CLI/CLI.hpp>
 #include <cmath>
+#include <functional>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +21,8 @@ namespace {
 
 using migration::Millis;
 
-StatusOr<std::uint64_t> ParseUnsigned(const std::string& flag, const std::string& v) {
+// Throws CLI11's ValidationError for `flag` (the message names the flag).
+std::uint64_t Unsigned(const std::string& flag, const std::string& v) {
   std::size_t used = 0;
   unsigned long long n = 0;
   try {
@@ -29,11 +32,11 @@ StatusOr<std::uint64_t> ParseUnsigned(const std::string& flag, const std::string
     used = 0;
   }
   if (used == 0 || used != v.size())
-    return InvalidError(flag + ": expected a non-negative integer, got '" + v + "'");
+    throw CLI::ValidationError(flag, "expected a non-negative integer, got '" + v + "'");
   return static_cast<std::uint64_t>(n);
 }
 
-StatusOr<double> ParsePositive(const std::string& flag, const std::string& v) {
+double Positive(const std::string& flag, const std::string& v) {
   std::size_t used = 0;
   double d = 0;
   try {
@@ -42,8 +45,120 @@ StatusOr<double> ParsePositive(const std::string& flag, const std::string& v) {
     used = 0;
   }
   if (used == 0 || used != v.size() || !(d > 0))
-    return InvalidError(flag + ": expected a positive number, got '" + v + "'");
+    throw CLI::ValidationError(flag, "expected a positive number, got '" + v + "'");
   return d;
+}
+
+// A flag whose value goes through `set` (which throws CLI::ValidationError when it is bad).
+void Flag(CLI::App& app, const std::string& name, const std::string& type,
+          std::function<void(const std::string&)> set, const std::string& help) {
+  app.add_option_function<std::string>(name, std::move(set), help)->type_name(type);
+}
+
+void AddMigrateFlags(CLI::App& app, MigrateCommand* c) {
+  auto& o = c->options;
+  app.add_option("DOMAIN", o.domain, "the libvirt domain to migrate");
+  app.add_option("--from", o.source_uri, "this node's libvirtd (e.g. qemu:///system)")
+      ->type_name("URI");
+  app.add_option("--to", o.destination_uri,
+                 "the target's libvirtd, as the source daemon reaches it (peer-to-peer)")
+      ->type_name("URI");
+  app.add_option("--to-client", c->target_client_uri,
+                 "the target's libvirtd as this process reaches it (default: --to); give its "
+                 "unix socket where there is one")
+      ->type_name("URI");
+  Flag(app, "--tls", "auto|on|off", [c](const std::string& v) {
+        if (v == "auto") {
+          c->tls = migration::TlsSetting::kAuto;
+        } else if (v == "on") {
+          c->tls = migration::TlsSetting::kOn;
+        } else if (v == "off") {
+          c->tls = migration::TlsSetting::kOff;
+        } else {
+          throw CLI::ValidationError("--tls", "expected auto, on or off, got '" + v + "'");
+        }
+      },
+      "encrypt the migration (VIR_MIGRATE_TLS; --to must be qemu+tls://); auto (default): on "
+      "when --tls-dir has this node's certificates");
+  app.add_option("--tls-dir", c->tls_dir, "QEMU's migration certificates on this node")
+      ->type_name("DIR")
+      ->capture_default_str();
+  Flag(app, "--mode", "auto|precopy|postcopy", [&o](const std::string& v) {
+        auto m = migration::ParseMode(v);
+        if (!m) throw CLI::ValidationError("--mode", "expected auto, precopy or postcopy, got '" + v + "'");
+        o.mode = *m;
+      },
+      "(default auto)");
+  Flag(app, "--bandwidth", "MiB/s", [&o](const std::string& v) {
+        const double d = v == "0" ? 0.0 : Positive("--bandwidth", v);
+        if (d > 1e6) throw CLI::ValidationError("--bandwidth", "at most 1000000 MiB/s");
+        o.bandwidth_bytes_per_s = static_cast<std::uint64_t>(std::llround(d * 1048576.0));
+      },
+      "cap the migration stream, fractions allowed (default: unlimited)");
+  Flag(app, "--max-downtime", "ms", [&o](const std::string& v) {
+        const auto n = Unsigned("--max-downtime", v);
+        if (n == 0 || n > 3600000) throw CLI::ValidationError("--max-downtime", "must be 1..3600000 ms");
+        o.max_downtime_ms = static_cast<std::uint32_t>(n);
+      },
+      "the most the guest may be paused (default 300)");
+  Flag(app, "--downtime-schedule", "a,b,c", [&o](const std::string& v) {
+        std::size_t start = 0;
+        o.downtime_schedule_ms.clear();
+        while (start <= v.size()) {
+          const std::size_t comma = v.find(',', start);
+          const auto n = Unsigned(
+              "--downtime-schedule",
+              v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+          o.downtime_schedule_ms.push_back(static_cast<std::uint32_t>(n));
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+      },
+      "ascending steps in ms ending at or below --max-downtime");
+  Flag(app, "--timeout-per-gib", "s", [&o](const std::string& v) {
+        o.completion_timeout_per_gib_s = Positive("--timeout-per-gib", v);
+      },
+      "completion timeout per GiB of guest RAM (default 150)");
+  Flag(app, "--parallel", "N", [&o](const std::string& v) {
+        const auto n = Unsigned("--parallel", v);
+        if (n > 1000) throw CLI::ValidationError("--parallel", "too many connections");
+        o.parallel_connections = static_cast<std::uint32_t>(n);
+      },
+      "parallel connections (pre-copy only)");
+  app.add_option("--migrate-uri", o.migrate_uri, "data-stream address")->type_name("tcp://host[:port]");
+  Flag(app, "--poll-ms", "N", [&o](const std::string& v) {
+        const auto n = Unsigned("--poll-ms", v);
+        if (n < 10 || n > 10000) throw CLI::ValidationError("--poll-ms", "must be 10..10000");
+        o.poll_interval = Millis(n);
+      },
+      "job-stat sampling interval (default 300)");
+  Flag(app, "--recovery-limit", "s", [&o](const std::string& v) {
+        const auto n = Unsigned("--recovery-limit", v);
+        if (n > 7 * 24 * 3600) throw CLI::ValidationError("--recovery-limit", "at most a week");
+        o.postcopy_recovery_limit = Millis(n * 1000);
+      },
+      "keep resuming a broken post-copy this long (default 600)");
+  app.add_flag_callback("--no-postcopy", [&o] { o.allow_postcopy = false; },
+                        "never switch to post-copy");
+  app.add_flag_callback("--no-auto-converge", [&o] { o.allow_auto_converge = false; },
+                        "never throttle the guest's vCPUs");
+  app.add_flag("--offline", o.offline, "cold migration (the guest must be stopped, see --shutdown)");
+  app.add_flag("--shutdown", o.stop_running,
+               "offline: shut a running guest down first (destroy after 30 s)");
+  app.add_flag("--copy-storage", o.copy_storage, "copy local disks (VIR_MIGRATE_NON_SHARED_DISK)");
+  app.add_flag("--recover", c->recover, "resume a broken post-copy migration (after exit code 4)");
+  app.add_flag("--quiet", c->quiet, "no progress lines");
+  app.footer(
+      "SIGINT cancels the migration (refused after the post-copy switch). SIGTERM detaches: this\n"
+      "process exits and libvirtd carries the job on; running the same command again attaches.\n"
+      "Exit: 0 succeeded, 1 failed/cancelled/aborted, 2 usage, 3 detached, 4 post-copy "
+      "recovering.");
+}
+
+CLI::App NewApp() {
+  return CLI::App("ferry-handler migrate: runs one migration with Ferry's engine and prints its "
+                  "progress, actions and result.",
+                  "ferry-handler migrate");
 }
 
 double MiB(std::uint64_t b) { return static_cast<double>(b) / 1048576.0; }
@@ -51,151 +166,30 @@ double MiB(std::uint64_t b) { return static_cast<double>(b) / 1048576.0; }
 }  // namespace
 
 std::string MigrateUsage() {
-  return R"(usage: ferry-handler migrate DOMAIN --from URI --to URI [options]
-  --from URI                this node's libvirtd (e.g. qemu:///system)
-  --to URI                  the target's libvirtd, as the source daemon reaches it (peer-to-peer)
-  --to-client URI           the target's libvirtd as this process reaches it (default: --to);
-                            give its unix socket where there is one
-  --tls auto|on|off         encrypt the migration (VIR_MIGRATE_TLS; --to must be qemu+tls://);
-                            auto (default): on when --tls-dir has this node's certificates
-  --tls-dir DIR             QEMU's migration certificates on this node (default /etc/pki/qemu)
-  --mode auto|precopy|postcopy   (default auto)
-  --bandwidth MiB/s         cap the migration stream, fractions allowed (default: unlimited)
-  --max-downtime ms         the most the guest may be paused (default 300)
-  --downtime-schedule a,b,c ascending steps ending at or below --max-downtime
-  --timeout-per-gib s       completion timeout per GiB of guest RAM (default 150)
-  --parallel N              parallel connections (pre-copy only)
-  --migrate-uri tcp://host[:port]   data-stream address
-  --no-postcopy             never switch to post-copy
-  --no-auto-converge        never throttle the guest's vCPUs
-  --offline                 cold migration (the guest must be stopped, see --shutdown)
-  --shutdown                offline: shut a running guest down first (destroy after 30 s)
-  --copy-storage            copy local disks (VIR_MIGRATE_NON_SHARED_DISK)
-  --poll-ms N               job-stat sampling interval (default 300)
-  --recover                 resume a broken post-copy migration (after exit code 4)
-  --recovery-limit s        keep resuming a broken post-copy this long (default 600)
-  --quiet                   no progress lines
-SIGINT cancels the migration (refused after the post-copy switch). SIGTERM detaches: this
-process exits and libvirtd carries the job on; running the same command again attaches.
-Exit: 0 succeeded, 1 failed/cancelled/aborted, 2 usage, 3 detached, 4 post-copy recovering.
-)";
+  MigrateCommand defaults;
+  CLI::App app = NewApp();
+  AddMigrateFlags(app, &defaults);
+  return app.help();
 }
 
 StatusOr<MigrateCommand> ParseMigrateArgs(const std::vector<std::string>& args) {
   MigrateCommand c;
   auto& o = c.options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> StatusOr<std::string> {
-      if (i + 1 >= args.size()) return InvalidError(a + " needs a value");
-      return args[++i];
-    };
-#define FERRY_VALUE(var)                        \
-  auto var##_or = value();                      \
-  if (!var##_or.ok()) return var##_or.status(); \
-  const std::string var = *var##_or
-    if (a == "--from") {
-      FERRY_VALUE(v);
-      o.source_uri = v;
-    } else if (a == "--to") {
-      FERRY_VALUE(v);
-      o.destination_uri = v;
-    } else if (a == "--to-client") {
-      FERRY_VALUE(v);
-      c.target_client_uri = v;
-    } else if (a == "--mode") {
-      FERRY_VALUE(v);
-      auto m = migration::ParseMode(v);
-      if (!m) return InvalidError("--mode: expected auto, precopy or postcopy, got '" + v + "'");
-      o.mode = *m;
-    } else if (a == "--bandwidth") {
-      FERRY_VALUE(v);
-      auto d = v == "0" ? StatusOr<double>(0.0) : ParsePositive(a, v);
-      if (!d.ok()) return d.status();
-      if (*d > 1e6) return InvalidError("--bandwidth: at most 1000000 MiB/s");
-      o.bandwidth_bytes_per_s = static_cast<std::uint64_t>(std::llround(*d * 1048576.0));
-    } else if (a == "--tls") {
-      FERRY_VALUE(v);
-      if (v == "auto") {
-        c.tls = migration::TlsSetting::kAuto;
-      } else if (v == "on") {
-        c.tls = migration::TlsSetting::kOn;
-      } else if (v == "off") {
-        c.tls = migration::TlsSetting::kOff;
-      } else {
-        return InvalidError("--tls: expected auto, on or off, got '" + v + "'");
-      }
-    } else if (a == "--tls-dir") {
-      FERRY_VALUE(v);
-      c.tls_dir = v;
-    } else if (a == "--recovery-limit") {
-      FERRY_VALUE(v);
-      auto n = ParseUnsigned(a, v);
-      if (!n.ok()) return n.status();
-      if (*n > 7 * 24 * 3600) return InvalidError("--recovery-limit: at most a week");
-      o.postcopy_recovery_limit = Millis(*n * 1000);
-    } else if (a == "--recover") {
-      c.recover = true;
-    } else if (a == "--max-downtime") {
-      FERRY_VALUE(v);
-      auto n = ParseUnsigned(a, v);
-      if (!n.ok()) return n.status();
-      if (*n == 0 || *n > 3600000) return InvalidError("--max-downtime: must be 1..3600000 ms");
-      o.max_downtime_ms = static_cast<std::uint32_t>(*n);
-    } else if (a == "--downtime-schedule") {
-      FERRY_VALUE(v);
-      std::size_t start = 0;
-      o.downtime_schedule_ms.clear();
-      while (start <= v.size()) {
-        const std::size_t comma = v.find(',', start);
-        auto n = ParseUnsigned(
-            a, v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-        if (!n.ok()) return n.status();
-        o.downtime_schedule_ms.push_back(static_cast<std::uint32_t>(*n));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    } else if (a == "--timeout-per-gib") {
-      FERRY_VALUE(v);
-      auto d = ParsePositive(a, v);
-      if (!d.ok()) return d.status();
-      o.completion_timeout_per_gib_s = *d;
-    } else if (a == "--parallel") {
-      FERRY_VALUE(v);
-      auto n = ParseUnsigned(a, v);
-      if (!n.ok()) return n.status();
-      if (*n > 1000) return InvalidError("--parallel: too many connections");
-      o.parallel_connections = static_cast<std::uint32_t>(*n);
-    } else if (a == "--migrate-uri") {
-      FERRY_VALUE(v);
-      o.migrate_uri = v;
-    } else if (a == "--poll-ms") {
-      FERRY_VALUE(v);
-      auto n = ParseUnsigned(a, v);
-      if (!n.ok()) return n.status();
-      if (*n < 10 || *n > 10000) return InvalidError("--poll-ms: must be 10..10000");
-      o.poll_interval = Millis(*n);
-    } else if (a == "--no-postcopy") {
-      o.allow_postcopy = false;
-    } else if (a == "--no-auto-converge") {
-      o.allow_auto_converge = false;
-    } else if (a == "--offline") {
-      o.offline = true;
-    } else if (a == "--shutdown") {
-      o.stop_running = true;
-    } else if (a == "--copy-storage") {
-      o.copy_storage = true;
-    } else if (a == "--quiet") {
-      c.quiet = true;
-    } else if (!a.empty() && a[0] == '-') {
-      return InvalidError("unknown option " + a);
-    } else if (o.domain.empty()) {
-      o.domain = a;
-    } else {
-      return InvalidError("unexpected argument '" + a + "' (domain already given: " + o.domain +
-                          ")");
-    }
-#undef FERRY_VALUE
+  CLI::App app = NewApp();
+  AddMigrateFlags(app, &c);
+  app.allow_extras();  // reported below, in our words
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11's order
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ArgumentMismatch& e) {
+    return InvalidError(std::string(e.what()) + " (the flag needs a value)");
+  } catch (const CLI::ParseError& e) {
+    return InvalidError(e.what());
+  }
+  for (const std::string& extra : app.remaining()) {
+    if (!extra.empty() && extra[0] == '-') return InvalidError("unknown option " + extra);
+    return InvalidError("unexpected argument '" + extra + "' (domain already given: " + o.domain +
+                        ")");
   }
   if (o.domain.empty()) return InvalidError("missing DOMAIN");
   if (o.source_uri.empty()) return InvalidError("missing --from URI");
