@@ -234,7 +234,10 @@ int Drain(Env& env, const std::string& node, bool wait, nanoseconds timeout) {
   lo.label_selector = std::string("ferry.dev/evacuation-node=") + node;
   std::map<std::string, std::string> shown;  // VMM -> last line printed
   std::map<std::string, Clock::TimePoint> shown_at;
-  std::optional<Clock::TimePoint> blocked_since;
+  // When the drain was first seen blocked (a flag beside a value, not std::optional: GCC 12 at -O3
+  // warns the optional's value may be read uninitialized).
+  bool seen_blocked = false;
+  Clock::TimePoint blocked_since{};
   while (true) {
     auto n = env.api.Get(kube::resources::kNodes, "", node);
     if (!n.ok()) return Fail(env, n.status());
@@ -268,12 +271,13 @@ int Drain(Env& env, const std::string& node, bool wait, nanoseconds timeout) {
     const DrainState ds = ReadDrainState(*n, vmms);
     const DrainVerdict verdict = JudgeDrain(ds);
     if (verdict == DrainVerdict::kBlocked) {
-      if (!blocked_since) blocked_since = now;
+      if (!seen_blocked) blocked_since = now;
+      seen_blocked = true;
     } else {
-      blocked_since.reset();
+      seen_blocked = false;
     }
     // Blocked must hold across the operator's re-check (every 5 s) before it is believed.
-    const bool blocked = blocked_since && now - *blocked_since >= seconds(6);
+    const bool blocked = seen_blocked && now - blocked_since >= seconds(6);
     if (verdict == DrainVerdict::kDone || blocked) {
       const Json summary = DrainSummaryModel(node, ds, vmms);
       if (env.format == OutputFormat::kTable) {
