@@ -193,17 +193,19 @@ int main(int argc, char** argv) {
                                    "--max-outbound-migrations-per-node", lim,
                                    "--max-inbound-migrations-per-node", lim};
   args.insert(args.end(), op_extra.begin(), op_extra.end());
+  // Only async-signal-safe calls between fork and execv: everything is prepared before.
+  std::vector<char*> av;
+  for (auto& a : args) av.push_back(a.data());
+  av.push_back(nullptr);
+  const int log = ::open(op_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   t0 = Clock::now();
   const pid_t op = fork();
   if (op == 0) {
-    const int log = ::open(op_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(log, 2);
-    std::vector<char*> av;
-    for (auto& a : args) av.push_back(a.data());
-    av.push_back(nullptr);
     execv(op_bin.c_str(), av.data());
     _exit(127);
   }
+  ::close(log);
   // Start-up: caches synced, every VM reconciled once (its conditions written), queues empty.
   int quiet = 0;
   for (int i = 0; i < 1200 && quiet < 6; ++i) {

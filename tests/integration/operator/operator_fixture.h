@@ -61,11 +61,14 @@ class OperatorProcess {
                                      "--target-prepare-timeout",
                                      "30s"};
     args.insert(args.end(), extra.begin(), extra.end());
+    // argv is built before fork: the test process has threads (the driver's), and a child
+    // that allocates before execv can block forever on a malloc lock one of them held at the
+    // fork (the operator then never started: no output, the test timed out waiting).
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       execv(bin.c_str(), argv.data());
       _exit(127);
     }
