@@ -49,7 +49,7 @@ EOF
 }
 running() { k wait --for=jsonpath='{.status.phase}'=Running --timeout=180s "vm/$1" >/dev/null; }
 # p50 and max of numbers on stdin
-stats() { sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "- -"; exit} printf "%s %s\n", v[int((NR+1)/2)], v[NR]}'; }
+stats() { sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "- -"; exit} printf "%.0f %.0f\n", v[int((NR+1)/2)], v[NR]}'; }
 
 # ---- 1. control plane latency -----------------------------------------------------------------
 note "control plane: $RUNS migrations of an idle guest"
@@ -106,7 +106,7 @@ drain_json=$(kubectl ferry drain "$X" --wait -o json) || true
 touch "$FERRY_CLUSTER_DIR/rss.stop"
 wait $sampler
 k uncordon "$X" >/dev/null
-total=$(jq -r .seconds <<<"$drain_json")
+total=$(jq -r '.seconds * 10 | round / 10' <<<"$drain_json")
 drained=$(jq -r .drained <<<"$drain_json")
 read -r dt_p50 dt_max <<<"$(jq -r '.migrations[].downtimeMs' <<<"$drain_json" | stats)"
 # bytes each migration moved (the source's last progress report), and the bound: the busiest
