@@ -32,6 +32,8 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
       "ferry-operator: places VMs on nodes and drives their live migrations (Ferry's cluster-wide "
       "controller). Defaults in brackets; durations in Go syntax (40s, 5m)."};
   app.option_defaults()->always_capture_default();
+  // A flag given twice: the last wins (a manifest's extra args override the defaults).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.get_formatter()->column_width(44);
 
   app.add_option("--kubeconfig", c->kubeconfig,

@@ -41,6 +41,8 @@ void CpuSetFlag(CLI::App& app, const std::string& name, std::vector<int>* out,
 
 void AddAgentFlags(CLI::App& app, AgentConfig* c) {
   app.option_defaults()->always_capture_default();
+  // A flag given twice: the last wins (a manifest's extra args override the defaults).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.get_formatter()->column_width(40);
   app.add_option("--node", c->node_name, "this node (default: $NODE_NAME)");
   app.add_option("--libvirt-uri", c->libvirt_uri, "this node's libvirtd (a unix socket URI)");

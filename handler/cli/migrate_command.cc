@@ -57,6 +57,8 @@ void Flag(CLI::App& app, const std::string& name, const std::string& type,
 
 void AddMigrateFlags(CLI::App& app, MigrateCommand* c) {
   auto& o = c->options;
+  // A flag given twice: the last wins (scripts append overrides to a default command line).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("DOMAIN", o.domain, "the libvirt domain to migrate");
   app.add_option("--from", o.source_uri, "this node's libvirtd (e.g. qemu:///system)")
       ->type_name("URI");

@@ -109,6 +109,15 @@ TEST(ResolveTlsOption, AutoWithoutCertificatesIsPlain) {
   EXPECT_FALSE(c->options.tls);
 }
 
+TEST(ParseMigrateArgs, AFlagGivenTwiceTakesTheLast) {
+  auto c = ParseMigrateArgs(With({"--to", "qemu+tls://10.0.0.3/system", "--mode", "precopy",
+                                  "--mode", "postcopy", "--bandwidth", "8", "--bandwidth", "16"}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->options.destination_uri, "qemu+tls://10.0.0.3/system");
+  EXPECT_EQ(c->options.mode, migration::Mode::kPostCopy);
+  EXPECT_EQ(c->options.bandwidth_bytes_per_s, 16u << 20);
+}
+
 TEST(ParseMigrateArgs, Offline) {
   auto c = ParseMigrateArgs(With({"--offline", "--shutdown"}));
   ASSERT_TRUE(c.ok());
