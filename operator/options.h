@@ -53,7 +53,7 @@ struct OperatorOptions {
   Deadlines deadlines;
   EvacuationOptions evacuation;
   // Worker threads per controller.
-  int workers = 4;
+  int workers = 8;
   // How often Hypervisor heartbeats are re-checked against the clock.
   std::chrono::nanoseconds heartbeat_check_interval = std::chrono::seconds(1);
   // Unschedulable VMs and waiting VMMs are retried at least this often (besides events).
