@@ -34,6 +34,13 @@ std::string RunVersion(const std::string& emulator) {
   return domain::ParseQemuVersionOutput(out);
 }
 
+// What the lifecycle callback reaches: shared with libvirt, which drops its reference (the
+// callback's freecb) only once the callback is deregistered and no longer running.
+struct NodeEventSink {
+  std::mutex mu;
+  std::function<void(const DomainEvent&)> handler;
+};
+
 class LibvirtNodeHypervisor final : public domain::NodeHypervisor {
  public:
   explicit LibvirtNodeHypervisor(LibvirtNodeOptions o)
@@ -42,6 +49,10 @@ class LibvirtNodeHypervisor final : public domain::NodeHypervisor {
         storage_(conn_) {}
 
   ~LibvirtNodeHypervisor() override {
+    {
+      std::lock_guard<std::mutex> l(sink_->mu);
+      sink_->handler = {};
+    }
     std::lock_guard<std::mutex> l(events_mu_);
     if (event_conn_ && event_id_ >= 0)
       virConnectDomainEventDeregisterAny(event_conn_.get(), event_id_);
@@ -149,8 +160,8 @@ class LibvirtNodeHypervisor final : public domain::NodeHypervisor {
   Status DeleteDiskImage(const std::string& path) override { return storage_.Delete(path); }
 
   void SetEventHandler(std::function<void(const DomainEvent&)> handler) override {
-    std::lock_guard<std::mutex> l(events_mu_);
-    handler_ = std::move(handler);
+    std::lock_guard<std::mutex> l(sink_->mu);
+    sink_->handler = std::move(handler);
   }
 
   Status Ping() override {
@@ -245,37 +256,46 @@ class LibvirtNodeHypervisor final : public domain::NodeHypervisor {
         virConnectDomainEventDeregisterAny(event_conn_.get(), event_id_);
       virConnectRef(c);
       event_conn_.reset(c);
+      // libvirt's event thread may be inside OnLifecycle while this object is destroyed: the
+      // callback reaches only the sink, which libvirt keeps alive (freecb) until it is done.
       event_id_ = virConnectDomainEventRegisterAny(
           c, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-          VIR_DOMAIN_EVENT_CALLBACK(&LibvirtNodeHypervisor::OnLifecycle), this, nullptr);
-      handler = handler_;
+          VIR_DOMAIN_EVENT_CALLBACK(&LibvirtNodeHypervisor::OnLifecycle),
+          new std::shared_ptr<NodeEventSink>(sink_),
+          [](void* opaque) { delete static_cast<std::shared_ptr<NodeEventSink>*>(opaque); });
+    }
+    {
+      std::lock_guard<std::mutex> l(sink_->mu);
+      handler = sink_->handler;
     }
     if (handler) handler(DomainEvent{});
   }
 
   static int OnLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) {
-    auto* self = static_cast<LibvirtNodeHypervisor*>(opaque);
+    const auto& sink = *static_cast<std::shared_ptr<NodeEventSink>*>(opaque);
     const char* name = virDomainGetName(dom);
     if (name == nullptr) return 0;
     const MappedEvent m = MapLifecycleEvent(event, detail);
     std::function<void(const DomainEvent&)> handler;
     {
-      std::lock_guard<std::mutex> l(self->events_mu_);
-      handler = self->handler_;
+      std::lock_guard<std::mutex> l(sink->mu);
+      handler = sink->handler;
     }
     if (handler) handler(DomainEvent{name, m.type, m.detail});
     return 0;
   }
 
+
   const LibvirtNodeOptions options_;
+  // Before conn_: its connect callback (OnOpen) registers the sink.
+  std::shared_ptr<NodeEventSink> sink_ = std::make_shared<NodeEventSink>();
   LibvirtConnection conn_;
   LibvirtStorage storage_;
   std::mutex emulator_mu_;
   std::optional<std::pair<std::vector<std::string>, std::string>> emulator_facts_;
-  std::mutex events_mu_;
+  std::mutex events_mu_;  // event_conn_, event_id_
   ConnectPtr event_conn_;
   int event_id_ = -1;
-  std::function<void(const DomainEvent&)> handler_;
 };
 
 }  // namespace
