@@ -140,6 +140,15 @@ void AddMigrateFlags(CLI::App& app, MigrateCommand* c) {
         o.postcopy_recovery_limit = Millis(n * 1000);
       },
       "keep resuming a broken post-copy this long (default 600)");
+  Flag(app, "--premeasure", "s", [&o](const std::string& v) {
+        const auto n = Unsigned("--premeasure", v);
+        if (n > 60) throw CLI::ValidationError("--premeasure", "at most 60 s");
+        o.premeasure = Millis(n * 1000);
+      },
+      "Auto: measure the guest's dirty rate this many seconds before starting and choose the "
+      "start from it (default 1; 0 = do not measure)");
+  app.add_flag_callback("--no-premeasure", [&o] { o.premeasure = Millis(0); },
+                        "Auto without the measurement (the policy reacts during pre-copy only)");
   app.add_flag_callback("--no-postcopy", [&o] { o.allow_postcopy = false; },
                         "never switch to post-copy");
   app.add_flag_callback("--no-auto-converge", [&o] { o.allow_auto_converge = false; },

@@ -2,6 +2,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -232,6 +233,54 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     return OnSource(name, "virDomainCreateWithFlags(PAUSED)", [](virDomainPtr d) {
       return virDomainCreateWithFlags(d, VIR_DOMAIN_START_PAUSED);
     });
+  }
+
+  // QEMU's calc-dirty-rate (page sampling, libvirt >= 7.2) in whole seconds, then its
+  // result from the domain's dirtyrate stats.
+  StatusOr<migration::DirtyRateMeasurement> MeasureDirtyRate(const std::string& name,
+                                                             Millis length) override {
+    auto d = monitor_.Domain(name);
+    if (!d.ok()) return d.status();
+    const int secs = static_cast<int>(std::max<std::int64_t>(1, (length.count() + 500) / 1000));
+    if (virDomainStartDirtyRateCalc(d->get(), secs, 0) < 0) {
+      return monitor_.Failed("virDomainStartDirtyRateCalc", d->get());
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(secs));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(secs + 3);
+    for (;;) {
+      virDomainPtr doms[] = {d->get(), nullptr};
+      virDomainStatsRecordPtr* recs = nullptr;
+      const int n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_DIRTYRATE, &recs, 0);
+      if (n < 0) return monitor_.Failed("virDomainListGetStats(DIRTYRATE)", d->get());
+      int status = -1;
+      long long mib = -1;
+      int period = 0;
+      std::string method = "page-sampling";
+      if (n > 0) {
+        virTypedParameterPtr p = recs[0]->params;
+        const int np = recs[0]->nparams;
+        (void)virTypedParamsGetInt(p, np, "dirtyrate.calc_status", &status);
+        (void)virTypedParamsGetLLong(p, np, "dirtyrate.megabytes_per_second", &mib);
+        (void)virTypedParamsGetInt(p, np, "dirtyrate.calc_period", &period);
+        const char* m = nullptr;
+        if (virTypedParamsGetString(p, np, "dirtyrate.calc_mode", &m) == 1 && m != nullptr) {
+          method = m;
+        }
+      }
+      virDomainStatsRecordListFree(recs);
+      // calc_status: 0 unstarted, 1 measuring, 2 measured.
+      if (status == 2 && mib >= 0) {
+        return migration::DirtyRateMeasurement{static_cast<std::uint64_t>(mib) * 1024 * 1024,
+                                               Millis(1000LL * (period > 0 ? period : secs)),
+                                               method};
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return UnavailableError("dirty-rate calculation did not finish within " +
+                                std::to_string(secs + 3) + " s (calc_status " +
+                                std::to_string(status) + ")");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 
   std::optional<JobSample> CompletedJobStats(const std::string& name) override {

@@ -44,6 +44,7 @@ ConvergencePolicy::ConvergencePolicy(PolicyConfig config) : config_(std::move(co
   if (config_.downtime_schedule_ms.empty()) config_.downtime_schedule_ms = {300};
   std::sort(config_.downtime_schedule_ms.begin(), config_.downtime_schedule_ms.end());
   if (config_.projection_samples < 1) config_.projection_samples = 1;
+  if (config_.start_at_max_downtime) step_ = config_.downtime_schedule_ms.size() - 1;
 }
 
 Decision ConvergencePolicy::Switch(std::string why) {
@@ -88,7 +89,12 @@ std::optional<Millis> ConvergencePolicy::Project(const JobSample& s,
                                                  const TargetHealth& target) const {
   if (!s.active || abort_accepted_) return std::nullopt;
   const double remaining = static_cast<double>(Remaining(s));
-  const auto ms = [](double secs) { return Millis(static_cast<std::int64_t>(secs * 1000.0)); };
+  // Beyond ~30 years the projection means nothing, and past 2^63 ms converting it to an
+  // integer is undefined (found by fuzzing: a huge remaining at a few bytes per second).
+  const auto ms = [](double secs) -> std::optional<Millis> {
+    if (!(secs < 1e9)) return std::nullopt;
+    return Millis(static_cast<std::int64_t>(secs * 1000.0));
+  };
   if (s.postcopy || switched_ || s.iteration < 2) {
     // Everything left moves once at the transfer rate.
     if (s.transfer_rate_bytes_per_s == 0) return std::nullopt;
@@ -122,6 +128,8 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
   const std::uint64_t remaining = Remaining(s);
 
   // Link health: bytes keep flowing.
+  if (!have_prev_) first_processed_ = s.data_processed;
+  if (have_prev_ && s.data_processed > first_processed_) bytes_flowed_ = true;
   if (!have_prev_ || s.data_processed > prev_processed_) last_transfer_at_ = s.elapsed;
   if (!have_prev_ || s.data_processed > prev_processed_) prev_processed_ = s.data_processed;
   have_prev_ = true;
@@ -175,6 +183,22 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
         DecisionKind::kAutoConvergeEngaged, 0,
         Format("QEMU throttles the guest's vCPUs to %d %%: dirty %.1f MiB/s vs transfer %.1f MiB/s",
                s.throttle_percent, MiB(dirty), MiB(bps))};
+  }
+
+  // 2a. Post-copy first (decided before the start from the measured dirty rate).
+  if (config_.postcopy_first_after.count() > 0 && config_.allow_postcopy &&
+      switch_refusals_ < config_.max_switch_attempts) {
+    if (s.elapsed < config_.postcopy_first_after)
+      return {DecisionKind::kContinue, 0, "post-copy first: short pre-copy window"};
+    if (!bytes_flowed_)
+      return {DecisionKind::kContinue, 0, "post-copy first: waiting for bytes to flow"};
+    if (!can_switch) {
+      return {DecisionKind::kContinue, 0, "post-copy first: waiting to switch: " + cannot_switch};
+    }
+    return Switch(Format(
+        "post-copy first (decided before the start): %.1f MiB sent in %.1f s of pre-copy, "
+        "%.1f MiB remaining (transfer %.1f MiB/s): switching to post-copy",
+        MiB(s.data_processed), Secs(s.elapsed), MiB(remaining), MiB(bps)));
   }
 
   if (s.iteration < 2) return {DecisionKind::kContinue, 0, "first pass"};

@@ -4,7 +4,9 @@
 //   1. completion timeout (completionTimeoutPerGiB × GiB) reached: switch to post-copy if
 //      it can (below), else abort (the guest stays on the source) until the engine reports
 //      the abort accepted;
-//   2. mode PostCopy: switch as soon as the first full pass is done;
+//   2. mode PostCopy: switch as soon as the first full pass is done; Auto started post-copy
+//      first (start_policy.h): switch once postcopy_first_after of job time has passed and
+//      bytes were seen flowing (a link that never carried a byte is not healthy);
 //   3. Auto, post-copy allowed, link healthy, past the first pass: project the time pre-copy
 //      still needs (remaining / (transfer − dirty), ∞ when dirty ≥ transfer) against post-copy
 //      (remaining / transfer + switch cost); switch when pre-copy is clearly slower. This is
@@ -58,6 +60,12 @@ struct PolicyConfig {
   // A refused post-copy switch is proposed again no sooner than this, at most this often.
   Millis switch_retry_after{3000};
   int max_switch_attempts = 3;
+  // Auto decided before the start to go post-copy first (StartKind::kPostCopyFirst): > 0 =
+  // switch once the job is this old, instead of waiting for the first pass to end. After
+  // max_switch_attempts refusals the rules below apply as without it.
+  Millis postcopy_first_after{0};
+  // Start at the schedule's last (largest) downtime (StartKind::kPreCopyRaisedDowntime).
+  bool start_at_max_downtime = false;
 };
 
 enum class DecisionKind {
@@ -118,6 +126,8 @@ class ConvergencePolicy {
   bool link_healthy_ = true;
   bool have_prev_ = false;
   std::uint64_t prev_processed_ = 0;
+  std::uint64_t first_processed_ = 0;  // at the first sample
+  bool bytes_flowed_ = false;          // processed grew since the first sample
   Millis last_transfer_at_{0};
   std::uint64_t low_mark_ = 0;  // lowest remaining that counted as progress
   std::uint64_t floor_ = 0;     // lowest remaining seen

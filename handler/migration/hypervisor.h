@@ -21,6 +21,7 @@
 #include "core/status.h"
 #include "migration/migration_plan.h"
 #include "migration/migration_types.h"
+#include "migration/start_policy.h"
 
 namespace ferry::migration {
 
@@ -58,6 +59,16 @@ class MigrationHypervisor {
   // Statistics of the finished job as the source saw it (after post-copy only its
   // JOB_COMPLETED event has them). nullopt when the source has none.
   virtual std::optional<JobSample> CompletedJobStats(const std::string& domain) = 0;
+
+  // Measures how fast the running guest dirties its memory, over `length`, without migrating
+  // it (QEMU's calc-dirty-rate). Blocks about `length`. The default: not supported (the
+  // engine then starts Auto without a measurement and says so).
+  virtual StatusOr<DirtyRateMeasurement> MeasureDirtyRate(const std::string& domain,
+                                                          Millis length) {
+    (void)domain;
+    (void)length;
+    return FailedPreconditionError("dirty-rate measurement not supported by this hypervisor");
+  }
 };
 
 // The target's libvirtd, reached directly from this process (command line only).

@@ -187,6 +187,10 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
   auto plan = BuildPlan(options_, facts);
   if (!plan.ok()) return End(r, plan.status(), GuestLocation::kSource);
   for (const auto& n : plan->notes) Log(n);
+  if (!broken && !attach && options_.mode == Mode::kAuto && options_.premeasure.count() > 0) {
+    ChooseStart(*plan);
+    if (detached()) return EndDetached(r, std::nullopt);  // nothing started
+  }
   policy_.emplace(plan->policy);
   {
     std::lock_guard<std::mutex> l(mu_);

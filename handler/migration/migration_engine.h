@@ -95,6 +95,9 @@ class Migration {
   enum class RecoveryEnd { kCompleted, kNotSplit, kLimit, kDetached };
 
   MigrationResult RunLive(const DomainFacts& facts, const JobSample& existing_job);
+  // Auto with premeasure: measures the dirty rate, decides the start (start_policy.h),
+  // adjusts the plan and reports the decision (migration_start.cc).
+  void ChooseStart(MigrationPlan& plan);
   MigrationResult RunOffline(DomainFacts facts);
   // Where a followed job (attach, lost call) left the guest, judged by the source.
   Status JudgeFollowed(FollowEnd end);

@@ -28,7 +28,8 @@ constexpr ActionKind kActions[] = {ActionKind::kSetMaxDowntime,   ActionKind::kA
                                    ActionKind::kSwitchToPostCopy, ActionKind::kAbort,
                                    ActionKind::kCancel,           ActionKind::kPostCopyRecovery,
                                    ActionKind::kAttach,           ActionKind::kShutdown,
-                                   ActionKind::kResume,           ActionKind::kDetach};
+                                   ActionKind::kResume,           ActionKind::kDetach,
+                                   ActionKind::kStartDecision};
 
 }  // namespace
 

@@ -26,6 +26,8 @@ const char* ActionKindName(ActionKind k) {
       return "Resume";
     case ActionKind::kDetach:
       return "Detach";
+    case ActionKind::kStartDecision:
+      return "StartDecision";
   }
   return "?";
 }

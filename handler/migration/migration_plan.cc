@@ -67,6 +67,7 @@ Status ValidateOptions(const MigrationOptions& o) {
                         std::to_string(kMaxParallelConnections));
   }
   if (o.poll_interval.count() <= 0) return InvalidError("poll interval must be > 0");
+  if (o.premeasure.count() < 0) return InvalidError("dirty-rate measurement length must be >= 0");
   if (o.abort_attempts < 1) return InvalidError("abort attempts must be >= 1");
   if (o.follow_blind_limit.count() <= 0) return InvalidError("follow blind limit must be > 0");
   if (o.postcopy_recovery_pause.count() <= 0)

@@ -32,6 +32,10 @@ struct MigrationOptions {
   std::uint32_t max_downtime_ms = 300;              // QEMU's default; the schedule ends here
   std::vector<std::uint32_t> downtime_schedule_ms;  // ascending; empty = derived
   std::uint32_t parallel_connections = 0;           // > 1: multifd (pre-copy only)
+  // Auto only: measure the guest's dirty rate this long before starting and choose the start
+  // from it (start_policy.h); 0 = do not measure (the convergence policy alone decides).
+  // libvirt measures whole seconds.
+  Millis premeasure{1000};
   // KubeVirt's default; counts guest RAM plus, with copy_storage, the local disks.
   double completion_timeout_per_gib_s = 150;
   Millis poll_interval{300};

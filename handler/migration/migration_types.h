@@ -77,6 +77,10 @@ enum class ActionKind {
   kShutdown,          // cold migration: the guest was stopped
   kResume,            // a source guest left paused by a failed migration was resumed
   kDetach,            // the engine stopped following; the libvirt job was left running
+  // Auto: how the migration starts, from the dirty rate measured before it (or why it was not
+  // measured); dirty_rate / transfer_rate / remaining carry the measured rate, the link's cap
+  // and the guest's size; ok false when the measurement failed.
+  kStartDecision,
 };
 const char* ActionKindName(ActionKind k);
 

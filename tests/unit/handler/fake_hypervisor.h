@@ -36,6 +36,8 @@ class FakeHypervisor : public MigrationHypervisor {
   int linger_paused = 0;       // after a job completes the source shows paused this many reads
   FakeClock* clock = nullptr;  // advanced by resume_takes on every failed resume
   Millis resume_takes{0};
+  // MeasureDirtyRate's answer; unset = the interface's default (not supported).
+  std::optional<StatusOr<DirtyRateMeasurement>> dirty_rate;
 
   // Recorded calls.
   std::vector<std::uint32_t> downtimes;
@@ -44,6 +46,9 @@ class FakeHypervisor : public MigrationHypervisor {
   int migrate_calls = 0;
   int resume_calls = 0;         // post-copy resumes (VIR_MIGRATE_POSTCOPY_RESUME)
   int domain_resume_calls = 0;  // virDomainResume
+  int measure_calls = 0;
+  Millis measured_for{0};
+  bool measured_during_job = false;  // MeasureDirtyRate called while a job ran (must not)
   MigrationPlan last_plan;
 
   StatusOr<DomainFacts> InspectDomain(const std::string&) override {
@@ -195,6 +200,17 @@ class FakeHypervisor : public MigrationHypervisor {
     return OkStatus();
   }
   Status StartPaused(const std::string&) override { return OkStatus(); }
+  StatusOr<DirtyRateMeasurement> MeasureDirtyRate(const std::string& domain,
+                                                  Millis length) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++measure_calls;
+      measured_for = length;
+      measured_during_job = measured_during_job || job_running_;
+      if (dirty_rate.has_value()) return *dirty_rate;
+    }
+    return MigrationHypervisor::MeasureDirtyRate(domain, length);
+  }
   std::optional<JobSample> CompletedJobStats(const std::string&) override {
     JobSample s;
     s.elapsed = Millis(4321);
@@ -327,6 +343,7 @@ inline MigrationOptions Opts() {
   o.progress_interval = Millis(0);
   o.postcopy_recovery_pause = Millis(1);
   o.postcopy_recovery_max_pause = Millis(4);
+  o.premeasure = Millis(0);  // Auto as before the measurement (start_test.cc turns it on)
   return o;
 }
 
