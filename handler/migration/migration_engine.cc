@@ -192,18 +192,22 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
     if (detached()) return EndDetached(r, std::nullopt);  // nothing started
   }
   policy_.emplace(plan->policy);
+  bool cancelled_before_start = false;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (cancel_requested_ && !broken) {
-      r.outcome = Outcome::kCancelled;
-      return End(r, CancelledError("cancelled before the migration started"),
-                 GuestLocation::kSource);
-    }
-    running_ = true;
-    if (broken || existing_job.postcopy) {
+    // End() takes mu_ itself (Finish): decided here, ended below, outside the lock (a cancel
+    // before the start used to deadlock on it).
+    cancelled_before_start = cancel_requested_ && !broken;
+    if (!cancelled_before_start) running_ = true;
+    if (!cancelled_before_start && (broken || existing_job.postcopy)) {
       switched_ = true;
       switched_at_ = existing_job.elapsed;
     }
+  }
+  if (cancelled_before_start) {
+    r.outcome = Outcome::kCancelled;
+    return End(r, CancelledError("cancelled before the migration started"),
+               GuestLocation::kSource);
   }
   std::optional<JobSample> last;
   if (broken) {

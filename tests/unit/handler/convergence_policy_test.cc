@@ -128,6 +128,12 @@ PolicyConfig FixedPostCopy() {
   c.switch_after_first_pass = true;
   return c;
 }
+// Auto after a dirty-rate measurement chose post-copy first (start_policy.h).
+PolicyConfig PostCopyFirst(double timeout_s = 38.4) {
+  PolicyConfig c = Auto(timeout_s);
+  c.postcopy_first_after = Millis(600);
+  return c;
+}
 
 int Count(const SimRun& r, DecisionKind k) {
   return static_cast<int>(std::count_if(r.actions.begin(), r.actions.end(),
@@ -179,6 +185,10 @@ Guest Refusing(Guest g, int switches, int aborts = 0) {
 }
 Guest TargetDiesAt(Guest g, double s) {
   g.target_dead_at_s = s;
+  return g;
+}
+Guest LinkDownAt(Guest g, double s) {
+  g.link_down_at_s = s;
   return g;
 }
 
@@ -285,7 +295,30 @@ INSTANTIATE_TEST_SUITE_P(
              38, 39, 0, "target libvirtd not confirmed alive", 0},
         // Aborts libvirt refuses are proposed again, sample after sample, until one is taken.
         Case{"abort_refused_is_retried", Refusing(Hot(), 0, 2), NoRemedy(15), "aborted", 15.4, 16,
-             0, "timeout", -1, 3}),
+             0, "timeout", -1, 3},
+        // Post-copy first: the switch comes after the window, in the first pass.
+        Case{"postcopy_first_switches_after_window", Hot(), PostCopyFirst(), "postcopy", 0.5, 1.0,
+             0, "post-copy first (decided before the start)", 1},
+        // A link that never carried a byte is not healthy: no switch, abort at the timeout.
+        Case{"postcopy_first_dead_link_never_switches", LinkDownAt(Hot(), 0.01), PostCopyFirst(20),
+             "aborted", 19.9, 20.5, 0, "no post-copy switch: link unhealthy", 0},
+        // Link lost inside the window: no switch either.
+        Case{"postcopy_first_link_lost_in_window", LinkDownAt(Hot(), 0.4), PostCopyFirst(20),
+             "aborted", 19.9, 20.5, 0, "link unhealthy", 0},
+        // Target not confirmed alive: wait (never switch blind), abort at the timeout.
+        Case{"postcopy_first_waits_for_target", TargetDiesAt(Hot(), 0), PostCopyFirst(20),
+             "aborted", 19.9, 20.5, 0, "target libvirtd not confirmed alive", 0},
+        // libvirt refuses every switch: given up after 3, the timeout still aborts.
+        Case{"postcopy_first_refused_gives_up", Refusing(Hot(), -1), PostCopyFirst(20), "aborted",
+             19.9, 20.5, -1, "post-copy given up after 3 refused switches", 3},
+        // Started at the largest downtime: a small stalled set completes with no raise.
+        Case{"raised_downtime_start_completes_without_steps", {256, 6, 32, 32},
+             [] {
+               PolicyConfig c = NoPostCopy(60);
+               c.start_at_max_downtime = true;
+               return c;
+             }(),
+             "completed", 8, 9, 0, ""}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
 TEST(ConvergencePolicy, ReportsAutoConvergeOnceWhenThrottleAppears) {

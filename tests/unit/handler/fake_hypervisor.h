@@ -6,6 +6,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -38,6 +39,7 @@ class FakeHypervisor : public MigrationHypervisor {
   Millis resume_takes{0};
   // MeasureDirtyRate's answer; unset = the interface's default (not supported).
   std::optional<StatusOr<DirtyRateMeasurement>> dirty_rate;
+  std::function<void()> while_measuring;  // runs inside MeasureDirtyRate (e.g. a Cancel)
 
   // Recorded calls.
   std::vector<std::uint32_t> downtimes;
@@ -207,8 +209,9 @@ class FakeHypervisor : public MigrationHypervisor {
       ++measure_calls;
       measured_for = length;
       measured_during_job = measured_during_job || job_running_;
-      if (dirty_rate.has_value()) return *dirty_rate;
     }
+    if (while_measuring) while_measuring();
+    if (dirty_rate.has_value()) return *dirty_rate;
     return MigrationHypervisor::MeasureDirtyRate(domain, length);
   }
   std::optional<JobSample> CompletedJobStats(const std::string&) override {
