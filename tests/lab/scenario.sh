@@ -3,7 +3,7 @@
 #   tests/lab/scenario.sh NAME PATH/TO/ferry-handler
 # NAME: precopy_quiet auto_postcopy_hot postcopy_forbidden_timeout cancel dest_killed cold attach
 #       storage_copy cold_storage postcopy_recovery link_loss_precopy postcopy_refused_attach
-#       handler_killed_postcopy downtime_steps auto_converge tls tls_refused
+#       handler_killed_postcopy downtime_steps auto_converge tls tls_refused auto_premeasured_hot
 # ferry-handler runs in the host namespace, as Ferry's handlers do in the local cluster: every
 # connection it opens itself is a unix socket (A's libvirtd, and B's for the target's health,
 # state and cold start). Only libvirtd and QEMU use the lab network (A's daemon dials
@@ -85,14 +85,39 @@ case "$NAME" in
     expect_on_b "$before"
     ;;
   auto_postcopy_hot)
-    # 96 MiB/s dirtied vs a 32 MiB/s link: pre-copy cannot converge.
+    # 96 MiB/s dirtied vs a 32 MiB/s link: pre-copy cannot converge. Without the dirty-rate
+    # measurement (auto_premeasured_hot has it): the policy sees it during pre-copy.
     $L boot 256 128 96
     sleep 1; before=$(hb A)
-    migrate --bandwidth 32
+    migrate --bandwidth 32 --no-premeasure
     [ "$RC" = 0 ] || fail "exit code $RC"
     [ "$(field .mode)" = postcopy ] || fail "mode $(field .mode), want postcopy"
     [ "$(field '[.actions[].kind] | index("SwitchToPostCopy") != null')" = true ] || fail "no SwitchToPostCopy action"
     pass "switched: $(field '.actions[] | select(.kind=="SwitchToPostCopy") | "at \(.at_ms) ms: \(.reason)"')"
+    expect_on_b "$before"
+    ;;
+  auto_premeasured_hot)
+    # The same hot guest, Auto with its default 1 s dirty-rate measurement: the measured rate
+    # sends it to post-copy first, switched within the first pass (not after it, ~6 s at
+    # 32 MiB/s), every page sent about once.
+    $L boot 256 128 96
+    sleep 1; before=$(hb A)
+    migrate --bandwidth 32
+    [ "$RC" = 0 ] || fail "exit code $RC"
+    [ "$(field .outcome)" = Succeeded ] || fail "outcome $(field .outcome)"
+    [ "$(field .mode)" = postcopy ] || fail "mode $(field .mode), want postcopy"
+    start=$(field '[.actions[] | select(.kind=="StartDecision")][0].reason // ""')
+    [[ "$start" == postcopy-first:* ]] || fail "start decision '$start', want postcopy-first"
+    grep -Eq 'dirty rate [0-9.]+ MiB/s measured over 1.0 s' <<<"$start" || fail "no measured rate in '$start'"
+    [ "$(field '[.actions[].kind][0]')" = StartDecision ] || fail "StartDecision is not the first action"
+    sw=$(field '[.actions[] | select(.kind=="SwitchToPostCopy" and .ok)][0]')
+    [ "$sw" != null ] || fail "no accepted SwitchToPostCopy"
+    at=$(jq -r .at_ms <<<"$sw")
+    [ "$at" -lt 3000 ] || fail "switched at $at ms, want within the first pass (< 3 s)"
+    jq -r .reason <<<"$sw" | grep -q 'post-copy first' || fail "switch reason: $(jq -r .reason <<<"$sw")"
+    sent=$(field .bytes_sent) ram=$(field .memory_bytes)
+    [ "$sent" -le $(( ram * 105 / 100 )) ] || fail "sent $sent bytes, more than 1.05 x RAM ($ram)"
+    pass "$start; switched at $at ms; sent $(( sent / 1048576 )) MiB of $(( ram / 1048576 )) MiB RAM"
     expect_on_b "$before"
     ;;
   postcopy_forbidden_timeout)

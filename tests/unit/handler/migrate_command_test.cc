@@ -130,6 +130,20 @@ struct Bad {
   std::string contains;
 };
 
+TEST(ParseMigrateArgs, DirtyRateMeasurement) {
+  auto d = ParseMigrateArgs(kBase);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->options.premeasure, migration::Millis(1000));  // on by default, 1 s
+  auto two = ParseMigrateArgs(With({"--premeasure", "2"}));
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(two->options.premeasure, migration::Millis(2000));
+  for (const auto& off : {With({"--premeasure", "0"}), With({"--no-premeasure"})}) {
+    auto c = ParseMigrateArgs(off);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->options.premeasure, migration::Millis(0));
+  }
+}
+
 TEST(ParseMigrateArgs, BadInputIsAClearError) {
   for (const Bad& b :
        {Bad{{}, "missing DOMAIN"}, Bad{{"vm1", "--to", "x"}, "--from"},
@@ -143,7 +157,9 @@ TEST(ParseMigrateArgs, BadInputIsAClearError) {
         Bad{With({"--downtime-schedule", "100,,300"}), "--downtime-schedule"},
         Bad{With({"--mode", "postcopy", "--no-postcopy"}), "contradicts"},
         Bad{With({"--poll-ms", "1"}), "--poll-ms"}, Bad{With({"--tls", "maybe"}), "--tls"},
-        Bad{With({"--tls", "on"}), "qemu+tls://"}}) {
+        Bad{With({"--tls", "on"}), "qemu+tls://"},
+        Bad{With({"--premeasure", "61"}), "--premeasure"},
+        Bad{With({"--premeasure", "-1"}), "--premeasure"}}) {
     auto c = ParseMigrateArgs(b.args);
     ASSERT_FALSE(c.ok()) << b.contains;
     EXPECT_EQ(c.status().code(), StatusCode::kInvalid);
