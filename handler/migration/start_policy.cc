@@ -81,7 +81,7 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
   const double t_pre = ProjectPreCopySeconds(r, M, B, first_dt / 1000.0);
   const double t_pre_raised = ProjectPreCopySeconds(r, M, B, last_dt / 1000.0);
   const double t_pf = t_link + Secs(config.postcopy_window) + Secs(config.switch_cost);
-  const double hot = std::min(D * Secs(config.hot_set_window), M);
+  const double hot = std::min(D * t_link, M);  // written while it runs on the target
   const double stall = hot / B;
   d.link_bound_s = t_link;
   d.precopy_s = Shown(t_pre);
@@ -90,7 +90,8 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
   d.postcopy_stall_s = stall;
   const std::string numbers = Format(
       "%s, link %.1f MiB/s, guest %.0f MiB (bound %.1f s): projected pre-copy %s (%s with "
-      "%u ms downtime), post-copy first %.1f s stalling the guest ~%.1f s (hot set %.0f MiB)",
+      "%u ms downtime), post-copy first %.1f s stalling the guest ~%.1f s (%.0f MiB written "
+      "meanwhile)",
       measured.c_str(), MiB(B), MiB(M), t_link, Secs1(t_pre).c_str(), Secs1(t_pre_raised).c_str(),
       last_dt, t_pf, stall, MiB(hot));
   const bool raise_pays =
@@ -111,15 +112,18 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
     return d;
   }
   if (in.allow_postcopy) {
-    if (stall <= config.max_stall_fraction * t_pf) {
+    const double saved = t_pre - t_pf;  // ∞ when pre-copy never converges
+    if (saved >= config.stall_weight * stall) {
       d.kind = StartKind::kPostCopyFirst;
-      d.reason = Format("post-copy first (switch after %.1f s of pre-copy): ",
-                        Secs(config.postcopy_window)) +
+      d.reason = Format("post-copy first (switch after %.1f s of pre-copy; saves %s for the "
+                        "stall): ",
+                        Secs(config.postcopy_window),
+                        std::isfinite(saved) ? Format("%.1f s", saved).c_str() : "everything") +
                  numbers;
     } else {
-      d.reason = Format("pre-copy first, post-copy later if needed (post-copy first would "
-                        "stall the guest more than %.0f %% of the migration): ",
-                        config.max_stall_fraction * 100) +
+      d.reason = Format("pre-copy first, post-copy later if it stalls (post-copy first would "
+                        "save %.1f s but stall the guest ~%.1f s): ",
+                        saved, stall) +
                  numbers;
     }
     return d;

@@ -7,22 +7,23 @@
 //   pre-copy         (M / B) / (1 − r): every pass resends what the previous one left dirty,
 //                    a geometric series; ∞ when r ≥ 1. The guest runs at full speed.
 //   post-copy first  M / B + the short pre-copy window + the switch cost; every page crosses
-//                    once. The guest runs on the target while its memory is fetched: the pages
-//                    it touches and the target lacks stall it. Those are its hot set, which
-//                    any post-copy (first or after a pass) fetches on demand; estimated as what
-//                    it dirties in a second, H = min(D × 1 s, M), stalling it about H / B.
+//                    once. The guest runs on the target for the whole migration: every page
+//                    it writes meanwhile (D × M / B, at most M) is on the source and must be
+//                    fetched first, stalling it about min(D × M / B, M) / B. (Pages it only
+//                    reads stall it too; the dirty rate cannot see them: a lower bound.)
 // Decision:
 //   1. nothing measured, no bandwidth cap (B unknown) or no size: kReactive (the convergence
 //      policy alone decides while pre-copy runs, as before the measurement existed);
 //   2. pre-copy projected within time_bound × M / B: kPreCopy (no slowdown at all), or
 //      kPreCopyRaisedDowntime when starting at the largest allowed downtime saves at least
 //      raise_downtime_gain of that time;
-//   3. post-copy allowed and its projected stall (H / B) at most max_stall_fraction of its
-//      time: kPostCopyFirst;
-//   4. post-copy allowed but the stall too large: kReactive (pre-copy first: the hot set is
-//      smaller after a pass and the guest runs unslowed meanwhile);
-//   5. no post-copy: kPreCopyRaisedDowntime (the floor of a hot guest is sent in one longer
-//      pause; auto-converge, when armed, throttles it).
+//   3. post-copy allowed and post-copy first saves more migration time than it stalls the
+//      guest (time saved ≥ stall_weight × stall): kPostCopyFirst;
+//   4. post-copy allowed but not worth the stall: kReactive (pre-copy first, the guest
+//      unslowed; the convergence policy still switches when pre-copy stalls);
+//   5. no post-copy: kPreCopyRaisedDowntime when it helps or pre-copy diverges (the floor
+//      of a hot guest is sent in one longer pause; auto-converge, when armed, throttles it),
+//      else kPreCopy.
 #pragma once
 
 #include <cstdint>
@@ -55,8 +56,9 @@ struct StartConfig {
   Millis postcopy_window{600};       // pre-copy before the post-copy-first switch
   Millis switch_cost{500};           // pausing, device state, first faults
   double raise_downtime_gain = 0.1;  // fraction of pre-copy's time a raised downtime must save
-  double max_stall_fraction = 0.5;   // post-copy first only while H / B ≤ this × its time
-  Millis hot_set_window{1000};       // H = D × this (capped at M)
+  // Seconds of migration time one second of guest stall is worth: post-copy first only when
+  // it saves at least stall_weight × its projected stall.
+  double stall_weight = 1.0;
 };
 
 enum class StartKind { kReactive, kPreCopy, kPreCopyRaisedDowntime, kPostCopyFirst };
