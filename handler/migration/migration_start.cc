@@ -14,8 +14,10 @@ void Migration::ChooseStart(MigrationPlan& plan) {
   in.allow_postcopy = plan.policy.allow_postcopy;
   in.downtime_schedule_ms = plan.policy.downtime_schedule_ms;
   bool measured_ok = true;
-  auto rate = hv_.MeasureDirtyRate(options_.domain, options_.premeasure);
-  if (rate.ok()) {
+  if (in.bandwidth_bytes_per_s == 0) {
+    // Nothing to project with: do not spend the measurement's time.
+    in.not_measured = "no bandwidth cap, so no link speed to project with";
+  } else if (auto rate = hv_.MeasureDirtyRate(options_.domain, options_.premeasure); rate.ok()) {
     in.dirty_rate = *rate;
   } else {
     measured_ok = false;

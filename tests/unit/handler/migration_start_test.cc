@@ -172,6 +172,26 @@ TEST(MigrationStart, MeasuredOnlyForAutoAndWhenAsked) {
   }
 }
 
+// Without a bandwidth cap there is no link speed to project with: no measurement (its second
+// is not spent), the reactive policy, and the action says why.
+TEST(MigrationStart, NoBandwidthCapIsNotMeasured) {
+  FakeHypervisor hv;
+  FakeTarget target(hv);
+  hv.script = QuietScript();
+  hv.dirty_rate = Rate(64);
+  auto o = Measured();
+  o.bandwidth_bytes_per_s = 0;
+  Migration m(o, hv, target, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(hv.measure_calls, 0);
+  ASSERT_FALSE(r.actions.empty());
+  EXPECT_EQ(r.actions[0].kind, ActionKind::kStartDecision);
+  EXPECT_TRUE(r.actions[0].ok);
+  EXPECT_NE(r.actions[0].reason.find("reactive: dirty rate not measured (no bandwidth cap"),
+            std::string::npos)
+      << r.actions[0].reason;
+}
+
 TEST(MigrationStart, AttachDoesNotMeasure) {
   FakeHypervisor hv;
   FakeTarget target(hv);
