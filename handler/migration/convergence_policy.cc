@@ -195,10 +195,10 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
     if (!can_switch) {
       return {DecisionKind::kContinue, 0, "post-copy first: waiting to switch: " + cannot_switch};
     }
-    return Switch(Format(
-        "post-copy first (decided before the start): %.1f MiB sent in %.1f s of pre-copy, "
-        "%.1f MiB remaining (transfer %.1f MiB/s): switching to post-copy",
-        MiB(s.data_processed), Secs(s.elapsed), MiB(remaining), MiB(bps)));
+    return Switch(
+        Format("post-copy first (decided before the start): %.1f MiB sent in %.1f s of pre-copy, "
+               "%.1f MiB remaining (transfer %.1f MiB/s): switching to post-copy",
+               MiB(s.data_processed), Secs(s.elapsed), MiB(remaining), MiB(bps)));
   }
 
   if (s.iteration < 2) return {DecisionKind::kContinue, 0, "first pass"};

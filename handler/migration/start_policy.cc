@@ -70,10 +70,10 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
       Format("dirty rate %.1f MiB/s measured over %.1f s%s%s", MiB(D), Secs(in.dirty_rate->period),
              in.dirty_rate->method.empty() ? "" : " by ", in.dirty_rate->method.c_str());
   if (B <= 0 || M <= 0) {
-    d.reason = measured + "; " +
-               (B <= 0 ? "no bandwidth cap, so no link speed to project with"
-                       : "guest size unknown") +
-               ": the convergence policy decides while pre-copy runs";
+    d.reason =
+        measured + "; " +
+        (B <= 0 ? "no bandwidth cap, so no link speed to project with" : "guest size unknown") +
+        ": the convergence policy decides while pre-copy runs";
     return d;
   }
   const double r = D / B;
@@ -106,8 +106,8 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
                  " ms from the start: " + numbers;
     } else {
       d.kind = StartKind::kPreCopy;
-      d.reason = Format("pre-copy (within %.2f x the bound, no slowdown): ", config.time_bound) +
-                 numbers;
+      d.reason =
+          Format("pre-copy (within %.2f x the bound, no slowdown): ", config.time_bound) + numbers;
     }
     return d;
   }
@@ -115,15 +115,17 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
     const double saved = t_pre - t_pf;  // ∞ when pre-copy never converges
     if (saved >= config.stall_weight * stall) {
       d.kind = StartKind::kPostCopyFirst;
-      d.reason = Format("post-copy first (switch after %.1f s of pre-copy; saves %s for the "
-                        "stall): ",
-                        Secs(config.postcopy_window),
-                        std::isfinite(saved) ? Format("%.1f s", saved).c_str() : "everything") +
+      d.reason = Format(
+                     "post-copy first (switch after %.1f s of pre-copy; saves %s for the "
+                     "stall): ",
+                     Secs(config.postcopy_window),
+                     std::isfinite(saved) ? Format("%.1f s", saved).c_str() : "everything") +
                  numbers;
     } else {
-      d.reason = Format("pre-copy first, post-copy later if it stalls (post-copy first would "
-                        "save %.1f s but stall the guest ~%.1f s): ",
-                        saved, stall) +
+      d.reason = Format(
+                     "pre-copy first, post-copy later if it stalls (post-copy first would "
+                     "save %.1f s but stall the guest ~%.1f s): ",
+                     saved, stall) +
                  numbers;
     }
     return d;

@@ -38,21 +38,21 @@ namespace ferry::migration {
 // A dirty rate measured without migrating (the hypervisor's MeasureDirtyRate).
 struct DirtyRateMeasurement {
   std::uint64_t bytes_per_s = 0;
-  Millis period{0};  // how long it was measured
+  Millis period{0};    // how long it was measured
   std::string method;  // e.g. "page-sampling"
 };
 
 struct StartInputs {
   std::optional<DirtyRateMeasurement> dirty_rate;  // nullopt: not measured (see not_measured)
   std::string not_measured;                        // why, for the decision's reason
-  std::uint64_t bandwidth_bytes_per_s = 0;          // the migration's cap; 0 = unknown
+  std::uint64_t bandwidth_bytes_per_s = 0;         // the migration's cap; 0 = unknown
   std::uint64_t memory_bytes = 0;
   bool allow_postcopy = true;
   std::vector<std::uint32_t> downtime_schedule_ms;  // ascending, first = initial
 };
 
 struct StartConfig {
-  double time_bound = 1.1;  // pre-copy is kept while projected within this × M / B
+  double time_bound = 1.1;           // pre-copy is kept while projected within this × M / B
   Millis postcopy_window{600};       // pre-copy before the post-copy-first switch
   Millis switch_cost{500};           // pausing, device state, first faults
   double raise_downtime_gain = 0.1;  // fraction of pre-copy's time a raised downtime must save

@@ -9,8 +9,9 @@ Per method and rate: successes/runs, and over the successful runs the median tot
 (libvirt's job time) / (RAM / cap), the wall time of the whole command (for auto: with the
 dirty-rate measurement before the job) / (RAM / cap), downtime, bytes sent / guest RAM, the
 guest's work rate during the migration as a fraction of its rate before (and after), link
-utilisation = bytes sent / (cap x total time), and the dirty rate the guest achieved on the
-source while it was migrated (its heartbeat). A method that failed in most runs has no median
+utilisation = bytes sent / (cap x total time), the dirty rate the guest achieved on the
+source while it was migrated (its heartbeat), and for auto the rate measured before the start
+and the start it chose. A method that failed in most runs has no median
 time: it counts as not converging."""
 import json
 import re
@@ -90,8 +91,8 @@ def main(path):
     print()
     print("| dirty % of cap | method | ok | total / (RAM/cap) | wall / (RAM/cap) | downtime ms "
           "| sent / RAM | work during / before | work after / before | link utilisation "
-          "| guest dirtied MiB/s | mode used | start | actions |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| guest dirtied MiB/s | measured MiB/s | mode used | start | actions |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for rate_pct in rates:
         for m in methods:
@@ -106,6 +107,7 @@ def main(path):
             util = med([r["bytes_sent"] / MIB / (cap * r["total_ms"] / 1000)
                         for r in ok if r.get("bytes_sent") and r.get("total_ms")])
             got = med([r.get("achieved_mib_s") for r in rs])
+            measured = med([r.get("measured_mib_s") for r in rs])
             during = med([(r.get("work") or {}).get("during_fraction") for r in rs])
             after = med([(r.get("work") or {}).get("after_fraction") for r in rs])
             modes = sorted({r.get("mode") or "-" for r in ok}) or ["-"]
@@ -118,7 +120,7 @@ def main(path):
                   f"| {fmt(total / bound if total else None, '{:.2f}')} "
                   f"| {fmt(wall / bound if wall else None, '{:.2f}')} | {fmt(down, '{:.0f}')} "
                   f"| {fmt(sent, '{:.2f}')} | {fmt(during, '{:.2f}')} | {fmt(after, '{:.2f}')} "
-                  f"| {fmt(util, '{:.2f}')} | {fmt(got)} | {'/'.join(modes)} "
+                  f"| {fmt(util, '{:.2f}')} | {fmt(got)} | {fmt(measured)} | {'/'.join(modes)} "
                   f"| {'/'.join(starts)} | {'+'.join(acts)} |")
     print()
     print("Goals for auto: total <= 1.1 x RAM/cap, sent <= 1.05 x RAM where post-copy is used, "

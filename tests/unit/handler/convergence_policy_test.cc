@@ -312,13 +312,18 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"postcopy_first_refused_gives_up", Refusing(Hot(), -1), PostCopyFirst(20), "aborted",
              19.9, 20.5, -1, "post-copy given up after 3 refused switches", 3},
         // Started at the largest downtime: a small stalled set completes with no raise.
-        Case{"raised_downtime_start_completes_without_steps", {256, 6, 32, 32},
+        Case{"raised_downtime_start_completes_without_steps",
+             {256, 6, 32, 32},
              [] {
                PolicyConfig c = NoPostCopy(60);
                c.start_at_max_downtime = true;
                return c;
              }(),
-             "completed", 8, 9, 0, ""}),
+             "completed",
+             8,
+             9,
+             0,
+             ""}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
 TEST(ConvergencePolicy, ReportsAutoConvergeOnceWhenThrottleAppears) {

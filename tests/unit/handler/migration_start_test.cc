@@ -156,8 +156,8 @@ TEST(MigrationStart, PostCopyFirstWaitsForALiveTarget) {
 }
 
 TEST(MigrationStart, MeasuredOnlyForAutoAndWhenAsked) {
-  for (const auto& [mode, premeasure] : {std::pair{Mode::kPreCopy, 1000}, {Mode::kPostCopy, 1000},
-                                         {Mode::kAuto, 0}}) {
+  for (const auto& [mode, premeasure] :
+       {std::pair{Mode::kPreCopy, 1000}, {Mode::kPostCopy, 1000}, {Mode::kAuto, 0}}) {
     FakeHypervisor hv;
     FakeTarget target(hv);
     hv.script = QuietScript();

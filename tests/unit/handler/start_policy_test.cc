@@ -17,8 +17,8 @@ std::optional<DirtyRateMeasurement> Rate(double mib_s) {
                               "page-sampling"};
 }
 
-StartInputs In(std::optional<DirtyRateMeasurement> rate, double bw_mib_s = 32,
-               double ram_mib = 256, bool postcopy = true) {
+StartInputs In(std::optional<DirtyRateMeasurement> rate, double bw_mib_s = 32, double ram_mib = 256,
+               bool postcopy = true) {
   StartInputs in;
   in.dirty_rate = rate;
   in.bandwidth_bytes_per_s = static_cast<std::uint64_t>(bw_mib_s * kMiB);
