@@ -22,6 +22,8 @@ PKGS=(
   prometheus
   # handler: domain XML parsing (libxml2, also a libvirt dependency)
   libxml2-dev
+  # fuzzing (hack/fuzz/run.sh: libFuzzer; the test build takes FuzzedDataProvider.h from clang's headers)
+  clang-16 libclang-rt-16-dev
   # structured logging (lib/log)
   libspdlog-dev
   # deploy checks (promtool is in prometheus, above): the chart renderer (Go templates +

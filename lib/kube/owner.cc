@@ -61,7 +61,7 @@ Status SetControllerReference(const Json& owner, Json* child) {
                         " is in another namespace than the child (" + child_ns + ")");
   }
   if (auto existing = GetControllerOf(*child); existing.has_value()) {
-    if (existing->value("uid", "") != (*ref)["uid"]) {
+    if (existing->value("uid", "") != ref->value("uid", "")) {
       return Status(StatusCode::kAlreadyExists, "object is already controlled by " +
                                                     existing->value("kind", "") + " " +
                                                     existing->value("name", ""));
@@ -70,7 +70,7 @@ Status SetControllerReference(const Json& owner, Json* child) {
   Json& refs = (*child)["metadata"]["ownerReferences"];
   if (!refs.is_array()) refs = Json::array();
   for (auto& r : refs) {
-    if (r.is_object() && r.value("uid", "") == (*ref)["uid"]) {
+    if (r.is_object() && r.value("uid", "") == ref->value("uid", "")) {
       r = *ref;
       return OkStatus();
     }
