@@ -1,10 +1,17 @@
 #include "domain/capabilities.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 #include "domain/xml_util.h"
 
 namespace ferry::domain {
+namespace {
+
+constexpr uint64_t kMaxId = 1 << 20;  // CPU and NUMA cell ids (Linux allows 2^13 CPUs)
+
+}  // namespace
 
 Status ParseCapabilities(const std::string& text, HostFacts* facts) {
   auto doc = xml::Parse(text, "capabilities");
@@ -30,7 +37,10 @@ Status ParseCapabilities(const std::string& text, HostFacts* facts) {
   uint64_t total = 0;
   for (const xmlNode* c : xml::Children(cells, "cell")) {
     HostCell cell;
-    cell.id = std::atoi(xml::Attr(c, "id").c_str());
+    auto cell_id = xml::Number(xml::Attr(c, "id"), "capabilities: cell id");
+    if (!cell_id.ok()) return cell_id.status();
+    if (*cell_id > kMaxId) return InvalidError("capabilities: cell id " + std::to_string(*cell_id) + " out of range");
+    cell.id = static_cast<int>(*cell_id);
     if (const xmlNode* mem = xml::Child(c, "memory")) {
       auto bytes = xml::ScaledBytes(xml::Text(mem), xml::Attr(mem, "unit"), "KiB");
       if (!bytes.ok()) return bytes.status().WithContext("capabilities: cell memory");
@@ -41,10 +51,15 @@ Status ParseCapabilities(const std::string& text, HostFacts* facts) {
       if (!size.ok()) return size.status().WithContext("capabilities: page size");
       if (*size <= 64 * 1024) continue;  // base pages (4 KiB, 64 KiB) are not huge pages
       const std::string count = xml::Text(p);
-      cell.hugepages[*size] = count.empty() ? 0 : std::stoull(count);
+      auto pages = count.empty() ? StatusOr<uint64_t>(uint64_t{0}) : xml::Number(count, "capabilities: huge page count");
+      if (!pages.ok()) return pages.status();
+      cell.hugepages[*size] = *pages;
     }
     for (const xmlNode* cpu_node : xml::Children(xml::Child(c, "cpus"), "cpu")) {
-      const int id = std::atoi(xml::Attr(cpu_node, "id").c_str());
+      auto cpu_id = xml::Number(xml::Attr(cpu_node, "id"), "capabilities: cpu id");
+      if (!cpu_id.ok()) return cpu_id.status();
+      if (*cpu_id > kMaxId) return InvalidError("capabilities: cpu id " + std::to_string(*cpu_id) + " out of range");
+      const int id = static_cast<int>(*cpu_id);
       cell.cpus.push_back(id);
       facts->cpus.push_back(id);
     }
@@ -52,6 +67,10 @@ Status ParseCapabilities(const std::string& text, HostFacts* facts) {
     facts->cells.push_back(std::move(cell));
   }
   std::sort(facts->cpus.begin(), facts->cpus.end());
+  // A CPU listed twice would be handed out twice (found by fuzzing; libvirt never does this).
+  if (auto dup = std::adjacent_find(facts->cpus.begin(), facts->cpus.end()); dup != facts->cpus.end()) {
+    return InvalidError("capabilities: cpu " + std::to_string(*dup) + " is listed twice");
+  }
   if (total > 0) facts->memory_bytes = total;
   return OkStatus();
 }

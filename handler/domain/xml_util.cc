@@ -1,5 +1,6 @@
 #include "domain/xml_util.h"
 
+#include <charconv>
 #include <cstring>
 #include <sstream>
 
@@ -64,6 +65,16 @@ const xmlNode* Path(const xmlNode* n, const std::string& path) {
   std::string step;
   while (n != nullptr && std::getline(ss, step, '/')) n = Child(n, step.c_str());
   return n;
+}
+
+StatusOr<uint64_t> Number(const std::string& text, const std::string& what) {
+  uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    return InvalidError(what + ": '" + text + "' is not a number");
+  }
+  return v;
 }
 
 StatusOr<uint64_t> ScaledBytes(const std::string& number, const std::string& unit,

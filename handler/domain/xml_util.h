@@ -30,6 +30,8 @@ const xmlNode* Path(const xmlNode* n, const std::string& path);
 
 // Bytes from a libvirt scaled integer (<memory unit='KiB'>1024</memory>, size='2048'
 // unit='KiB'); `default_unit` when the unit attribute is absent.
+// A non-negative decimal integer (digits only); `what` names it in the error.
+StatusOr<uint64_t> Number(const std::string& text, const std::string& what);
 StatusOr<uint64_t> ScaledBytes(const std::string& number, const std::string& unit,
                                const std::string& default_unit);
 

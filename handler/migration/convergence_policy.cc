@@ -43,6 +43,10 @@ const char* DecisionKindName(DecisionKind k) {
 ConvergencePolicy::ConvergencePolicy(PolicyConfig config) : config_(std::move(config)) {
   if (config_.downtime_schedule_ms.empty()) config_.downtime_schedule_ms = {300};
   std::sort(config_.downtime_schedule_ms.begin(), config_.downtime_schedule_ms.end());
+  // A step to the same value is no raise (found by fuzzing: a schedule with a repeated value).
+  config_.downtime_schedule_ms.erase(
+      std::unique(config_.downtime_schedule_ms.begin(), config_.downtime_schedule_ms.end()),
+      config_.downtime_schedule_ms.end());
   if (config_.projection_samples < 1) config_.projection_samples = 1;
   if (config_.start_at_max_downtime) step_ = config_.downtime_schedule_ms.size() - 1;
 }

@@ -142,7 +142,7 @@ class FieldReader {
   void Fail(std::string_view key, std::string_view message);
   // Records `s` (already carrying its path) unless an error is recorded already.
   void Take(const Status& s);
-  // Records "<key>: Required value" when the field is missing.
+  // Records "<key>: Required value" when the field is missing or an empty string.
   void Require(std::string_view key);
 
  private:

@@ -76,7 +76,9 @@ class BigUint {
   }
   // True when the value exceeds `limit` (a non-negative Int128).
   bool GreaterThan(Int128 limit) const {
-    if (limbs_.size() > 4) return true;
+    // From 2^127 on the value does not fit in Int128 (found by fuzzing: such a value read as
+    // negative, and "199999999999999999999.0000000000395Gi" parsed to a negative quantity).
+    if (limbs_.size() > 4 || (limbs_.size() == 4 && (limbs_[3] & 0x80000000u) != 0)) return true;
     return ToInt128Unchecked() > limit;
   }
   // Only valid when the value is below 2^127.
@@ -277,7 +279,8 @@ int64_t Quantity::ScaledValue(int scale) const {
   const int64_t diff = exponent_ - scale;
   Int128 v = mantissa_;
   if (diff >= 0) {
-    if (diff > kMaxSignificant + 1 || MulOverflows(v, Pow10(static_cast<int>(diff)), &v)) {
+    // |mantissa| >= 1, so a factor of 10^39 or more saturates (Pow10 holds at most 10^38).
+    if (diff > kMaxSignificant || MulOverflows(v, Pow10(static_cast<int>(diff)), &v)) {
       return mantissa_ > 0 ? kMax : kMin;
     }
   } else if (-diff > kMaxSignificant) {

@@ -150,6 +150,10 @@ StatusOr<WallTime> ParseTime(std::string_view s) {
   if (pos != s.size()) return bad("trailing characters");
   const int64_t secs = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
                        hour * 3600 + minute * 60 + second - offset_seconds;
+  // The wall clock counts int64 nanoseconds: years 1678-2262. Later or earlier instants are
+  // refused rather than wrapped (found by fuzzing: "3000-01-01T00:00:00Z" overflowed).
+  constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1'000'000'000 - 1;
+  if (secs > kMaxSeconds || secs < -kMaxSeconds) return bad("outside the years 1678-2262 Ferry's clock holds");
   const auto since_epoch = std::chrono::seconds(secs) + nanoseconds(nanos);
   return WallTime(std::chrono::duration_cast<WallTime::duration>(since_epoch));
 }

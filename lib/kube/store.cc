@@ -11,8 +11,14 @@ namespace ferry::kube {
 std::string ObjectKey(const Json& obj) {
   auto m = obj.find("metadata");
   if (m == obj.end() || !m->is_object()) return "";
-  const std::string name = m->value("name", "");
-  const std::string ns = m->value("namespace", "");
+  // Whatever a watch or list carries: a name or namespace that is not a string gives no key
+  // instead of an exception (found by fuzzing).
+  const auto field = [&](const char* key) {
+    auto f = m->find(key);
+    return f != m->end() && f->is_string() ? f->get<std::string>() : std::string();
+  };
+  const std::string name = field("name");
+  const std::string ns = field("namespace");
   return ns.empty() ? name : ns + "/" + name;
 }
 
