@@ -79,6 +79,37 @@ TEST(ParseCapabilities, Malformed) {
   EXPECT_EQ(ParseCapabilities("<capabilities/>", &f).code(), StatusCode::kInvalid);
 }
 
+// Found by fuzzing: ids were read with atoi (garbage became CPU 0, a CPU could be listed
+// twice and handed out twice) and page counts with stoull (which threw).
+TEST(ParseCapabilities, BadIdsAndCountsAreErrors) {
+  const auto caps = [](const std::string& cells) {
+    return "<capabilities><host><cpu><arch>x86_64</arch></cpu><topology><cells num='1'>" + cells +
+           "</cells></topology></host></capabilities>";
+  };
+  struct Case {
+    const char* cells;
+    const char* error;  // "" = parses
+  } cases[] = {
+      {"<cell id='0'><cpus num='2'><cpu id='1'/><cpu id='0'/></cpus></cell>", ""},
+      {"<cell id='0'><cpus num='2'><cpu id='0'/><cpu id='0'/></cpus></cell>", "cpu 0 is listed twice"},
+      {"<cell id='0'><cpus num='1'><cpu id='x'/></cpus></cell>", "cpu id: 'x' is not a number"},
+      {"<cell id='0'><cpus num='1'><cpu id='-1'/></cpus></cell>", "cpu id: '-1' is not a number"},
+      {"<cell id='0'><cpus num='1'><cpu id='99999999999'/></cpus></cell>", "out of range"},
+      {"<cell id='a'/>", "cell id: 'a' is not a number"},
+      {"<cell id='0'><pages unit='KiB' size='2048'>many</pages></cell>", "huge page count: 'many'"},
+  };
+  for (const auto& c : cases) {
+    HostFacts f;
+    Status st = ParseCapabilities(caps(c.cells), &f);
+    if (std::string(c.error).empty()) {
+      EXPECT_TRUE(st.ok()) << c.cells << ": " << st;
+    } else {
+      EXPECT_EQ(st.code(), StatusCode::kInvalid) << c.cells;
+      EXPECT_NE(st.message().find(c.error), std::string::npos) << c.cells << ": " << st;
+    }
+  }
+}
+
 TEST(ParseUsableCpuModels, OnlyUsableOnes) {
   auto m = ParseUsableCpuModels(kDomCaps);
   ASSERT_TRUE(m.ok());

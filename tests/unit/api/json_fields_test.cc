@@ -106,6 +106,11 @@ TEST(FieldReader, RequireAndNonObjects) {
   EXPECT_TRUE(r.status().ok());
   r.Require("b");
   EXPECT_EQ(r.status().message(), "spec.b: Required value");
+  // An empty string is no value: encoding omits it (found by fuzzing).
+  const Json empty = {{"vmName", ""}};
+  FieldReader e(empty, "spec");
+  e.Require("vmName");
+  EXPECT_EQ(e.status().message(), "spec.vmName: Required value");
   const Json array = Json::array();
   FieldReader arr(array, "status");
   EXPECT_EQ(arr.status().message(), "status: must be an object, got array");

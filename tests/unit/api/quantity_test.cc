@@ -245,6 +245,19 @@ TEST(QuantityValue, SaturatesAtInt64Limits) {
   EXPECT_EQ(MustParse("8Ei").Value(), kMax);  // 2^63 does not fit; capped at parse
 }
 
+// Found by fuzzing (tests/fuzz/corpus/quantity_fuzz/crash-*).
+TEST(QuantityValue, HugeValuesSaturateWithTheirSign) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  // 10^37: MilliValue needed 10^40, past what the 128-bit mantissa holds.
+  EXPECT_EQ(MustParse("10000000000000000000E").MilliValue(), kMax);
+  EXPECT_EQ(MustParse("-10000000000000000000E").MilliValue(), std::numeric_limits<int64_t>::min());
+  // Between 2^127 and 2^128 nanos: was read as a negative number.
+  Quantity q = MustParse("199999999999999999999.0000000000395Gi");
+  EXPECT_EQ(q.Sign(), 1);
+  EXPECT_EQ(q.Value(), kMax);
+  EXPECT_EQ(q.String(), MustParse(q.String()).String());
+}
+
 TEST(QuantityValue, ScaledValueRoundsLikeRoundUp) {
   // Upstream TestQuantityRoundUp: 9.01 at scales -3..2.
   const std::pair<int, int64_t> cases[] = {{-3, 9010}, {-2, 901}, {-1, 91}, {0, 10}, {1, 1}, {2, 1}};

@@ -56,12 +56,19 @@ TEST(Time, ParsesOffsetsAndFractions) {
   }
 }
 
+TEST(Time, TheClocksRangeEndsParse) {
+  EXPECT_TRUE(ParseTime("2262-04-11T00:00:00Z").ok());
+  EXPECT_TRUE(ParseTime("1678-09-22T00:00:00Z").ok());
+}
+
 TEST(Time, RejectsMalformedTimes) {
   for (const char* bad : {"", "2024-05-01", "2024-05-01 12:00:00Z", "2024-13-01T00:00:00Z",
                           "2024-05-01T24:00:00Z", "2024-05-01T12:00:00", "2024-05-01T12:00:00.Z",
                           "2024-05-01T12:00:00Zjunk", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z",
                           "2024-05-01T12:60:00Z", "24-05-01T12:00:00Z", "2024-05-01T12:00:00+0200",
-                          "2024-05-01t12:00:00z", "yesterday"}) {
+                          "2024-05-01t12:00:00z", "yesterday",
+                          // outside the int64 nanoseconds of the clock (found by fuzzing)
+                          "3000-01-01T00:00:00Z", "1012-05-01T00:00:00Z", "2262-04-12T00:00:00Z"}) {
     auto t = ParseTime(bad);
     EXPECT_FALSE(t.ok()) << bad;
     if (!t.ok()) {

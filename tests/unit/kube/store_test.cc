@@ -30,6 +30,10 @@ TEST(ObjectKeyTest, Table) {
   EXPECT_EQ(ObjectKey(Json{{"metadata", {{"name", "a"}, {"namespace", "ns"}}}}), "ns/a");
   EXPECT_EQ(ObjectKey(Json{{"metadata", {{"name", "node-1"}}}}), "node-1");
   EXPECT_EQ(ObjectKey(Json{{"kind", "X"}}), "");
+  // Not strings: no key, no exception (found by fuzzing).
+  EXPECT_EQ(ObjectKey(Json{{"metadata", {{"name", Json::array()}}}}), "");
+  EXPECT_EQ(ObjectKey(Json{{"metadata", {{"name", "a"}, {"namespace", 7}}}}), "a");
+  EXPECT_EQ(ObjectKey(Json::array()), "");
   EXPECT_EQ(SplitKey("ns/a"), (std::pair<std::string, std::string>{"ns", "a"}));
   EXPECT_EQ(SplitKey("node-1"), (std::pair<std::string, std::string>{"", "node-1"}));
 }
