@@ -145,9 +145,10 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
   const bool new_pass =
       s.iteration >= 2 && (recent_.empty() || recent_.back().iteration != s.iteration);
   if (new_pass) {
-    if (low_mark_ == 0 ||
-        remaining < static_cast<std::uint64_t>(static_cast<double>(low_mark_) *
-                                               (1.0 - config_.min_progress_fraction))) {
+    // Compared as doubles: converting low_mark_ x (1 - f) back to an integer is undefined
+    // when it rounds to 2^64 (found by fuzzing).
+    if (low_mark_ == 0 || static_cast<double>(remaining) < static_cast<double>(low_mark_) *
+                                                               (1.0 - config_.min_progress_fraction)) {
       low_mark_ = remaining;
       last_new_low_at_ = s.elapsed;
     }

@@ -268,6 +268,9 @@ StatusOr<Quantity> Quantity::Parse(std::string_view text) {
   if (static_cast<int>(digits.size()) > kMaxSignificant) {
     return FormatError(text, "more than 38 significant digits are not supported");
   }
+  // The canonical form writes the exponent in a suffix, which holds an int32 as in Kubernetes
+  // (found by fuzzing: "100000000000000000000e2147483647" printed an unparseable 1e2147483667).
+  if (exponent > std::numeric_limits<int32_t>::max()) return FormatError(text, "exponent out of range");
   Int128 mantissa = DigitsToInt128(digits) + (round_up ? 1 : 0);
   return Quantity(sign * mantissa, exponent, interp->format);
 }

@@ -46,7 +46,9 @@ unsigned DaysInMonth(int64_t y, unsigned m) {
 }
 
 std::string Format(WallTime t, bool micros) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  // floor, not duration_cast (toward zero): before 1970 truncation moved the instant forward
+  // (found by fuzzing: ...59.2222222222Z printed as ...59.222223Z).
+  const auto us = std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
   int64_t secs = us / 1000000;
   int64_t frac = us % 1000000;
   if (frac < 0) {  // floor toward the past for pre-1970 times

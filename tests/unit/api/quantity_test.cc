@@ -256,6 +256,10 @@ TEST(QuantityValue, HugeValuesSaturateWithTheirSign) {
   EXPECT_EQ(q.Sign(), 1);
   EXPECT_EQ(q.Value(), kMax);
   EXPECT_EQ(q.String(), MustParse(q.String()).String());
+  // An exponent past int32 once normalised would print a form that does not parse.
+  EXPECT_FALSE(Quantity::Parse("100000000000000000000e2147483647").ok());
+  EXPECT_EQ(MustParse("1e2147483647").String(), "10e2147483646");
+  EXPECT_TRUE(Quantity::Parse("10e2147483646").ok());
 }
 
 TEST(QuantityValue, ScaledValueRoundsLikeRoundUp) {

@@ -56,6 +56,13 @@ TEST(Time, ParsesOffsetsAndFractions) {
   }
 }
 
+TEST(Time, BeforeTheEpochFractionsRoundTowardThePast) {  // found by fuzzing
+  auto t = ParseTime("1969-12-31T23:59:59.2222222222Z");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(FormatMicroTime(*t), "1969-12-31T23:59:59.222222Z");
+  EXPECT_EQ(FormatTime(*t), "1969-12-31T23:59:59Z");
+}
+
 TEST(Time, TheClocksRangeEndsParse) {
   EXPECT_TRUE(ParseTime("2262-04-11T00:00:00Z").ok());
   EXPECT_TRUE(ParseTime("1678-09-22T00:00:00Z").ok());
