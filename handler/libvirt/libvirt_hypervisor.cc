@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -110,6 +111,14 @@ std::optional<JobSample> CompletedOn(LibvirtConnection& c, const std::string& na
   return std::nullopt;
 }
 
+// What the JOB_COMPLETED callback reaches: shared with libvirt, which drops its reference (the
+// callback's freecb) only once the callback is deregistered and no longer running, so the
+// event thread never touches a destroyed hypervisor object.
+struct JobEventSink {
+  std::mutex mu;
+  std::map<std::string, JobSample> completed;  // by domain name
+};
+
 class LibvirtHypervisor final : public migration::MigrationHypervisor {
  public:
   explicit LibvirtHypervisor(const std::string& source_uri)
@@ -176,8 +185,8 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
       if (rc < 0) return LastErrorStatus("virTypedParamsAdd(" + p.name + ")");
     }
     {
-      std::lock_guard<std::mutex> l(events_mu_);
-      completed_.erase(name);
+      std::lock_guard<std::mutex> l(sink_->mu);
+      sink_->completed.erase(name);
     }
     if (virDomainMigrateToURI3(d->get(), destination_uri.c_str(), tp.get(), tp.size(), args.flags) <
         0) {
@@ -287,8 +296,8 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     const auto deadline = std::chrono::steady_clock::now() + kCompletedEventWait;
     for (;;) {
       {
-        std::lock_guard<std::mutex> l(events_mu_);
-        if (auto it = completed_.find(name); it != completed_.end()) return it->second;
+        std::lock_guard<std::mutex> l(sink_->mu);
+        if (auto it = sink_->completed.find(name); it != sink_->completed.end()) return it->second;
       }
       if (std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -314,24 +323,27 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     event_conn_.reset(c);
     event_id_ = virConnectDomainEventRegisterAny(
         c, nullptr, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
-        VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnJobCompleted), this, nullptr);
+        VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnJobCompleted),
+        new std::shared_ptr<JobEventSink>(sink_),
+        [](void* opaque) { delete static_cast<std::shared_ptr<JobEventSink>*>(opaque); });
   }
   static void OnJobCompleted(virConnectPtr, virDomainPtr dom, virTypedParameterPtr p, int n,
                              void* opaque) {
-    auto* self = static_cast<LibvirtHypervisor*>(opaque);
+    const auto& sink = *static_cast<std::shared_ptr<JobEventSink>*>(opaque);
     const char* name = virDomainGetName(dom);
     if (name == nullptr) return;
     JobSample s = SampleFromParams(p, n);
-    std::lock_guard<std::mutex> l(self->events_mu_);
-    self->completed_[name] = s;
+    std::lock_guard<std::mutex> l(sink->mu);
+    sink->completed[name] = s;
   }
 
+  // Before monitor_: its connect callback (RegisterEvents) registers the sink.
+  std::shared_ptr<JobEventSink> sink_ = std::make_shared<JobEventSink>();
   LibvirtConnection migrate_;
   LibvirtConnection monitor_;
-  std::mutex events_mu_;
+  std::mutex events_mu_;   // event_conn_, event_id_
   ConnectPtr event_conn_;  // our own reference to the connection the callback is on
   int event_id_ = -1;
-  std::map<std::string, JobSample> completed_;
 };
 
 class LibvirtTarget final : public migration::TargetProbe, public migration::TargetHypervisor {
