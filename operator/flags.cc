@@ -3,29 +3,10 @@
 #include <CLI/CLI.hpp>
 
 #include "api/time.h"
+#include "log/cli_flags.h"
 #include "log/flags.h"
 
 namespace ferry::op {
-namespace {
-
-// A duration flag in Go's syntax ("40s", "5m", "1m30s").
-void DurationFlag(CLI::App& app, const std::string& name, std::chrono::nanoseconds* out,
-                  const std::string& help) {
-  app.add_option_function<std::string>(
-         name,
-         [out, name](const std::string& text) {
-           auto d = api::ParseDuration(text);
-           if (!d.ok() || *d <= std::chrono::nanoseconds(0)) {
-             throw CLI::ValidationError(name, "a positive duration like 40s or 5m");
-           }
-           *out = *d;
-         },
-         help)
-      ->default_str(api::FormatDuration(*out))
-      ->type_name("DURATION");
-}
-
-}  // namespace
 
 std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
   CLI::App app{
@@ -44,17 +25,8 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
   app.add_option("--lease-namespace", c->lease_namespace, "namespace of the leader-election Lease");
   app.add_option("--lease-name", c->lease_name, "name of the leader-election Lease");
   app.add_option("--id", c->identity, "identity in the Lease (default: host name + random suffix)");
-  app.add_option_function<std::string>(
-         "--ops-address",
-         [c](const std::string& hp) {
-           const auto colon = hp.rfind(':');
-           if (colon == std::string::npos) throw CLI::ValidationError("--ops-address", "HOST:PORT");
-           c->ops_host = hp.substr(0, colon);
-           c->ops_port = std::stoi(hp.substr(colon + 1));
-         },
-         "serve /healthz /readyz /metrics here (port 0: any free port)")
-      ->default_str("0.0.0.0:8080")
-      ->type_name("HOST:PORT");
+  cli::AddHostPortFlag(app, "--ops-address", &c->ops_host, &c->ops_port,
+                       "serve /healthz /readyz /metrics here (port 0: any free port)");
   log::AddFlags(app, &c->log);
   app.add_option("--namespace", c->options.watch_namespace,
                  "only VMs, migrations and server groups of this namespace (default: all)");
@@ -79,13 +51,13 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
       ->check(CLI::PositiveNumber);
 
   Deadlines& d = c->options.deadlines;
-  DurationFlag(app, "--target-prepare-timeout", &d.target_prepare,
+  cli::AddDurationFlag(app, "--target-prepare-timeout", &d.target_prepare,
                "Scheduled/PreparingTarget longer than this: Failed TargetNotReady");
-  DurationFlag(app, "--source-start-timeout", &d.source_start,
+  cli::AddDurationFlag(app, "--source-start-timeout", &d.source_start,
                "TargetReady longer than this (the source never started): Failed Timeout");
-  DurationFlag(app, "--heartbeat-timeout", &d.heartbeat_timeout,
+  cli::AddDurationFlag(app, "--heartbeat-timeout", &d.heartbeat_timeout,
                "a Hypervisor heartbeat older than this: handler lost (no placements; HandlerLost)");
-  DurationFlag(
+  cli::AddDurationFlag(
       app, "--running-handler-lost-timeout", &d.running_handler_lost,
       "a Running migration fails HandlerLost only after its source handler was lost this long");
 
@@ -97,11 +69,11 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
       ->check(CLI::PositiveNumber);
   app.add_flag("--rebalance", e.rebalance,
                "move best-effort server-group violators back when a compliant node frees up");
-  DurationFlag(app, "--rebalance-interval", &e.rebalance_interval,
+  cli::AddDurationFlag(app, "--rebalance-interval", &e.rebalance_interval,
                "how often the rebalance plan is recomputed");
-  DurationFlag(app, "--heartbeat-check-interval", &c->options.heartbeat_check_interval,
+  cli::AddDurationFlag(app, "--heartbeat-check-interval", &c->options.heartbeat_check_interval,
                "how often heartbeats are judged against the clock");
-  DurationFlag(app, "--resync-interval", &c->options.resync_interval,
+  cli::AddDurationFlag(app, "--resync-interval", &c->options.resync_interval,
                "waiting migrations and unschedulable VMs are retried at least this often");
   try {
     app.parse(argc, argv);

@@ -5,26 +5,11 @@
 #include "api/quantity.h"
 #include "api/time.h"
 #include "domain/cpuset.h"
+#include "log/cli_flags.h"
 #include "log/flags.h"
 
 namespace ferry::agent {
 namespace {
-
-// A positive Go duration ("10s", "1m") in whole seconds.
-void SecondsFlag(CLI::App& app, const std::string& name, std::chrono::seconds* out,
-                 const std::string& help) {
-  app.add_option_function<std::string>(
-         name,
-         [out, name](const std::string& v) {
-           auto d = api::ParseDuration(v);
-           if (!d.ok() || d->count() <= 0)
-             throw CLI::ValidationError(name, "a positive duration such as 10s, got '" + v + "'");
-           *out = std::chrono::duration_cast<std::chrono::seconds>(*d);
-         },
-         help)
-      ->default_str(std::to_string(out->count()) + "s")
-      ->type_name("DURATION");
-}
 
 void CpuSetFlag(CLI::App& app, const std::string& name, std::vector<int>* out,
                 const std::string& help) {
@@ -89,20 +74,10 @@ void AddAgentFlags(CLI::App& app, AgentConfig* c) {
   app.add_option("--cpu-allocation-ratio", c->cpu_allocation_ratio,
                  "vCPUs of unpinned guests per shared host CPU")
       ->check(CLI::PositiveNumber);
-  app.add_option_function<std::string>(
-         "--ops-address",
-         [c](const std::string& hp) {
-           const auto colon = hp.rfind(':');
-           if (colon == std::string::npos)
-             throw CLI::ValidationError("--ops-address", "HOST:PORT, got '" + hp + "'");
-           c->ops_host = hp.substr(0, colon);
-           c->ops_port = std::stoi(hp.substr(colon + 1));
-         },
-         "serve /healthz /readyz /metrics here (port 0: any free port)")
-      ->default_str(c->ops_host + ":" + std::to_string(c->ops_port))
-      ->type_name("HOST:PORT");
-  SecondsFlag(app, "--heartbeat", &c->heartbeat, "Hypervisor heartbeat");
-  SecondsFlag(app, "--shutdown-grace", &c->shutdown_grace,
+  cli::AddHostPortFlag(app, "--ops-address", &c->ops_host, &c->ops_port,
+                       "serve /healthz /readyz /metrics here (port 0: any free port)");
+  cli::AddDurationFlag(app, "--heartbeat", &c->heartbeat, "Hypervisor heartbeat");
+  cli::AddDurationFlag(app, "--shutdown-grace", &c->shutdown_grace,
               "ACPI shutdown of a VM set to running: false, then destroy");
   log::AddFlags(app, &c->log);
 }

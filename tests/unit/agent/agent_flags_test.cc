@@ -69,6 +69,17 @@ TEST(ParseAgentFlags, Errors) {
           .ok());
   EXPECT_FALSE(ParseAgentFlags({"--migration-address", "x", "--heartbeat", "0s"}, "n").ok());
   EXPECT_FALSE(ParseAgentFlags({"--migration-address"}, "n").ok());
+  // A port that is not a number or out of range is a usage error (it was an uncaught
+  // std::invalid_argument from stoi, which ended the process).
+  for (const char* bad : {"0.0.0.0:http", "0.0.0.0:", "0.0.0.0:65536", "0.0.0.0:-1", "8080"}) {
+    const auto ops = ParseAgentFlags({"--migration-address", "x", "--ops-address", bad}, "n");
+    ASSERT_FALSE(ops.ok()) << bad;
+    EXPECT_NE(ops.status().message().find("--ops-address"), std::string::npos) << ops.status();
+  }
+  auto v6 = ParseAgentFlags({"--migration-address", "x", "--ops-address", "[::1]:9000"}, "n");
+  ASSERT_TRUE(v6.ok()) << v6.status();
+  EXPECT_EQ(v6->ops_host, "[::1]");
+  EXPECT_EQ(v6->ops_port, 9000);
   auto c = ParseAgentFlags({"--migration-uri", "qemu+tls://node-a/system", "--node", "other"}, "n");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->node_name, "other");
