@@ -58,6 +58,8 @@ run_ferry() {  # extra args -> one JSON object
   [ -n "$r" ] || { jq -cn --arg rc "$rc" '{ok: false, reason: ("no result, exit " + $rc)}'; return; }
   jq -c '{ok: (.outcome == "Succeeded"), outcome, total_ms, downtime_ms, bytes_sent, mode, tls,
           start: ([.actions[] | select(.kind == "StartDecision") | .reason | split(":")[0]] | first),
+          measured_mib_s: ([.actions[] | select(.kind == "StartDecision") | .reason |
+            (try (capture("dirty rate (?<r>[0-9.]+) MiB/s measured").r | tonumber) catch null)] | first),
           actions: ([.actions[].kind] | map(select(. != "SetMaxDowntime")) | unique)}' <<<"$r"
 }
 
@@ -128,7 +130,7 @@ for rate in $RATES; do
         '. + {method: $m, rate_pct: $rate, dirty_mib_s: $dirty, run: $run, achieved_mib_s: $got,
               ram_mib: $ram, cap_mib_s: $bw}' <<<"$line")
       echo "$line" >> "$RESULTS"
-      jq -r '"\(.rate_pct)% \(.method) run \(.run): \(if .ok then "ok" else "FAILED" end) total \(.total_ms // "-") ms, downtime \(.downtime_ms // "-") ms, sent \(((.bytes_sent // 0) / 1048576) | floor) MiB, guest dirtied \(.achieved_mib_s // "-") MiB/s, work during/before \(.work.during_fraction // "-"), \(.mode // "-") \(.start // "") \(.actions // [] | join("+"))"' <<<"$line" |
+      jq -r '"\(.rate_pct)% \(.method) run \(.run): \(if .ok then "ok" else "FAILED" end) total \(.total_ms // "-") ms, downtime \(.downtime_ms // "-") ms, sent \(((.bytes_sent // 0) / 1048576) | floor) MiB, guest dirtied \(.achieved_mib_s // "-") MiB/s, work during/before \(.work.during_fraction // "-"), \(.mode // "-") \(.start // "")\(if .measured_mib_s then " (measured \(.measured_mib_s) MiB/s)" else "" end) \(.actions // [] | join("+"))"' <<<"$line" |
         tee -a "$RESULTS.txt"
     done
   done
