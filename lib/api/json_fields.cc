@@ -80,7 +80,8 @@ void FieldReader::Int(std::string_view key, int64_t* out) {
   // JSON has one number type: accept floats that hold an integral value (e.g. 2.0).
   if (v->is_number_float()) {
     const double d = v->get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d)) && d < 9.2e18 && d > -9.2e18) {
+    // Range first: converting a double outside int64 is undefined (found by fuzzing: 2e62).
+    if (d < 9.2e18 && d > -9.2e18 && d == static_cast<double>(static_cast<int64_t>(d))) {
       *out = static_cast<int64_t>(d);
       return;
     }

@@ -59,6 +59,7 @@ TEST(FieldReader, ReportsTheFirstErrorWithItsPath) {
       {{{"count", 1.5}}, "spec.count: must be an integer, got number"},
       {{{"count", "3"}}, "spec.count: must be an integer, got string"},
       {{{"count", 18446744073709551615ULL}}, "spec.count: integer out of range"},
+      {{{"count", 2.1e62}}, "spec.count: must be an integer, got number"},  // found by fuzzing
       {{{"small", 4294967296LL}}, "spec.small: integer out of int32 range"},
       {{{"memory", "4Gx"}}, "spec.memory: invalid quantity \"4Gx\""},
       {{{"when", "noon"}}, "spec.when: invalid RFC3339 time \"noon\""},
