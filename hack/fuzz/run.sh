@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing with libFuzzer (clang 16 from Debian: 14 lacks std::source_location; -fsanitize=fuzzer,address,undefined):
+# Coverage-guided fuzzing with libFuzzer (Debian's clang 16; -fsanitize=fuzzer,address,undefined):
 # builds the fuzz targets of tests/fuzz in build/fuzz, runs each for SECONDS on a working copy of
-# its corpus with its dictionary, prints the executions and the coverage it reached, minimises
-# the new inputs into tests/fuzz/corpus/<target>/ (MERGE=1, the default) and keeps every crash,
-# minimised, in build/fuzz/crashes/<target>/ (fix the bug, then copy the input into the corpus:
-# the test command replays it from then on).
+# its corpus with its dictionary, prints the executions and the coverage it reached, and with
+# MERGE=1 (the default) minimises the new inputs into tests/fuzz/corpus/<target>/ and copies
+# every crash, minimised, there as crash-<sha1> (also kept in build/fuzz/crashes/<target>/):
+# the test command replays it from then on, so it fails until the bug is fixed.
 #   hack/fuzz/run.sh [SECONDS] [TARGET...]        default: 60 s, every target
 # env: JOBS=1 (parallel targets)  MERGE=0 (leave the corpus alone)  BUILD_DIR=build/fuzz
 #      MAX_LEN=4096  RSS_MB=2048
@@ -68,8 +68,14 @@ fuzz_one() {
     "$t" "${execs:-?}" "${secs:-?}" "$(( ${execs:-0} / (${secs:-1} > 0 ? ${secs:-1} : 1) ))" \
     "${cov:-?}" "${ft:-?}" "$corpus" "$found" "$([ "$rc" -ne 0 ] && echo "  (exit $rc, see $log)")"
   if [ "$MERGE" = 1 ]; then
-    local merged="$ROOT/tests/fuzz/corpus/$t"
-    "$bin" -merge=1 -max_len="$MAX_LEN" "$merged" "$work" >/dev/null 2>&1 || true
+    local merged="$ROOT/tests/fuzz/corpus/$t" m
+    # A minimised crash joins the corpus as crash-<sha1>: the test command replays it, and
+    # fails, until the bug is fixed.
+    for m in "$crashes"/*.min; do
+      [ -f "$m" ] && cp "$m" "$merged/crash-$(sha1sum "$m" | cut -c1-40)"
+    done
+    # set_cover_merge keeps the smallest set of new inputs that adds every new feature.
+    "$bin" -set_cover_merge=1 -max_len="$MAX_LEN" "$merged" "$work" >/dev/null 2>&1 || true
   fi
 }
 
