@@ -8,6 +8,7 @@
 # Methods:
 #   auto      ferry-handler migrate (Auto, defaults: the dirty rate measured for 1 s first)
 #   auto-old  Auto without the measurement (--no-premeasure: the policy reacts during pre-copy)
+#   auto-2s   Auto measuring the dirty rate for 2 s (--premeasure 2: less sampling noise)
 #   precopy   ferry-handler --mode precopy (downtime steps, auto-converge, abort at timeout)
 #   postcopy  ferry-handler --mode postcopy (switch after the first pass)
 #   virsh     plain `virsh migrate --live --p2p` (libvirt/QEMU defaults; aborted after PLAIN_LIMIT)
@@ -109,6 +110,7 @@ for rate in $RATES; do
       case "$m" in
         auto) line=$(run_ferry) ;;
         auto-old) line=$(run_ferry --no-premeasure) ;;
+        auto-2s) line=$(run_ferry --premeasure 2) ;;
         precopy) line=$(run_ferry --mode precopy) ;;
         postcopy) line=$(run_ferry --mode postcopy) ;;
         auto-tls) line=$(run_ferry --to "$DST_TLS" --tls on --tls-dir "$TLS_DIR") ;;
