@@ -146,7 +146,7 @@ void AddMigrateFlags(CLI::App& app, MigrateCommand* c) {
         o.premeasure = Millis(n * 1000);
       },
       "Auto: measure the guest's dirty rate this many seconds before starting and choose the "
-      "start from it (default 1; 0 = do not measure)");
+      "start from it (default 2; 0 = do not measure)");
   app.add_flag_callback("--no-premeasure", [&o] { o.premeasure = Millis(0); },
                         "Auto without the measurement (the policy reacts during pre-copy only)");
   app.add_flag_callback("--no-postcopy", [&o] { o.allow_postcopy = false; },

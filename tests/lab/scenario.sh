@@ -97,7 +97,7 @@ case "$NAME" in
     expect_on_b "$before"
     ;;
   auto_premeasured_hot)
-    # The same hot guest, Auto with its default 1 s dirty-rate measurement: the measured rate
+    # The same hot guest, Auto with its default 2 s dirty-rate measurement: the measured rate
     # sends it to post-copy first, switched within the first pass (not after it, ~6 s at
     # 32 MiB/s), every page sent about once.
     $L boot 256 128 96
@@ -108,7 +108,7 @@ case "$NAME" in
     [ "$(field .mode)" = postcopy ] || fail "mode $(field .mode), want postcopy"
     start=$(field '[.actions[] | select(.kind=="StartDecision")][0].reason // ""')
     [[ "$start" == postcopy-first:* ]] || fail "start decision '$start', want postcopy-first"
-    grep -Eq 'dirty rate [0-9.]+ MiB/s measured over 1.0 s' <<<"$start" || fail "no measured rate in '$start'"
+    grep -Eq 'dirty rate [0-9.]+ MiB/s measured over 2.0 s' <<<"$start" || fail "no measured rate in '$start'"
     [ "$(field '[.actions[].kind][0]')" = StartDecision ] || fail "StartDecision is not the first action"
     sw=$(field '[.actions[] | select(.kind=="SwitchToPostCopy" and .ok)][0]')
     [ "$sw" != null ] || fail "no accepted SwitchToPostCopy"

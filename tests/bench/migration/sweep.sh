@@ -6,9 +6,10 @@
 # utilisation, the dirty rate the guest achieved, what TLS costs). Not part of CI.
 #   tests/bench/migration/sweep.sh PATH/TO/ferry-handler     (root; brings the lab up and down)
 # Methods:
-#   auto      ferry-handler migrate (Auto, defaults: the dirty rate measured for 1 s first)
+#   auto      ferry-handler migrate (Auto, defaults: the dirty rate measured for 2 s first)
+#   auto-1s   Auto with --premeasure 1
 #   auto-old  Auto without the measurement (--no-premeasure: the policy reacts during pre-copy)
-#   auto-2s   Auto measuring the dirty rate for 2 s (--premeasure 2: less sampling noise)
+#   auto-2s   Auto with --premeasure 2 given explicitly
 #   precopy   ferry-handler --mode precopy (downtime steps, auto-converge, abort at timeout)
 #   postcopy  ferry-handler --mode postcopy (switch after the first pass)
 #   virsh     plain `virsh migrate --live --p2p` (libvirt/QEMU defaults; aborted after PLAIN_LIMIT)
@@ -110,6 +111,7 @@ for rate in $RATES; do
       case "$m" in
         auto) line=$(run_ferry) ;;
         auto-old) line=$(run_ferry --no-premeasure) ;;
+        auto-1s) line=$(run_ferry --premeasure 1) ;;
         auto-2s) line=$(run_ferry --premeasure 2) ;;
         precopy) line=$(run_ferry --mode precopy) ;;
         postcopy) line=$(run_ferry --mode postcopy) ;;

@@ -133,10 +133,10 @@ struct Bad {
 TEST(ParseMigrateArgs, DirtyRateMeasurement) {
   auto d = ParseMigrateArgs(kBase);
   ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(d->options.premeasure, migration::Millis(1000));  // on by default, 1 s
-  auto two = ParseMigrateArgs(With({"--premeasure", "2"}));
-  ASSERT_TRUE(two.ok()) << two.status();
-  EXPECT_EQ(two->options.premeasure, migration::Millis(2000));
+  EXPECT_EQ(d->options.premeasure, migration::Millis(2000));  // on by default, 2 s
+  auto one = ParseMigrateArgs(With({"--premeasure", "1"}));
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->options.premeasure, migration::Millis(1000));
   for (const auto& off : {With({"--premeasure", "0"}), With({"--no-premeasure"})}) {
     auto c = ParseMigrateArgs(off);
     ASSERT_TRUE(c.ok()) << c.status();
