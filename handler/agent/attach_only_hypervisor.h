@@ -42,6 +42,12 @@ class AttachOnlyHypervisor final : public migration::MigrationHypervisor {
   std::optional<migration::JobSample> CompletedJobStats(const std::string& d) override {
     return inner_.CompletedJobStats(d);
   }
+  // No new job is started here, so there is nothing to measure for (and no 2 s to spend).
+  StatusOr<migration::DirtyRateMeasurement> MeasureDirtyRate(const std::string&,
+                                                             migration::Millis) override {
+    return FailedPreconditionError(
+        "re-attaching after a handler restart: no new migration is started, nothing to measure");
+  }
 
  private:
   migration::MigrationHypervisor& inner_;
