@@ -78,7 +78,7 @@ void AddAgentFlags(CLI::App& app, AgentConfig* c) {
                        "serve /healthz /readyz /metrics here (port 0: any free port)");
   cli::AddDurationFlag(app, "--heartbeat", &c->heartbeat, "Hypervisor heartbeat");
   cli::AddDurationFlag(app, "--shutdown-grace", &c->shutdown_grace,
-              "ACPI shutdown of a VM set to running: false, then destroy");
+                       "ACPI shutdown of a VM set to running: false, then destroy");
   log::AddFlags(app, &c->log);
 }
 

@@ -11,6 +11,16 @@ namespace {
 
 constexpr uint64_t kMaxId = 1 << 20;  // CPU and NUMA cell ids (Linux allows 2^13 CPUs)
 
+// The id attribute of a <cell> or <cpu>: digits only, within kMaxId.
+StatusOr<int> Id(const xmlNode* n, const std::string& what) {
+  auto id = xml::Number(xml::Attr(n, "id"), "capabilities: " + what + " id");
+  if (!id.ok()) return id.status();
+  if (*id > kMaxId) {
+    return InvalidError("capabilities: " + what + " id " + std::to_string(*id) + " out of range");
+  }
+  return static_cast<int>(*id);
+}
+
 }  // namespace
 
 Status ParseCapabilities(const std::string& text, HostFacts* facts) {
@@ -37,10 +47,9 @@ Status ParseCapabilities(const std::string& text, HostFacts* facts) {
   uint64_t total = 0;
   for (const xmlNode* c : xml::Children(cells, "cell")) {
     HostCell cell;
-    auto cell_id = xml::Number(xml::Attr(c, "id"), "capabilities: cell id");
+    auto cell_id = Id(c, "cell");
     if (!cell_id.ok()) return cell_id.status();
-    if (*cell_id > kMaxId) return InvalidError("capabilities: cell id " + std::to_string(*cell_id) + " out of range");
-    cell.id = static_cast<int>(*cell_id);
+    cell.id = *cell_id;
     if (const xmlNode* mem = xml::Child(c, "memory")) {
       auto bytes = xml::ScaledBytes(xml::Text(mem), xml::Attr(mem, "unit"), "KiB");
       if (!bytes.ok()) return bytes.status().WithContext("capabilities: cell memory");
@@ -51,24 +60,24 @@ Status ParseCapabilities(const std::string& text, HostFacts* facts) {
       if (!size.ok()) return size.status().WithContext("capabilities: page size");
       if (*size <= 64 * 1024) continue;  // base pages (4 KiB, 64 KiB) are not huge pages
       const std::string count = xml::Text(p);
-      auto pages = count.empty() ? StatusOr<uint64_t>(uint64_t{0}) : xml::Number(count, "capabilities: huge page count");
+      auto pages = count.empty() ? StatusOr<uint64_t>(uint64_t{0})
+                                 : xml::Number(count, "capabilities: huge page count");
       if (!pages.ok()) return pages.status();
       cell.hugepages[*size] = *pages;
     }
     for (const xmlNode* cpu_node : xml::Children(xml::Child(c, "cpus"), "cpu")) {
-      auto cpu_id = xml::Number(xml::Attr(cpu_node, "id"), "capabilities: cpu id");
+      auto cpu_id = Id(cpu_node, "cpu");
       if (!cpu_id.ok()) return cpu_id.status();
-      if (*cpu_id > kMaxId) return InvalidError("capabilities: cpu id " + std::to_string(*cpu_id) + " out of range");
-      const int id = static_cast<int>(*cpu_id);
-      cell.cpus.push_back(id);
-      facts->cpus.push_back(id);
+      cell.cpus.push_back(*cpu_id);
+      facts->cpus.push_back(*cpu_id);
     }
     total += cell.memory_bytes;
     facts->cells.push_back(std::move(cell));
   }
   std::sort(facts->cpus.begin(), facts->cpus.end());
   // A CPU listed twice would be handed out twice (found by fuzzing; libvirt never does this).
-  if (auto dup = std::adjacent_find(facts->cpus.begin(), facts->cpus.end()); dup != facts->cpus.end()) {
+  if (auto dup = std::adjacent_find(facts->cpus.begin(), facts->cpus.end());
+      dup != facts->cpus.end()) {
     return InvalidError("capabilities: cpu " + std::to_string(*dup) + " is listed twice");
   }
   if (total > 0) facts->memory_bytes = total;

@@ -28,10 +28,10 @@ std::vector<const xmlNode*> Children(const xmlNode* n, const char* name);
 // Follows a path of element names ("cpu/model"); null when any step is missing.
 const xmlNode* Path(const xmlNode* n, const std::string& path);
 
-// Bytes from a libvirt scaled integer (<memory unit='KiB'>1024</memory>, size='2048'
-// unit='KiB'); `default_unit` when the unit attribute is absent.
 // A non-negative decimal integer (digits only); `what` names it in the error.
 StatusOr<uint64_t> Number(const std::string& text, const std::string& what);
+// Bytes from a libvirt scaled integer (<memory unit='KiB'>1024</memory>, size='2048'
+// unit='KiB'); `default_unit` when the unit attribute is absent.
 StatusOr<uint64_t> ScaledBytes(const std::string& number, const std::string& unit,
                                const std::string& default_unit);
 

@@ -32,7 +32,8 @@ PolicyConfig Config(FuzzedDataProvider& in) {
   c.auto_converge_armed = in.ConsumeBool();
   c.downtime_schedule_ms.clear();
   int steps = in.ConsumeIntegralInRange(0, 4);
-  for (int i = 0; i < steps; ++i) c.downtime_schedule_ms.push_back(in.ConsumeIntegralInRange<uint32_t>(1, 60000));
+  for (int i = 0; i < steps; ++i)
+    c.downtime_schedule_ms.push_back(in.ConsumeIntegralInRange<uint32_t>(1, 60000));
   c.completion_timeout = Millis(in.ConsumeIntegralInRange<int64_t>(0, 3'600'000));
   c.stall_window = Millis(in.ConsumeIntegralInRange<int64_t>(0, 60'000));
   c.min_progress_fraction = in.ConsumeFloatingPointInRange<double>(0.0, 1.0);
@@ -88,24 +89,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     TargetHealth target{in.ConsumeBool(), "fuzz"};
     uint32_t downtime_before = policy.current_downtime_ms();
     auto d = policy.Observe(s, target);
-    const std::string at = std::string(DecisionKindName(d.kind)) + " at " + std::to_string(elapsed.count()) +
-                           " ms: " + d.reason;
+    const std::string at = std::string(DecisionKindName(d.kind)) + " at " +
+                           std::to_string(elapsed.count()) + " ms: " + d.reason;
 
-    if (d.kind != DecisionKind::kContinue) FUZZ_CHECK(!d.reason.empty(), "an action without a reason: " + at);
-    if (!s.active) FUZZ_CHECK(d.kind == DecisionKind::kContinue, "acted after the job ended: " + at);
-    if (aborted) FUZZ_CHECK(d.kind == DecisionKind::kContinue, "acted after an accepted abort: " + at);
-    if (auto p = policy.projected_completion()) FUZZ_CHECK(p->count() >= 0, "negative projection: " + at);
+    if (d.kind != DecisionKind::kContinue)
+      FUZZ_CHECK(!d.reason.empty(), "an action without a reason: " + at);
+    if (!s.active)
+      FUZZ_CHECK(d.kind == DecisionKind::kContinue, "acted after the job ended: " + at);
+    if (aborted)
+      FUZZ_CHECK(d.kind == DecisionKind::kContinue, "acted after an accepted abort: " + at);
+    if (auto p = policy.projected_completion())
+      FUZZ_CHECK(p->count() >= 0, "negative projection: " + at);
 
     switch (d.kind) {
       case DecisionKind::kSwitchToPostCopy: {
         FUZZ_CHECK(!switched, "a second post-copy switch: " + at);
         FUZZ_CHECK(config.allow_postcopy, "a switch without post-copy allowed: " + at);
         FUZZ_CHECK(target.alive, "a switch to a target not confirmed alive: " + at);
-        FUZZ_CHECK(refusals < std::max(config.max_switch_attempts, 0) || config.max_switch_attempts < 0,
+        FUZZ_CHECK(refusals < config.max_switch_attempts,
                    "a switch after post-copy was given up: " + at);
         bool accepted = in.ConsumeBool();
         policy.OnSwitch(accepted, s.elapsed);
-        if (accepted) switched = true; else ++refusals;
+        if (accepted)
+          switched = true;
+        else
+          ++refusals;
         break;
       }
       case DecisionKind::kAbort: {
@@ -118,7 +126,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(d.max_downtime_ms > downtime_before, "a raise that does not raise: " + at);
         FUZZ_CHECK(std::find(schedule.begin(), schedule.end(), d.max_downtime_ms) != schedule.end(),
                    "a downtime off the schedule: " + at);
-        FUZZ_CHECK(policy.current_downtime_ms() == d.max_downtime_ms, "the raise is not recorded: " + at);
+        FUZZ_CHECK(policy.current_downtime_ms() == d.max_downtime_ms,
+                   "the raise is not recorded: " + at);
         break;
       case DecisionKind::kAutoConvergeEngaged:
       case DecisionKind::kContinue:
