@@ -3,10 +3,9 @@
 // exceptions of their own.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 namespace ferry::cli {
 
@@ -21,8 +20,8 @@ std::string FormatDurationFlag(std::chrono::nanoseconds d);
 
 // A positive duration flag in Go's syntax, stored in `out`'s own unit (truncated).
 template <typename Rep, typename Period>
-void AddDurationFlag(CLI::App& app, const std::string& name, std::chrono::duration<Rep, Period>* out,
-                     const std::string& help) {
+void AddDurationFlag(CLI::App& app, const std::string& name,
+                     std::chrono::duration<Rep, Period>* out, const std::string& help) {
   app.add_option_function<std::string>(
          name,
          [out, name](const std::string& text) {

@@ -3,9 +3,8 @@
 // that serializes (valid UTF-8), parses back and decodes to the same value (its encoding is
 // a fixed point).
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "api/core_types.h"
 #include "api/hypervisor.h"
@@ -23,7 +22,8 @@ template <typename T>
 void RoundTrip(const Json& in, const char* kind) {
   auto decoded = T::FromJson(in);
   if (!decoded.ok()) {
-    FUZZ_CHECK(!decoded.status().message().empty(), std::string(kind) + ": an error without a reason");
+    FUZZ_CHECK(!decoded.status().message().empty(),
+               std::string(kind) + ": an error without a reason");
     return;
   }
   Json first = decoded->ToJson();
@@ -40,8 +40,8 @@ void RoundTrip(const Json& in, const char* kind) {
                              again.status().message() + "\n  " + wire.substr(0, 2000));
   Json second = again->ToJson();
   FUZZ_CHECK(first == second, std::string(kind) + ": decode(encode(x)) != x\n  first:  " +
-                                  first.dump().substr(0, 2000) + "\n  second: " +
-                                  second.dump().substr(0, 2000));
+                                  first.dump().substr(0, 2000) +
+                                  "\n  second: " + second.dump().substr(0, 2000));
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   ferry::domain::DomainInfo description;
   ferry::Status st = ferry::domain::ParseDomainDescription(xml, &description);
-  if (!st.ok()) FUZZ_CHECK(!st.message().empty(), "ParseDomainDescription: an error without a reason");
+  if (!st.ok())
+    FUZZ_CHECK(!st.message().empty(), "ParseDomainDescription: an error without a reason");
 
   ferry::domain::HostFacts facts;
   st = ferry::domain::ParseCapabilities(xml, &facts);
@@ -40,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   auto models = ferry::domain::ParseUsableCpuModels(xml);
-  if (!models.ok()) FUZZ_CHECK(!models.status().message().empty(), "ParseUsableCpuModels: no reason");
+  if (!models.ok())
+    FUZZ_CHECK(!models.status().message().empty(), "ParseUsableCpuModels: no reason");
 
   (void)ferry::domain::ParseQemuVersionOutput(xml);
   return 0;

@@ -54,13 +54,20 @@ Model GoDuration(std::string_view s) {
     while (u < s.size() && s[u] != '.' && !IsDigit(s[u])) ++u;
     std::string_view unit = s.substr(i, u - i);
     long double mult;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") mult = 1e3L;
-    else if (unit == "ms") mult = 1e6L;
-    else if (unit == "s") mult = 1e9L;
-    else if (unit == "m") mult = 60e9L;
-    else if (unit == "h") mult = 3600e9L;
-    else return m;
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      mult = 1e3L;
+    else if (unit == "ms")
+      mult = 1e6L;
+    else if (unit == "s")
+      mult = 1e9L;
+    else if (unit == "m")
+      mult = 60e9L;
+    else if (unit == "h")
+      mult = 3600e9L;
+    else
+      return m;
     total += v * mult;
     i = u;
   }
@@ -81,14 +88,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Model m = GoDuration(text);
   const long double kLimit = 9.223372036854775807e18L;
   if (std::fabs(m.ns) < kLimit * 0.999L) {
-    FUZZ_CHECK(d.ok() == m.valid, shown + (d.ok() ? " parsed, Go refuses it" : " refused: " + d.status().message()));
+    FUZZ_CHECK(d.ok() == m.valid,
+               shown + (d.ok() ? " parsed, Go refuses it" : " refused: " + d.status().message()));
     if (d.ok()) {
       long double got = static_cast<long double>(d->count());
       // Go accumulates each number's integer and fraction parts separately and truncates the
       // fraction to whole nanoseconds per term: allow 1 ns per term.
-      FUZZ_CHECK(std::fabs(got - m.ns) <= 1 + std::fabs(m.ns) * 1e-15L + static_cast<long double>(size),
-                 shown + " = " + std::to_string(d->count()) + " ns, the model says " +
-                     std::to_string(static_cast<double>(m.ns)));
+      FUZZ_CHECK(
+          std::fabs(got - m.ns) <= 1 + std::fabs(m.ns) * 1e-15L + static_cast<long double>(size),
+          shown + " = " + std::to_string(d->count()) + " ns, the model says " +
+              std::to_string(static_cast<double>(m.ns)));
     }
   } else if (m.valid && std::fabs(m.ns) > kLimit * 1.001L) {
     FUZZ_CHECK(!d.ok(), shown + " overflows int64 nanoseconds but parsed");
@@ -96,7 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (d.ok()) {
     std::string printed = ferry::api::FormatDuration(*d);
     auto back = ferry::api::ParseDuration(printed);
-    FUZZ_CHECK(back.ok() && *back == *d, shown + " prints " + printed + ", which parses to another value");
+    FUZZ_CHECK(back.ok() && *back == *d,
+               shown + " prints " + printed + ", which parses to another value");
   }
   if (size >= 8) {  // any int64 prints and parses back
     int64_t raw;
@@ -117,7 +127,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    std::chrono::floor<std::chrono::microseconds>(*t),
                shown + " prints " + micro + ", another instant");
     std::string whole = ferry::api::FormatTime(*t);
-    FUZZ_CHECK(ferry::api::ParseTime(whole).ok(), shown + " prints " + whole + ", which does not parse");
+    FUZZ_CHECK(ferry::api::ParseTime(whole).ok(),
+               shown + " prints " + whole + ", which does not parse");
   }
   return 0;
 }

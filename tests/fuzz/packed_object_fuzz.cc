@@ -1,9 +1,8 @@
 // The informer cache keeps objects packed (CBOR): any JSON value the API server can send packs
 // and unpacks to an equal value, and its cache key is computed without throwing.
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "fuzz_check.h"
 #include "kube/store.h"

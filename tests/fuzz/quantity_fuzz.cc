@@ -1,11 +1,13 @@
 // Quantities ("4Gi", "500m", "1e3") as users write them in specs. Checked against a small
 // independent model of the grammar of k8s.io/apimachinery's ParseQuantity:
-//   [+-] digits [. digits] suffix,   suffix: "" n u m k M G T P E | Ki Mi Gi Ti Pi Ei | (e|E)[+-]digits
+//   [+-] digits [. digits] suffix,   suffix: "" n u m k M G T P E | Ki Mi Gi Ti Pi Ei |
+//   (e|E)[+-]digits
 // where, as in Kubernetes, a number without digits is zero ("-", ".", "Ki" and "e3" are 0;
-// hack/fuzz/oracle.sh checks such cases against Kubernetes itself). A string the model accepts parses, unless it has more
-// significant digits than Ferry's documented 38 or leaves the representable range; a string
-// the model rejects does not parse. Whatever parses prints a canonical form that parses to the
-// same value and prints the same again, and the scaled values agree with each other.
+// hack/fuzz/oracle.sh checks such cases against Kubernetes itself). A string the model accepts
+// parses, unless it has more significant digits than Ferry's documented 38 or leaves the
+// representable range; a string the model rejects does not parse. Whatever parses prints a
+// canonical form that parses to the same value and prints the same again, and the scaled values
+// agree with each other.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -41,8 +43,8 @@ Model Grammar(std::string_view s) {
   }
   if (s.empty()) return m;
   std::string_view suffix = s.substr(i);
-  static constexpr std::string_view kSuffixes[] = {"", "n", "u", "m", "k",  "M",  "G",  "T",  "P",
-                                                   "E",  "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  static constexpr std::string_view kSuffixes[] = {"",  "n", "u",  "m",  "k",  "M",  "G",  "T",
+                                                   "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
   for (auto k : kSuffixes) {
     if (suffix == k) {
       m.valid = true;
@@ -85,8 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // of 1024 prints bare digits, which read back as decimal ("1312.5Ki" prints 1344000, which
   // prints 1344k) - Kubernetes does the same (hack/fuzz/oracle.sh).
   if (again->format() == q->format()) {
-    FUZZ_CHECK(again->String() == canonical, shown + ": canonical form not stable: " + canonical +
-                                                 " -> " + again->String());
+    FUZZ_CHECK(again->String() == canonical,
+               shown + ": canonical form not stable: " + canonical + " -> " + again->String());
   }
   // Value() and MilliValue() both round up away from zero: Value is MilliValue / 1000 rounded
   // the same way, unless either saturated.
@@ -94,12 +96,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int64_t kMax = INT64_MAX, kMin = INT64_MIN;
   if (mv != kMax && mv != kMin && v != kMax && v != kMin) {
     int64_t expect = mv / 1000 + (mv % 1000 > 0 ? 1 : 0) - (mv % 1000 < 0 ? 1 : 0);
-    FUZZ_CHECK(v == expect, shown + ": Value " + std::to_string(v) + " but MilliValue " +
-                                std::to_string(mv));
+    FUZZ_CHECK(v == expect,
+               shown + ": Value " + std::to_string(v) + " but MilliValue " + std::to_string(mv));
   }
   // Rounding away from zero keeps the sign: 1n is 1 byte, -1n is -1.
-  FUZZ_CHECK((v > 0) - (v < 0) == q->Sign(), shown + ": Value " + std::to_string(v) +
-                                                 " has another sign than the quantity");
+  FUZZ_CHECK((v > 0) - (v < 0) == q->Sign(),
+             shown + ": Value " + std::to_string(v) + " has another sign than the quantity");
   auto sum = q->Add(*q);
   if (sum.ok()) {
     auto diff = sum->Sub(*q);

@@ -41,7 +41,8 @@ void DumpCurrent() {
   if (FILE* f = std::fopen(path, "wb")) {
     std::fwrite(g_current->data(), 1, g_current->size(), f);
     std::fclose(f);
-    std::fprintf(stderr, "fuzz replay: the failing input (%zu bytes) is in %s\n", g_current->size(), path);
+    std::fprintf(stderr, "fuzz replay: the failing input (%zu bytes) is in %s\n", g_current->size(),
+                 path);
   }
   g_current = nullptr;
 }
@@ -102,11 +103,14 @@ class Mutator {
   }
 
  private:
-  size_t Pick(size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  size_t Pick(size_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
+  }
 
   void Mutate(Bytes* b) {
-    static const unsigned char kInteresting[] = {0, 1, 0x7f, 0x80, 0xff, '"', '\\', '{', '}',
-                                                 '[', ']', ',', ':', '<', '>', '&', '\n', '-', '.', 'e'};
+    static const unsigned char kInteresting[] = {0,   1,   0x7f, 0x80, 0xff, '"', '\\',
+                                                 '{', '}', '[',  ']',  ',',  ':', '<',
+                                                 '>', '&', '\n', '-',  '.',  'e'};
     switch (Pick(b->empty() ? 2 : 8)) {
       case 0:  // insert a byte
         b->insert(b->begin() + static_cast<long>(Pick(b->size() + 1)),
@@ -116,7 +120,8 @@ class Mutator {
         if (!dict_.empty()) {
           b->insert(Pick(b->size() + 1), dict_[Pick(dict_.size())]);
         } else {
-          b->insert(b->begin() + static_cast<long>(Pick(b->size() + 1)), static_cast<char>(Pick(256)));
+          b->insert(b->begin() + static_cast<long>(Pick(b->size() + 1)),
+                    static_cast<char>(Pick(256)));
         }
         break;
       case 2:  // flip a bit
@@ -214,9 +219,12 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < corpus.size(); ++i) Run(corpus[i]);
   Mutator m(seed, &corpus, dict_path.empty() ? std::vector<Bytes>{} : ReadDict(dict_path));
   for (long i = 0; i < runs; ++i) Run(m.Next());
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-  std::printf("fuzz replay %s: %zu corpus inputs and %ld mutated inputs (seed %llu) in %lld ms, no failure\n",
-              g_name, files.size(), runs, static_cast<unsigned long long>(seed),
-              static_cast<long long>(ms.count()));
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  std::printf(
+      "fuzz replay %s: %zu corpus inputs and %ld mutated inputs (seed %llu) in %lld ms, no "
+      "failure\n",
+      g_name, files.size(), runs, static_cast<unsigned long long>(seed),
+      static_cast<long long>(ms.count()));
   return 0;
 }

@@ -70,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (stream.size() <= 512) {
     Outcome bytewise = Decode(stream, [] { return size_t{1}; });
     FUZZ_CHECK(whole.ok == bytewise.ok, "byte-by-byte feeding changes the verdict");
-    FUZZ_CHECK(SameEvents(whole.events, bytewise.events), "byte-by-byte feeding changes the events");
+    FUZZ_CHECK(SameEvents(whole.events, bytewise.events),
+               "byte-by-byte feeding changes the events");
   }
   return 0;
 }
