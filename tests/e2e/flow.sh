@@ -19,10 +19,16 @@ DB=$(vm_node db-1)
 wait_for 30 "ServerGroup web compliant" is true jp sg web '{.status.compliant}'
 pass "5 VMs booted: web-1 $(vm_node web-1), web-2 $(vm_node web-2) (apart); db-1 + cache-1 on $DB (together); batch-1 $(vm_node batch-1)"
 
-# Migrate batch-1 onto the pair's node (or, if it is there already, away from it).
+# Migrate batch-1 onto the pair's node, so that its drain has a VM to move. When batch-1 was
+# placed there already, it is moved off first (the placement engine may choose either).
 from=$(vm_node batch-1)
+if [ "$from" = "$DB" ]; then
+  from=$(other_node "$DB")
+  out=$(kf migrate batch-1 --to "$from" --wait) || fail "kubectl ferry migrate batch-1 --to $from failed: $out"
+  guest_on "$from" batch-1
+fi
 before=$(hb "$from" batch-1)
-if [ "$from" != "$DB" ]; then to=$DB; else to=$(other_node "$DB" "$(vm_node web-1)" "$(vm_node web-2)" || other_node "$DB"); fi
+to=$DB
 out=$(kf migrate batch-1 --to "$to" --wait) || fail "kubectl ferry migrate batch-1 --to $to failed: $out"
 grep -q "^Succeeded: default/batch-1 moved $from -> $to" <<<"$out" || fail "unexpected outcome: $out"
 grep -q "^phases: .*Running +.*Succeeded +" <<<"$out" || fail "no phase timeline: $out"
