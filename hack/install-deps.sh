@@ -24,8 +24,8 @@ PKGS=(
   libxml2-dev
   # fuzzing (hack/fuzz/run.sh: libFuzzer; the test build takes FuzzedDataProvider.h from clang's headers)
   clang-16 libclang-rt-16-dev
-  # structured logging (lib/log)
-  libspdlog-dev
+  # structured logging (lib/log); printf-style messages into std::string (fmt::sprintf)
+  libspdlog-dev libfmt-dev
   # deploy checks (promtool is in prometheus, above): the chart renderer (Go templates +
   # Helm's sprig functions + sigs.k8s.io/yaml, built by hack/chart/build.sh with golang-1.19-go)
   golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev python3-yaml

@@ -1,7 +1,8 @@
 #include "agent/migration_report.h"
 
+#include <fmt/printf.h>
+
 #include <algorithm>
-#include <cstdio>
 
 #include "api/group.h"
 
@@ -12,12 +13,6 @@ using migration::JobSample;
 
 double Remaining(const JobSample& s) {
   return static_cast<double>(s.memory_total > 0 ? s.memory_remaining : s.data_remaining);
-}
-
-std::string Fmt(const char* fmt, auto... args) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
 }
 
 }  // namespace
@@ -84,15 +79,16 @@ MigrationEnd EndOf(const migration::MigrationResult& r) {
       e.terminal = true;
       e.phase = api::MigrationPhase::kSucceeded;
       e.reason = "Succeeded";
-      e.message = Fmt("%s migration in %.1f s", r.mode_used.c_str(),
-                      static_cast<double>(r.total_time.count()) / 1000.0);
+      e.message = fmt::sprintf("%s migration in %.1f s", r.mode_used.c_str(),
+                               static_cast<double>(r.total_time.count()) / 1000.0);
       if (r.downtime) {
         e.downtime = *r.downtime;
-        e.message += Fmt(", downtime %lld ms", static_cast<long long>(r.downtime->count()));
+        e.message +=
+            fmt::sprintf(", downtime %lld ms", static_cast<long long>(r.downtime->count()));
       }
-      e.message +=
-          Fmt(", %.1f MiB sent, %llu iterations", static_cast<double>(r.bytes_sent) / 1048576.0,
-              static_cast<unsigned long long>(r.iterations));
+      e.message += fmt::sprintf(", %.1f MiB sent, %llu iterations",
+                                static_cast<double>(r.bytes_sent) / 1048576.0,
+                                static_cast<unsigned long long>(r.iterations));
       if (r.attached) e.message += " (re-attached after a handler restart)";
       if (r.location_seen_by == "source") e.message += "; the domain left the source";
       return e;

@@ -1,7 +1,8 @@
 #include "migration/convergence_policy.h"
 
+#include <fmt/printf.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -10,12 +11,6 @@ namespace {
 
 double MiB(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 double Secs(Millis m) { return static_cast<double>(m.count()) / 1000.0; }
-
-std::string Format(const char* fmt, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
-}
 
 // Bytes still to move in this memory pass (the whole job when memory figures are absent).
 std::uint64_t Remaining(const JobSample& s) {
@@ -69,13 +64,14 @@ void ConvergencePolicy::OnAbort(bool accepted) { abort_accepted_ = abort_accepte
 std::string ConvergencePolicy::CannotSwitch(const JobSample& s, const TargetHealth& target) const {
   if (!config_.allow_postcopy) return "post-copy not allowed";
   if (switch_refusals_ >= config_.max_switch_attempts) {
-    return Format("post-copy given up after %d refused switches", switch_refusals_);
+    return fmt::sprintf("post-copy given up after %d refused switches", switch_refusals_);
   }
   if (switch_refusals_ > 0 && s.elapsed < switch_retry_at_) {
-    return Format("the last post-copy switch was refused (%d so far)", switch_refusals_);
+    return fmt::sprintf("the last post-copy switch was refused (%d so far)", switch_refusals_);
   }
   if (!link_healthy_)
-    return Format("link unhealthy (no bytes for %.1f s)", Secs(s.elapsed - last_transfer_at_));
+    return fmt::sprintf("link unhealthy (no bytes for %.1f s)",
+                        Secs(s.elapsed - last_transfer_at_));
   if (!target.alive) {
     return "target libvirtd not confirmed alive" +
            (target.detail.empty() ? std::string() : " (" + target.detail + ")");
@@ -168,11 +164,11 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
   if (s.elapsed >= config_.completion_timeout) {
     if (can_switch) {
       return Switch(
-          Format("completion timeout %.0f s reached with %.1f MiB remaining "
-                 "(dirty %.1f MiB/s, transfer %.1f MiB/s): switching to post-copy",
-                 Secs(config_.completion_timeout), MiB(remaining), MiB(dirty), MiB(bps)));
+          fmt::sprintf("completion timeout %.0f s reached with %.1f MiB remaining "
+                       "(dirty %.1f MiB/s, transfer %.1f MiB/s): switching to post-copy",
+                       Secs(config_.completion_timeout), MiB(remaining), MiB(dirty), MiB(bps)));
     }
-    std::string why = Format(
+    std::string why = fmt::sprintf(
         "not completed within the %.0f s completion timeout: %.1f MiB remaining, "
         "dirty %.1f MiB/s vs transfer %.1f MiB/s, iteration %llu",
         Secs(config_.completion_timeout), MiB(remaining), MiB(dirty), MiB(bps),
@@ -186,8 +182,9 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
     throttle_reported_ = true;
     return {
         DecisionKind::kAutoConvergeEngaged, 0,
-        Format("QEMU throttles the guest's vCPUs to %d %%: dirty %.1f MiB/s vs transfer %.1f MiB/s",
-               s.throttle_percent, MiB(dirty), MiB(bps))};
+        fmt::sprintf(
+            "QEMU throttles the guest's vCPUs to %d %%: dirty %.1f MiB/s vs transfer %.1f MiB/s",
+            s.throttle_percent, MiB(dirty), MiB(bps))};
   }
 
   // 2a. Post-copy first (decided before the start from the measured dirty rate).
@@ -200,10 +197,10 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
     if (!can_switch) {
       return {DecisionKind::kContinue, 0, "post-copy first: waiting to switch: " + cannot_switch};
     }
-    return Switch(
-        Format("post-copy first (decided before the start): %.1f MiB sent in %.1f s of pre-copy, "
-               "%.1f MiB remaining (transfer %.1f MiB/s): switching to post-copy",
-               MiB(s.data_processed), Secs(s.elapsed), MiB(remaining), MiB(bps)));
+    return Switch(fmt::sprintf(
+        "post-copy first (decided before the start): %.1f MiB sent in %.1f s of pre-copy, "
+        "%.1f MiB remaining (transfer %.1f MiB/s): switching to post-copy",
+        MiB(s.data_processed), Secs(s.elapsed), MiB(remaining), MiB(bps)));
   }
 
   if (s.iteration < 2) return {DecisionKind::kContinue, 0, "first pass"};
@@ -213,8 +210,8 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
       switch_refusals_ < config_.max_switch_attempts) {
     if (!can_switch) return {DecisionKind::kContinue, 0, "waiting to switch: " + cannot_switch};
     return Switch(
-        Format("first pass done (iteration %llu, %.1f MiB remaining): switching to post-copy",
-               static_cast<unsigned long long>(s.iteration), MiB(remaining)));
+        fmt::sprintf("first pass done (iteration %llu, %.1f MiB remaining): switching to post-copy",
+                     static_cast<unsigned long long>(s.iteration), MiB(remaining)));
   }
 
   // 3. Projection: can pre-copy still win on time?
@@ -231,7 +228,7 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
       const double t_post = pending / b + Secs(config_.postcopy_switch_cost);
       const double t_pre = d >= b ? std::numeric_limits<double>::infinity() : pending / (b - d);
       if (t_pre > config_.postcopy_time_advantage * t_post) {
-        return Switch(Format(
+        return Switch(fmt::sprintf(
             "pre-copy cannot win: dirty %.1f MiB/s vs transfer %.1f MiB/s, "
             "%.1f MiB pending; projected pre-copy %.1f s vs post-copy %.1f s",
             d / 1048576.0, b / 1048576.0, pending / 1048576.0, t_pre > 1e9 ? -1.0 : t_pre, t_post));
@@ -248,17 +245,18 @@ Decision ConvergencePolicy::Decide(const JobSample& s, const TargetHealth& targe
   if (step_ + 1 < sched.size() && needed_ms <= static_cast<double>(sched.back())) {
     ++step_;
     last_new_low_at_ = s.elapsed;  // give the new value a window
-    return {DecisionKind::kRaiseMaxDowntime, sched[step_],
-            Format("stalled for %.1f s at %.1f MiB per pass (transfer %.1f MiB/s needs %.0f ms): "
-                   "max downtime %u -> %u ms",
-                   Secs(config_.stall_window), MiB(floor_), MiB(bps), needed_ms, sched[step_ - 1],
-                   sched[step_])};
+    return {
+        DecisionKind::kRaiseMaxDowntime, sched[step_],
+        fmt::sprintf("stalled for %.1f s at %.1f MiB per pass (transfer %.1f MiB/s needs %.0f ms): "
+                     "max downtime %u -> %u ms",
+                     Secs(config_.stall_window), MiB(floor_), MiB(bps), needed_ms, sched[step_ - 1],
+                     sched[step_])};
   }
   if (can_switch) {
     return Switch(
-        Format("stalled at %.1f MiB per pass (dirty %.1f MiB/s, transfer %.1f MiB/s); "
-               "max downtime %u ms would need %.0f ms: switching to post-copy",
-               MiB(floor_), MiB(dirty), MiB(bps), sched[step_], needed_ms));
+        fmt::sprintf("stalled at %.1f MiB per pass (dirty %.1f MiB/s, transfer %.1f MiB/s); "
+                     "max downtime %u ms would need %.0f ms: switching to post-copy",
+                     MiB(floor_), MiB(dirty), MiB(bps), sched[step_], needed_ms));
   }
   return {DecisionKind::kContinue, 0,
           config_.auto_converge_armed ? "stalled; relying on auto-converge until the timeout"

@@ -1,8 +1,9 @@
 #include "migration/start_policy.h"
 
+#include <fmt/printf.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 
 namespace ferry::migration {
@@ -13,13 +14,7 @@ double MiB(double bytes) { return bytes / (1024.0 * 1024.0); }
 double Secs(Millis m) { return static_cast<double>(m.count()) / 1000.0; }
 double Shown(double s) { return std::isfinite(s) ? s : -1; }
 
-std::string Format(const char* fmt, auto... args) {
-  char buf[640];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
-}
-
-std::string Secs1(double s) { return std::isfinite(s) ? Format("%.1f s", s) : "never"; }
+std::string Secs1(double s) { return std::isfinite(s) ? fmt::sprintf("%.1f s", s) : "never"; }
 
 }  // namespace
 
@@ -66,9 +61,9 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
   const double D = static_cast<double>(in.dirty_rate->bytes_per_s);
   const double B = static_cast<double>(in.bandwidth_bytes_per_s);
   const double M = static_cast<double>(in.memory_bytes);
-  const std::string measured =
-      Format("dirty rate %.1f MiB/s measured over %.1f s%s%s", MiB(D), Secs(in.dirty_rate->period),
-             in.dirty_rate->method.empty() ? "" : " by ", in.dirty_rate->method.c_str());
+  const std::string measured = fmt::sprintf(
+      "dirty rate %.1f MiB/s measured over %.1f s%s%s", MiB(D), Secs(in.dirty_rate->period),
+      in.dirty_rate->method.empty() ? "" : " by ", in.dirty_rate->method.c_str());
   if (B <= 0 || M <= 0) {
     d.reason =
         measured + "; " +
@@ -88,7 +83,7 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
   d.postcopy_first_s = t_pf;
   d.precopy_bytes_per_ram = std::isfinite(t_pre) ? t_pre / t_link : -1;
   d.postcopy_stall_s = stall;
-  const std::string numbers = Format(
+  const std::string numbers = fmt::sprintf(
       "%s, link %.1f MiB/s, guest %.0f MiB (bound %.1f s): projected pre-copy %s (%s with "
       "%u ms downtime), post-copy first %.1f s stalling the guest ~%.1f s (%.0f MiB written "
       "meanwhile)",
@@ -107,7 +102,8 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
     } else {
       d.kind = StartKind::kPreCopy;
       d.reason =
-          Format("pre-copy (within %.2f x the bound, no slowdown): ", config.time_bound) + numbers;
+          fmt::sprintf("pre-copy (within %.2f x the bound, no slowdown): ", config.time_bound) +
+          numbers;
     }
     return d;
   }
@@ -115,14 +111,14 @@ StartDecision DecideStart(const StartInputs& in, const StartConfig& config) {
     const double saved = t_pre - t_pf;  // ∞ when pre-copy never converges
     if (saved >= config.stall_weight * stall) {
       d.kind = StartKind::kPostCopyFirst;
-      d.reason = Format(
+      d.reason = fmt::sprintf(
                      "post-copy first (switch after %.1f s of pre-copy; saves %s for the "
                      "stall): ",
                      Secs(config.postcopy_window),
-                     std::isfinite(saved) ? Format("%.1f s", saved).c_str() : "everything") +
+                     std::isfinite(saved) ? fmt::sprintf("%.1f s", saved).c_str() : "everything") +
                  numbers;
     } else {
-      d.reason = Format(
+      d.reason = fmt::sprintf(
                      "pre-copy first, post-copy later if it stalls (post-copy first would "
                      "save %.1f s but stall the guest ~%.1f s): ",
                      saved, stall) +
