@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "domain/xml_util.h"
+#include "xml/xml_util.h"
 
 namespace ferry::domain {
 namespace {

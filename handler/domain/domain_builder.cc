@@ -5,7 +5,7 @@
 
 #include "domain/cpuset.h"
 #include "domain/domain_description.h"
-#include "domain/xml_util.h"
+#include "xml/xml_util.h"
 
 namespace ferry::domain {
 namespace {

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "domain/xml_util.h"
 #include "libvirt/libvirt_error.h"
+#include "xml/xml_util.h"
 
 namespace ferry::libvirt {
 namespace {
@@ -51,9 +51,9 @@ std::string PoolTarget(virStoragePoolPtr p) {
   if (xml == nullptr) return "";
   std::string text(xml);
   free(xml);  // NOLINT: libvirt allocates with malloc
-  auto doc = domain::xml::Parse(text, "pool XML");
+  auto doc = xml::Parse(text, "pool XML");
   if (!doc.ok()) return "";
-  return domain::xml::Text(domain::xml::Path(xmlDocGetRootElement(doc->get()), "target/path"));
+  return xml::Text(xml::Path(xmlDocGetRootElement(doc->get()), "target/path"));
 }
 
 // An active pool over `dir`, refreshed; created (transient) when none exists.
@@ -69,7 +69,7 @@ StatusOr<PoolPtr> PoolFor(LibvirtConnection& conn, virConnectPtr c, const std::s
   free(pools);  // NOLINT: libvirt allocates with malloc
   if (!pool) {
     const std::string xml = "<pool type='dir'><name>" + PoolName(dir) + "</name><target><path>" +
-                            domain::xml::Escape(dir) + "</path></target></pool>";
+                            xml::Escape(dir) + "</path></target></pool>";
     pool.reset(virStoragePoolCreateXML(c, xml.c_str(), 0));
     if (!pool) return conn.Failed("virStoragePoolCreateXML(" + dir + ")", c);
   }
@@ -111,7 +111,7 @@ Status LibvirtStorage::Create(const std::string& path, domain::DiskImageFormat f
   if (!pool.ok()) return pool.status();
   const char* fmt = format == domain::DiskImageFormat::kQcow2 ? "qcow2" : "raw";
   const std::string xml =
-      "<volume><name>" + domain::xml::Escape(base) + "</name><capacity unit='bytes'>" +
+      "<volume><name>" + xml::Escape(base) + "</name><capacity unit='bytes'>" +
       std::to_string(size_bytes) +
       "</capacity><allocation unit='bytes'>0</allocation><target><format type='" + fmt +
       "'/></target></volume>";

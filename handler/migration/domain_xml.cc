@@ -1,81 +1,14 @@
-// libxml2 parses; nothing else in Ferry includes it.
 #include "migration/domain_xml.h"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
-#include <memory>
-#include <string>
+#include "xml/xml_util.h"
 
 namespace ferry::migration {
 namespace {
 
-struct DocFree {
-  void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
-};
-using DocPtr = std::unique_ptr<xmlDoc, DocFree>;
-
-const char* Name(const xmlNode* n) { return reinterpret_cast<const char*>(n->name); }
-bool Is(const xmlNode* n, const char* name) {
-  return n->type == XML_ELEMENT_NODE && std::string(Name(n)) == name;
-}
-
-std::string Attr(const xmlNode* n, const char* name) {
-  xmlChar* v = xmlGetProp(n, reinterpret_cast<const xmlChar*>(name));
-  if (v == nullptr) return "";
-  std::string s(reinterpret_cast<const char*>(v));
-  xmlFree(v);
-  return s;
-}
-
-std::string Text(const xmlNode* n) {
-  xmlChar* v = xmlNodeGetContent(n);
-  if (v == nullptr) return "";
-  std::string s(reinterpret_cast<const char*>(v));
-  xmlFree(v);
-  return s;
-}
-
-const xmlNode* Child(const xmlNode* n, const char* name) {
-  for (const xmlNode* c = n->children; c != nullptr; c = c->next) {
-    if (Is(c, name)) return c;
-  }
-  return nullptr;
-}
-
-StatusOr<std::uint64_t> MemoryBytes(const xmlNode* mem) {
-  const std::string text = Text(mem);
-  std::uint64_t v = 0;
-  try {
-    std::size_t used = 0;
-    v = std::stoull(text, &used);
-    if (used == 0) throw std::invalid_argument(text);
-  } catch (const std::exception&) {
-    return InvalidError("domain XML: <memory> is not a number: '" + text + "'");
-  }
-  std::string unit = Attr(mem, "unit");
-  if (unit.empty()) unit = "KiB";  // libvirt's default
-  std::uint64_t mul = 0;
-  if (unit == "b" || unit == "bytes")
-    mul = 1;
-  else if (unit == "KiB" || unit == "k")
-    mul = 1ULL << 10;
-  else if (unit == "MiB" || unit == "M")
-    mul = 1ULL << 20;
-  else if (unit == "GiB" || unit == "G")
-    mul = 1ULL << 30;
-  else if (unit == "TiB" || unit == "T")
-    mul = 1ULL << 40;
-  else if (unit == "KB")
-    mul = 1000;
-  else if (unit == "MB")
-    mul = 1000 * 1000;
-  else if (unit == "GB")
-    mul = 1000ULL * 1000 * 1000;
-  else
-    return InvalidError("domain XML: unknown memory unit '" + unit + "'");
-  return v * mul;
-}
+using xml::Attr;
+using xml::Child;
+using xml::Is;
+using xml::Text;
 
 DiskInfo ParseDisk(const xmlNode* d) {
   DiskInfo disk;
@@ -96,31 +29,23 @@ DiskInfo ParseDisk(const xmlNode* d) {
 
 }  // namespace
 
-StatusOr<DomainXmlInfo> ParseDomainXml(const std::string& xml) {
-  if (xml.empty()) return InvalidError("domain XML is empty");
-  DocPtr doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "domain.xml", nullptr,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
-  if (!doc) {
-    const xmlError* e = xmlGetLastError();
-    return InvalidError(std::string("domain XML is malformed: ") +
-                        (e && e->message ? e->message : "parse error"));
-  }
-  const xmlNode* root = xmlDocGetRootElement(doc.get());
-  if (root == nullptr || !Is(root, "domain"))
-    return InvalidError("domain XML: root element is not <domain>");
+StatusOr<DomainXmlInfo> ParseDomainXml(const std::string& text) {
+  if (text.empty()) return InvalidError("domain XML is empty");
+  auto doc = xml::Parse(text, "domain XML");
+  if (!doc.ok()) return doc.status();
+  const xmlNode* root = xmlDocGetRootElement(doc->get());
+  if (!Is(root, "domain")) return InvalidError("domain XML: root element is not <domain>");
   DomainXmlInfo info;
-  if (const xmlNode* n = Child(root, "name")) info.name = Text(n);
+  info.name = Text(Child(root, "name"));
   if (info.name.empty()) return InvalidError("domain XML: <name> is missing");
-  if (const xmlNode* n = Child(root, "uuid")) info.uuid = Text(n);
+  info.uuid = Text(Child(root, "uuid"));
   if (const xmlNode* m = Child(root, "memory")) {
-    auto bytes = MemoryBytes(m);
-    if (!bytes.ok()) return bytes.status();
+    auto bytes = xml::ScaledBytes(Text(m), Attr(m, "unit"), "KiB");  // libvirt's default unit
+    if (!bytes.ok()) return InvalidError("domain XML: <memory>: " + bytes.status().message());
     info.memory_bytes = *bytes;
   }
-  if (const xmlNode* devs = Child(root, "devices")) {
-    for (const xmlNode* c = devs->children; c != nullptr; c = c->next) {
-      if (Is(c, "disk")) info.disks.push_back(ParseDisk(c));
-    }
+  for (const xmlNode* d : xml::Children(Child(root, "devices"), "disk")) {
+    info.disks.push_back(ParseDisk(d));
   }
   return info;
 }

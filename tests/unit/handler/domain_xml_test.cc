@@ -62,7 +62,11 @@ TEST(ParseDomainXml, BadInputIsAClearError) {
   for (const char* xml :
        {"", "<domain><name>x</name>", "<network><name>x</name></network>", "<domain></domain>",
         "<domain><name>x</name><memory unit='parsec'>1</memory></domain>",
-        "<domain><name>x</name><memory>lots</memory></domain>", "not xml at all"}) {
+        "<domain><name>x</name><memory>lots</memory></domain>",
+        "<domain><name>x</name><memory>-1</memory></domain>",  // not 2^64 - 1 KiB
+        "<domain><name>x</name><memory>1024abc</memory></domain>",
+        "<domain><name>x</name><memory unit='TiB'>99999999</memory></domain>",  // past 2^64 bytes
+        "not xml at all"}) {
     auto info = ParseDomainXml(xml);
     ASSERT_FALSE(info.ok()) << xml;
     EXPECT_EQ(info.status().code(), StatusCode::kInvalid) << xml;

@@ -1,4 +1,5 @@
-// Small helpers over libxml2 for the domain module (parsing only; building is string work).
+// Small helpers over libxml2 for the node agent and the migration engine (parsing only;
+// building is string work).
 #pragma once
 
 #include <libxml/parser.h>
@@ -10,7 +11,7 @@
 
 #include "core/status.h"
 
-namespace ferry::domain::xml {
+namespace ferry::xml {
 
 struct DocFree {
   void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
@@ -38,4 +39,4 @@ StatusOr<uint64_t> ScaledBytes(const std::string& number, const std::string& uni
 // Escapes &, <, >, ' and " for element text and attribute values.
 std::string Escape(const std::string& s);
 
-}  // namespace ferry::domain::xml
+}  // namespace ferry::xml

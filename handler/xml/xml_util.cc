@@ -1,17 +1,21 @@
-#include "domain/xml_util.h"
+#include "xml/xml_util.h"
 
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
-namespace ferry::domain::xml {
+namespace ferry::xml {
 
 StatusOr<DocPtr> Parse(const std::string& text, const std::string& what) {
   xmlDoc* doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), nullptr, nullptr,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   if (doc == nullptr || xmlDocGetRootElement(doc) == nullptr) {
     if (doc != nullptr) xmlFreeDoc(doc);
-    return InvalidError(what + ": malformed XML");
+    const xmlError* e = xmlGetLastError();
+    std::string why = e != nullptr && e->message != nullptr ? e->message : "no root element";
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return InvalidError(what + ": malformed XML: " + why);
   }
   return DocPtr(doc);
 }
@@ -79,14 +83,8 @@ StatusOr<uint64_t> Number(const std::string& text, const std::string& what) {
 
 StatusOr<uint64_t> ScaledBytes(const std::string& number, const std::string& unit,
                                const std::string& default_unit) {
-  uint64_t v = 0;
-  try {
-    std::size_t used = 0;
-    v = std::stoull(number, &used);
-    if (used != number.size()) throw std::invalid_argument(number);
-  } catch (const std::exception&) {
-    return InvalidError("not a number: '" + number + "'");
-  }
+  auto v = Number(number, "size");
+  if (!v.ok()) return v.status();
   const std::string u = unit.empty() ? default_unit : unit;
   uint64_t mul = 0;
   if (u == "b" || u == "bytes") {
@@ -108,7 +106,10 @@ StatusOr<uint64_t> ScaledBytes(const std::string& number, const std::string& uni
   } else {
     return InvalidError("unknown unit '" + u + "'");
   }
-  return v * mul;
+  if (*v > std::numeric_limits<uint64_t>::max() / mul) {
+    return InvalidError("size " + number + " " + u + " does not fit in 64 bits of bytes");
+  }
+  return *v * mul;
 }
 
 std::string Escape(const std::string& s) {
@@ -138,4 +139,4 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-}  // namespace ferry::domain::xml
+}  // namespace ferry::xml
