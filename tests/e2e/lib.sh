@@ -32,6 +32,8 @@ fail() {
     done
     "$L" status
   } >&2 2>&1 || true
+  # Again last: a log cut in the middle (CI shows a run's head and tail) still says why.
+  echo "FAIL [${TEST:-e2e}] (after $((SECONDS - T0)) s): $*" >&2
   exit 1
 }
 pass() { echo "ok   [${TEST:-e2e}] ($((SECONDS - T0)) s): $*"; }

@@ -10,7 +10,7 @@ NS=ferry-failover-$RANDOM
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$W"; }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$W"/*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
+fail() { echo "FAIL: $*"; for f in "$W"/*.log; do echo "--- $f"; cat "$f"; done; echo "FAIL (again, after the logs): $*"; exit 1; }
 wait_for() {  # wait_for SECONDS CMD...
   local deadline=$(( $(date +%s) + $1 )); shift
   until "$@"; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 0.2; done

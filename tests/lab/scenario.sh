@@ -24,7 +24,12 @@ $L check-blackhole
 # A scenario killed mid-way (a CTest timeout) cannot run its trap: never start on a dead link.
 $L link up >/dev/null 2>&1 || true
 
-fail() { echo "FAIL [$NAME]: $*" >&2; echo "--- ferry-handler output:" >&2; cat "$OUT" >&2; $L status >&2 || true; exit 1; }
+fail() {
+  echo "FAIL [$NAME]: $*" >&2
+  { echo "--- ferry-handler output:"; cat "$OUT"; $L status; } >&2 || true
+  echo "FAIL [$NAME] (again, after the state above): $*" >&2
+  exit 1
+}
 pass() { echo "ok   [$NAME]: $*"; }
 field() { grep '^RESULT ' "$OUT" | tail -1 | sed 's/^RESULT //' | jq -r "$1"; }
 state() { $L virsh "$1" domstate "$VM" 2>/dev/null | head -1 || true; }

@@ -87,6 +87,7 @@ fail() {
   k get vm,vmm -n "$NS" -o wide >&2 || true
   k get events -n "$NS" --sort-by=.lastTimestamp 2>/dev/null | tail -25 >&2 || true
   $L status >&2 || true
+  echo "FAIL [${SCENARIO:-agent}] (again, after the state above): $*" >&2
   exit 1
 }
 pass() { echo "ok   [${SCENARIO:-agent}]: $*"; }
