@@ -11,6 +11,7 @@
 
 #include "libvirt/libvirt_connection.h"
 #include "libvirt/libvirt_error.h"
+#include "libvirt/libvirt_events.h"
 #include "libvirt/migration_args.h"
 #include "migration/domain_xml.h"
 
@@ -111,9 +112,7 @@ std::optional<JobSample> CompletedOn(LibvirtConnection& c, const std::string& na
   return std::nullopt;
 }
 
-// What the JOB_COMPLETED callback reaches: shared with libvirt, which drops its reference (the
-// callback's freecb) only once the callback is deregistered and no longer running, so the
-// event thread never touches a destroyed hypervisor object.
+// What the JOB_COMPLETED callback reaches (see DomainEventRegistration).
 struct JobEventSink {
   std::mutex mu;
   std::map<std::string, JobSample> completed;  // by domain name
@@ -123,15 +122,7 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
  public:
   explicit LibvirtHypervisor(const std::string& source_uri)
       : migrate_(source_uri),
-        monitor_(source_uri, [this](virConnectPtr c) { RegisterEvents(c); }) {}
-
-  ~LibvirtHypervisor() override {
-    // Unregister on the connection it was registered on, so no callback fires into a dead
-    // object.
-    std::lock_guard<std::mutex> l(events_mu_);
-    if (event_conn_ && event_id_ >= 0)
-      virConnectDomainEventDeregisterAny(event_conn_.get(), event_id_);
-  }
+        monitor_(source_uri, [this](virConnectPtr c) { job_events_.RegisterOn(c); }) {}
 
   StatusOr<DomainFacts> InspectDomain(const std::string& name) override {
     auto d = monitor_.Domain(name);
@@ -185,8 +176,8 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
       if (rc < 0) return LastErrorStatus("virTypedParamsAdd(" + p.name + ")");
     }
     {
-      std::lock_guard<std::mutex> l(sink_->mu);
-      sink_->completed.erase(name);
+      std::lock_guard<std::mutex> l(job_events_.sink().mu);
+      job_events_.sink().completed.erase(name);
     }
     if (virDomainMigrateToURI3(d->get(), destination_uri.c_str(), tp.get(), tp.size(), args.flags) <
         0) {
@@ -296,8 +287,10 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
     const auto deadline = std::chrono::steady_clock::now() + kCompletedEventWait;
     for (;;) {
       {
-        std::lock_guard<std::mutex> l(sink_->mu);
-        if (auto it = sink_->completed.find(name); it != sink_->completed.end()) return it->second;
+        std::lock_guard<std::mutex> l(job_events_.sink().mu);
+        if (auto it = job_events_.sink().completed.find(name);
+            it != job_events_.sink().completed.end())
+          return it->second;
       }
       if (std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -312,38 +305,23 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
   }
 
   // JOB_COMPLETED on the source: after post-copy it is the only place the final statistics
-  // (downtime, bytes) of the job appear. Re-registered on every reconnect.
-  void RegisterEvents(virConnectPtr c) {
-    std::lock_guard<std::mutex> l(events_mu_);
-    // Deregister from the previous connection first (it may still be referenced by a caller
-    // and deliver events into this object).
-    if (event_conn_ && event_id_ >= 0)
-      virConnectDomainEventDeregisterAny(event_conn_.get(), event_id_);
-    virConnectRef(c);
-    event_conn_.reset(c);
-    event_id_ = virConnectDomainEventRegisterAny(
-        c, nullptr, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
-        VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnJobCompleted),
-        new std::shared_ptr<JobEventSink>(sink_),
-        [](void* opaque) { delete static_cast<std::shared_ptr<JobEventSink>*>(opaque); });
-  }
+  // (downtime, bytes) of the job appear. Registered again on every reconnect of monitor_.
   static void OnJobCompleted(virConnectPtr, virDomainPtr dom, virTypedParameterPtr p, int n,
                              void* opaque) {
-    const auto& sink = *static_cast<std::shared_ptr<JobEventSink>*>(opaque);
+    JobEventSink& sink = DomainEventRegistration<JobEventSink>::From(opaque);
     const char* name = virDomainGetName(dom);
     if (name == nullptr) return;
     JobSample s = SampleFromParams(p, n);
-    std::lock_guard<std::mutex> l(sink->mu);
-    sink->completed[name] = s;
+    std::lock_guard<std::mutex> l(sink.mu);
+    sink.completed[name] = s;
   }
 
-  // Before monitor_: its connect callback (RegisterEvents) registers the sink.
-  std::shared_ptr<JobEventSink> sink_ = std::make_shared<JobEventSink>();
+  // Before monitor_, whose on-open hook registers it.
+  DomainEventRegistration<JobEventSink> job_events_{
+      VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+      VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnJobCompleted)};
   LibvirtConnection migrate_;
   LibvirtConnection monitor_;
-  std::mutex events_mu_;   // event_conn_, event_id_
-  ConnectPtr event_conn_;  // our own reference to the connection the callback is on
-  int event_id_ = -1;
 };
 
 class LibvirtTarget final : public migration::TargetProbe, public migration::TargetHypervisor {

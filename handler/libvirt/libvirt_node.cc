@@ -12,6 +12,7 @@
 #include "libvirt/domain_state_map.h"
 #include "libvirt/libvirt_connection.h"
 #include "libvirt/libvirt_error.h"
+#include "libvirt/libvirt_events.h"
 #include "libvirt/libvirt_storage.h"
 
 namespace ferry::libvirt {
@@ -34,8 +35,7 @@ std::string RunVersion(const std::string& emulator) {
   return domain::ParseQemuVersionOutput(out);
 }
 
-// What the lifecycle callback reaches: shared with libvirt, which drops its reference (the
-// callback's freecb) only once the callback is deregistered and no longer running.
+// What the lifecycle callback reaches (see DomainEventRegistration).
 struct NodeEventSink {
   std::mutex mu;
   std::function<void(const DomainEvent&)> handler;
@@ -50,12 +50,10 @@ class LibvirtNodeHypervisor final : public domain::NodeHypervisor {
 
   ~LibvirtNodeHypervisor() override {
     {
-      std::lock_guard<std::mutex> l(sink_->mu);
-      sink_->handler = {};
+      std::lock_guard<std::mutex> l(lifecycle_.sink().mu);
+      lifecycle_.sink().handler = {};
     }
-    std::lock_guard<std::mutex> l(events_mu_);
-    if (event_conn_ && event_id_ >= 0)
-      virConnectDomainEventDeregisterAny(event_conn_.get(), event_id_);
+    lifecycle_.Deregister();
   }
 
   StatusOr<HostFacts> Host() override {
@@ -160,8 +158,8 @@ class LibvirtNodeHypervisor final : public domain::NodeHypervisor {
   Status DeleteDiskImage(const std::string& path) override { return storage_.Delete(path); }
 
   void SetEventHandler(std::function<void(const DomainEvent&)> handler) override {
-    std::lock_guard<std::mutex> l(sink_->mu);
-    sink_->handler = std::move(handler);
+    std::lock_guard<std::mutex> l(lifecycle_.sink().mu);
+    lifecycle_.sink().handler = std::move(handler);
   }
 
   Status Ping() override {
@@ -250,36 +248,23 @@ class LibvirtNodeHypervisor final : public domain::NodeHypervisor {
   // (empty domain) that everything should be looked at again.
   void OnOpen(virConnectPtr c) {
     std::function<void(const DomainEvent&)> handler;
+    lifecycle_.RegisterOn(c);
     {
-      std::lock_guard<std::mutex> l(events_mu_);
-      if (event_conn_ && event_id_ >= 0)
-        virConnectDomainEventDeregisterAny(event_conn_.get(), event_id_);
-      virConnectRef(c);
-      event_conn_.reset(c);
-      // libvirt's event thread may be inside OnLifecycle while this object is destroyed: the
-      // callback reaches only the sink, which libvirt keeps alive (freecb) until it is done.
-      event_id_ = virConnectDomainEventRegisterAny(
-          c, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-          VIR_DOMAIN_EVENT_CALLBACK(&LibvirtNodeHypervisor::OnLifecycle),
-          new std::shared_ptr<NodeEventSink>(sink_),
-          [](void* opaque) { delete static_cast<std::shared_ptr<NodeEventSink>*>(opaque); });
-    }
-    {
-      std::lock_guard<std::mutex> l(sink_->mu);
-      handler = sink_->handler;
+      std::lock_guard<std::mutex> l(lifecycle_.sink().mu);
+      handler = lifecycle_.sink().handler;
     }
     if (handler) handler(DomainEvent{});
   }
 
   static int OnLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) {
-    const auto& sink = *static_cast<std::shared_ptr<NodeEventSink>*>(opaque);
+    NodeEventSink& sink = DomainEventRegistration<NodeEventSink>::From(opaque);
     const char* name = virDomainGetName(dom);
     if (name == nullptr) return 0;
     const MappedEvent m = MapLifecycleEvent(event, detail);
     std::function<void(const DomainEvent&)> handler;
     {
-      std::lock_guard<std::mutex> l(sink->mu);
-      handler = sink->handler;
+      std::lock_guard<std::mutex> l(sink.mu);
+      handler = sink.handler;
     }
     if (handler) handler(DomainEvent{name, m.type, m.detail});
     return 0;
@@ -287,15 +272,14 @@ class LibvirtNodeHypervisor final : public domain::NodeHypervisor {
 
 
   const LibvirtNodeOptions options_;
-  // Before conn_: its connect callback (OnOpen) registers the sink.
-  std::shared_ptr<NodeEventSink> sink_ = std::make_shared<NodeEventSink>();
+  // Before conn_, whose on-open hook (OnOpen) registers it.
+  DomainEventRegistration<NodeEventSink> lifecycle_{
+      VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+      VIR_DOMAIN_EVENT_CALLBACK(&LibvirtNodeHypervisor::OnLifecycle)};
   LibvirtConnection conn_;
   LibvirtStorage storage_;
   std::mutex emulator_mu_;
   std::optional<std::pair<std::vector<std::string>, std::string>> emulator_facts_;
-  std::mutex events_mu_;  // event_conn_, event_id_
-  ConnectPtr event_conn_;
-  int event_id_ = -1;
 };
 
 }  // namespace
