@@ -99,36 +99,6 @@ prometheus_cmd() {
     --log.level=warn
 }
 
-register_node() {  # LETTER: the Node object a kubelet would create, Ready
-  local l=$1 node ip now
-  node=$(node_name "$l")
-  ip=$("$LAB_SH" peer-uri "$l" | sed -E 's|.*://([^/]*)/.*|\1|')
-  now=$(date -u +%FT%TZ)
-  k apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Node
-metadata:
-  name: $node
-  labels:
-    kubernetes.io/hostname: $node
-    kubernetes.io/os: linux
-    kubernetes.io/arch: amd64
-    ferry.dev/lab-node: "$l"
-EOF
-  k patch node "$node" --subresource=status --type merge -p "{\"status\":{
-    \"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\",
-      \"message\":\"simulated node of Ferry's local cluster\",\"lastHeartbeatTime\":\"$now\",
-      \"lastTransitionTime\":\"$now\"}],
-    \"addresses\":[{\"type\":\"InternalIP\",\"address\":\"$ip\"},{\"type\":\"Hostname\",\"address\":\"$node\"}],
-    \"nodeInfo\":{\"architecture\":\"amd64\",\"operatingSystem\":\"linux\",\"kernelVersion\":\"$(uname -r)\",
-      \"osImage\":\"Ferry lab node $l\",\"containerRuntimeVersion\":\"\",\"kubeletVersion\":\"\",
-      \"kubeProxyVersion\":\"\",\"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\"}}}" >/dev/null
-  # The API server taints a new Node not-ready (admission plugin TaintNodesByCondition); the
-  # node lifecycle controller of kube-controller-manager would lift it once the node is Ready.
-  # There is no controller-manager here: lift it as it would.
-  k patch node "$node" --type merge -p '{"spec":{"taints":null}}' >/dev/null
-}
-
 has_leader() { [ -n "$(leader)" ]; }
 hv_ready() { [ "$(k get hv "$1" -o jsonpath='{.status.ready}' 2>/dev/null)" = true ]; }
 prometheus_ready() { curl -sf "http://127.0.0.1:$(port_of prometheus)/-/ready" >/dev/null; }
@@ -207,7 +177,8 @@ cmd_up() {
   read -r -a ports <<<"$(free_ports ${#names[@]})"
   for i in "${!names[@]}"; do echo "${names[$i]} ${ports[$i]}"; done >"$DIR/ports"
 
-  for l in $("$LAB_SH" nodes); do register_node "$l"; done
+  # shellcheck disable=SC2046
+  KUBECONFIG=$KDIR/kubeconfig "$CLUSTER_HACK/register-node.sh" $("$LAB_SH" nodes)
   log "handlers: $(cluster_nodes | tr '\n' ' ')"
   for l in $("$LAB_SH" nodes); do
     # shellcheck disable=SC2046  # the command line is word-split on purpose (no spaces inside)

@@ -100,23 +100,7 @@ log "identities: $OP_SA, $HA_SA (tokens from the TokenRequest API)"
 # ---- 2. lab nodes, handlers, operators, Prometheus --------------------------------------------
 FERRY_LAB_NODES=2 "$L" up >&2
 node_of() { echo "node-$(tr '[:upper:]' '[:lower:]' <<<"$1")"; }
-for l in A B; do
-  node=$(node_of $l)
-  ip=$("$L" peer-uri $l | sed -E 's|.*://([^/]*)/.*|\1|')
-  now=$(date -u +%FT%TZ)
-  k apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Node
-metadata:
-  name: $node
-  labels: {kubernetes.io/hostname: $node, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
-EOF
-  # No node controller here: lift the not-ready taint the API server puts on a new Node.
-  k patch node "$node" --type merge -p '{"spec":{"taints":null}}' >/dev/null
-  k patch node "$node" --subresource=status --type merge -p "{\"status\":{\"conditions\":[{\"type\":\"Ready\",
-    \"status\":\"True\",\"reason\":\"KubeletReady\",\"lastHeartbeatTime\":\"$now\",\"lastTransitionTime\":\"$now\"}],
-    \"addresses\":[{\"type\":\"InternalIP\",\"address\":\"$ip\"}]}}" >/dev/null
-done
+"$ROOT/hack/cluster/register-node.sh" A B  # as a kubelet would (admin credentials)
 mem_total=$(awk '/^MemTotal:/ {printf "%d", $2 * 1024}' /proc/meminfo)
 reserve=$((mem_total - (1 << 30)))
 ratio=$(awk -v n="$(nproc)" 'BEGIN {printf "%g", 8 / n}')
