@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster_driver.h"
 #include "kube/config.h"
 #include "kube/informer.h"
 #include "kube/rest_client.h"
@@ -40,13 +41,6 @@ using ferry::kube::Json;
 using Clock = std::chrono::steady_clock;
 namespace res = ferry::kube::resources;
 const ferry::kube::ResourceType kHv{"ferry.dev", "v1alpha1", "hypervisors", "Hypervisor", false};
-
-std::string Now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 long RssKiB(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -129,38 +123,8 @@ int main(int argc, char** argv) {
   // ---- the cluster: nodes with their Hypervisors, running VMs spread over them ----
   auto t0 = Clock::now();
   std::atomic<int> failed{0};
-  Parallel(nodes, 8, [&](int i) {
-    const std::string n = NodeName(p, i);
-    Json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", n}}}};
-    if (!api->Create(res::kNodes, "", node).ok()) ++failed;
-    (void)api->Patch(res::kNodes, "", n,
-                     {{"status",
-                       {{"conditions",
-                         {{{"type", "Ready"},
-                           {"status", "True"},
-                           {"reason", "KubeletReady"},
-                           {"lastHeartbeatTime", Now()},
-                           {"lastTransitionTime", Now()}}}}}}},
-                     ferry::kube::PatchType::kMerge, true);
-    (void)api->Patch(res::kNodes, "", n, {{"spec", {{"taints", nullptr}}}});
-    Json hv = {{"apiVersion", "ferry.dev/v1alpha1"},
-               {"kind", "Hypervisor"},
-               {"metadata", {{"name", n}}},
-               {"spec", Json::object()}};
-    if (!api->Create(kHv, "", hv).ok()) ++failed;
-    Json r = {{"cpus", 64}, {"memory", "256Gi"}, {"dedicatedCpus", 0}};
-    (void)api->Patch(kHv, "", n,
-                     {{"status",
-                       {{"ready", true},
-                        {"lastHeartbeatTime", Now()},
-                        {"cpuModel", "Skylake-Server"},
-                        {"libvirtVersion", "9.0.0"},
-                        {"qemuVersion", "10.0.2"},
-                        {"capacity", r},
-                        {"allocatable", r},
-                        {"migrationAddress", "127.0.0.1"}}}},
-                     ferry::kube::PatchType::kMerge, true);
-  });
+  ferry::op::testing::ClusterDriver driver(*api, ns);  // Nodes and Hypervisors only: no loop
+  Parallel(nodes, 8, [&](int i) { driver.AddNode({NodeName(p, i), 64, "256Gi"}); });
   Parallel(vms, 8, [&](int i) {
     const std::string name = "vm-" + std::to_string(i);
     const std::string node = NodeName(p, i % nodes);

@@ -1,5 +1,6 @@
-// The node side of the protocol, played for the operator's integration tests: creates Nodes
-// (Ready) and their Hypervisors, renews heartbeats, and plays the handlers — writing only
+// The node side of the protocol, played for the operator's integration tests (and, AddNode
+// only, for its benchmark): creates Nodes (Ready) and their Hypervisors, renews heartbeats,
+// and plays the handlers — writing only
 // what docs/adr/0004 lets a handler write: Hypervisor status; for VMs on its nodes the phase
 // (Running, Stopped, and Migrating on the source from TargetReady until the migration ends);
 // and the target's (PreparingTarget, TargetReady + targetURI) and the source's (Running,
