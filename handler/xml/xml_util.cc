@@ -8,6 +8,7 @@
 namespace ferry::xml {
 
 StatusOr<DocPtr> Parse(const std::string& text, const std::string& what) {
+  xmlResetLastError();  // the reason below is this parse's, not an earlier one's
   xmlDoc* doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), nullptr, nullptr,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   if (doc == nullptr || xmlDocGetRootElement(doc) == nullptr) {
