@@ -11,7 +11,8 @@
 #   4. every PromQL expression of the dashboard and the alert rules evaluated against that
 #      Prometheus over the run; a handler stopped to see FerryHandlerDown's condition answer;
 #   5. the dashboard's main panels rendered from the Prometheus series (OUT_PNG, default
-#      docs/deploy-dashboard.png; Debian's python3-matplotlib, installed if missing);
+#      docs/deploy-dashboard.png, "none" for no picture; Debian's python3-matplotlib, installed
+#      if missing);
 #   6. the audit log (once the binaries stopped: a watch is audited when it ends): no request
 #      of either identity was refused (no 403), and which granted permissions the run used.
 # Exits non-zero if a step fails: the migration does not succeed, a 403, a PromQL error.
@@ -38,7 +39,7 @@ HA_SA=system:serviceaccount:ferry-system:ferry-handler
 for b in "$OPERATOR" "$HANDLER"; do [ -x "$b" ] || { echo "missing $b" >&2; exit 1; }; done
 command -v prometheus >/dev/null || { echo "prometheus not found (hack/install-deps.sh)" >&2; exit 1; }
 PY=/usr/bin/python3  # Debian's, with Debian's python3-yaml and python3-matplotlib
-"$PY" -c 'import matplotlib, yaml' 2>/dev/null ||
+[ "$PNG" = none ] || "$PY" -c 'import matplotlib, yaml' 2>/dev/null ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-matplotlib python3-yaml >/dev/null
 
 log() { printf '[proof %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -214,9 +215,11 @@ sleep 12
 "$PY" "$ROOT/tests/deploy/promql_report.py" "$PROM" "$ROOT" "$T_START" | tee "$OUT/promql-report.txt"
 
 # ---- 5. the picture -------------------------------------------------------------------------------
-"$PY" "$ROOT/tests/deploy/dashboard_png.py" "$PROM" "$ROOT/deploy/monitoring/ferry-dashboard.json" \
-  "$T_START" "$T_MIG_END" "$PNG" "web-1: $SRC -> $DST"
-log "picture: $PNG"
+if [ "$PNG" != none ]; then
+  "$PY" "$ROOT/tests/deploy/dashboard_png.py" "$PROM" "$ROOT/deploy/monitoring/ferry-dashboard.json" \
+    "$T_START" "$T_MIG_END" "$PNG" "web-1: $SRC -> $DST"
+  log "picture: $PNG"
+fi
 
 # ---- 6. the audit log: nothing refused ------------------------------------------------------------
 # The API server audits a watch when it ends: stop the operators and handler A first.
