@@ -5,6 +5,9 @@
 #   integration  the Kubernetes client against a real kube-apiserver v1.20.2 + etcd (hack/kube/)
 #   lab          real QEMU live migrations between two simulated nodes (hack/lab/, needs root)
 #   fuzz         each fuzz target replays its corpus plus 5,000 seeded mutations (docs/fuzzing.md)
+#   e2e          the local cluster (hack/cluster: three lab nodes, handlers, two operators,
+#                Prometheus) driven with kubectl and `kubectl ferry`
+#   deploy       deploy/, the chart, rules and RBAC; with the lab, the deploy proof
 # Servers are started and stopped by CTest fixtures. Benchmarks are built, not run.
 #   CTEST_ARGS="-L unit" hack/test.sh      # a subset
 #   BUILD_DIR=build/test                   # where to build (default)
