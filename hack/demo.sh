@@ -87,7 +87,12 @@ echo "db-1 and cache-1 both on $DB: strict affinity keeps them together"
 step "migrating batch-1 to $DB, the database's node"
 FROM=$(node batch-1)
 TO=$DB
-[ "$FROM" != "$DB" ] || TO=$(kubectl ferry explain batch-1 -o json | jq -r .target)
+if [ "$FROM" = "$DB" ]; then
+  # Placed beside the pair already: move it off first, so the drain below has a VM to move.
+  FROM=$(kubectl ferry explain batch-1 -o json | jq -r .target)
+  echo "batch-1 was placed on $DB already: first moving it to $FROM"
+  kubectl ferry migrate batch-1 --to "$FROM" --wait >/dev/null
+fi
 run kubectl ferry explain batch-1 --to "$TO"
 echo "batch-1's guest on $FROM: $(heartbeat "$FROM" batch-1)"
 run kubectl ferry migrate batch-1 --to "$TO" --wait | tee /tmp/ferry-demo-migrate.out
