@@ -15,7 +15,10 @@
 set(FERRY_KUBE_HACK ${CMAKE_CURRENT_LIST_DIR}/../../../hack/kube)
 get_filename_component(FERRY_KUBE_HACK ${FERRY_KUBE_HACK} ABSOLUTE)
 
-if(NOT TEST kube_build)
+# Once per build tree (if(TEST) sees only the current directory's tests; fixtures are global).
+get_property(ferry_kube_build_added GLOBAL PROPERTY FERRY_KUBE_BUILD_ADDED)
+if(NOT ferry_kube_build_added)
+  set_property(GLOBAL PROPERTY FERRY_KUBE_BUILD_ADDED TRUE)
   add_test(NAME kube_build COMMAND ${FERRY_KUBE_HACK}/build.sh)
   set_tests_properties(kube_build PROPERTIES
     FIXTURES_SETUP kube_bin LABELS integration TIMEOUT 3600 RUN_SERIAL TRUE)
