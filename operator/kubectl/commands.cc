@@ -238,11 +238,29 @@ int Drain(Env& env, const std::string& node, bool wait, nanoseconds timeout) {
   // warns the optional's value may be read uninitialized).
   bool seen_blocked = false;
   Clock::TimePoint blocked_since{};
+  // A drain runs in the operator: an API server that times out or restarts while this command
+  // waits ends the wait only when --timeout passes (said once per outage), never the drain.
+  Clock::TimePoint outage_said{};
+  bool in_outage = false;
   while (true) {
     auto n = env.api.Get(kube::resources::kNodes, "", node);
-    if (!n.ok()) return Fail(env, n.status());
-    auto list = env.api.List(kube::resources::kVirtualMachineMigrations, "", lo);
-    if (!list.ok()) return Fail(env, list.status());
+    auto list = n.ok() ? env.api.List(kube::resources::kVirtualMachineMigrations, "", lo)
+                       : StatusOr<kube::ListResult>(n.status());
+    if (!list.ok()) {
+      const Status st = list.status();
+      const auto now = env.clock.Now();
+      if (!st.IsTransient() || now - start > timeout) return Fail(env, st);
+      if (env.format == OutputFormat::kTable && (!in_outage || now - outage_said >= seconds(30))) {
+        env.out << "[+" << HumanDuration(now - start) << "] API server: " << st.message()
+                << " (still waiting)\n"
+                << std::flush;
+        outage_said = now;
+      }
+      in_outage = true;
+      std::this_thread::sleep_for(milliseconds(500));
+      continue;
+    }
+    in_outage = false;
     std::vector<api::VirtualMachineMigration> vmms;
     for (const Json& item : list->items) {
       auto v = api::VirtualMachineMigration::FromJson(item);

@@ -1,5 +1,6 @@
 #include "follow.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -93,6 +94,15 @@ StatusOr<FollowResult> FollowMigration(
       if (gone || !st.ok()) {
         if (!st.ok()) std::this_thread::sleep_for(milliseconds(500));
         auto again = api.Get(rt, ns, name);
+        // An API server that times out or restarts: read again until it answers (the caller's
+        // deadline ends the wait); only a lasting answer (gone, forbidden, ...) ends it here.
+        for (milliseconds backoff(500);
+             !again.ok() && again.status().IsTransient() && !stop.stop_requested();
+             backoff = std::min(backoff * 2, milliseconds(4000))) {
+          std::this_thread::sleep_for(backoff);
+          again = api.Get(rt, ns, name);
+        }
+        if (stop.stop_requested()) return;
         if (!again.ok()) {
           std::lock_guard l(s.mu);
           if (again.status().code() == StatusCode::kNotFound) {

@@ -8,6 +8,7 @@
 #include "api/time.h"
 #include "cluster_load.h"
 #include "core/clock.h"
+#include "output.h"  // Json
 
 namespace ferry::kubectl::testing {
 
