@@ -51,6 +51,13 @@ const char* PatchContentType(PatchType t) {
   return "application/merge-patch+json";
 }
 
+// A string field of an error body, "" when absent or not a string: the body may come from a
+// proxy or a broken server, and Json::value() throws on a field of another type.
+std::string StringField(const Json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 }  // namespace
 
 std::string QueryEscape(const std::string& s) {
@@ -84,20 +91,22 @@ Status StatusFromResponse(const http::Response& resp, const std::string& what) {
   std::optional<std::chrono::seconds> retry_after;
   std::vector<StatusCause> causes;
   Json body = Json::parse(resp.body, nullptr, false);
-  if (body.is_object() && body.value("kind", "") == "Status") {
-    message = body.value("message", "");
-    reason = body.value("reason", "");
+  if (body.is_object() && StringField(body, "kind") == "Status") {
+    message = StringField(body, "message");
+    reason = StringField(body, "reason");
     if (auto d = body.find("details"); d != body.end() && d->is_object()) {
       if (auto cs = d->find("causes"); cs != d->end() && cs->is_array()) {
         for (const auto& c : *cs) {
           if (!c.is_object()) continue;
-          causes.push_back({c.value("reason", ""), c.value("field", ""), c.value("message", "")});
+          causes.push_back(
+              {StringField(c, "reason"), StringField(c, "field"), StringField(c, "message")});
         }
       }
-    }
-    if (auto d = body.find("details"); d != body.end() && d->is_object() && d->contains("retryAfterSeconds") &&
-                                       (*d)["retryAfterSeconds"].is_number_integer()) {
-      retry_after = std::chrono::seconds((*d)["retryAfterSeconds"].get<int64_t>());
+      // Seconds to wait, as the server says; a negative count is no advice.
+      if (auto ra = d->find("retryAfterSeconds");
+          ra != d->end() && ra->is_number_integer() && ra->get<int64_t>() >= 0) {
+        retry_after = std::chrono::seconds(ra->get<int64_t>());
+      }
     }
   } else {
     message = resp.body.substr(0, 512);

@@ -76,6 +76,17 @@ TEST(StatusFromResponseTest, Table) {
       {Resp(503, "", {{"retry-after", "2"}}), StatusCode::kUnavailable, "HTTP 503", 2},
       {Resp(504, StatusBody(504, "Timeout", "timed out")), StatusCode::kDeadlineExceeded, "timed out", {}},
       {Resp(418, "teapot"), StatusCode::kUnknown, "teapot", {}},
+      // Bodies of another shape (a proxy, a broken server; found by api_status_fuzz): fields of
+      // the wrong type are absent, never an exception.
+      {Resp(404, R"({"kind":8})"), StatusCode::kNotFound, "{\"kind\":8}", {}},
+      {Resp(409, R"({"kind":"Status","message":5,"reason":["AlreadyExists"]})"), StatusCode::kConflict,
+       "HTTP 409", {}},
+      {Resp(422, R"({"kind":"Status","message":"m","details":{"causes":[{"field":1},"x"]}})"),
+       StatusCode::kInvalid, "m", {}},
+      {Resp(429, R"({"kind":"Status","message":"m","details":{"retryAfterSeconds":-5}})"),
+       StatusCode::kTooManyRequests, "m", {}},
+      {Resp(429, R"({"kind":"Status","message":"m","details":{"retryAfterSeconds":18446744073709551615}})"),
+       StatusCode::kTooManyRequests, "m", {}},
   };
   for (const auto& c : cases) {
     Status st = StatusFromResponse(c.resp, "GET /x");
