@@ -48,7 +48,8 @@ fuzz_one() {
   local args=(-max_total_time="$SECONDS_PER_TARGET" -max_len="$MAX_LEN" -rss_limit_mb="$RSS_MB"
               -timeout=10 -print_final_stats=1 -artifact_prefix="$crashes/")
   [ -n "$dict" ] && args+=(-dict="$ROOT/tests/fuzz/dict/$dict")
-  local rc=0
+  local rc=0 began="$ROOT/$BUILD_DIR/logs/$1.began"
+  touch "$began"  # crashes of earlier runs stay in $crashes; only this run's are counted
   (cd "$work/.." && "$bin" "${args[@]}" "$work") > "$log" 2>&1 || rc=$?
   # Minimise every crash the run left, next to it.
   local c
@@ -63,7 +64,7 @@ fuzz_one() {
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
   corpus=$(ls "$work" | wc -l)
-  local found; found=$(find "$crashes" -maxdepth 1 -type f ! -name '*.min' | wc -l)
+  local found; found=$(find "$crashes" -maxdepth 1 -type f ! -name '*.min' -newer "$began" | wc -l)
   printf '%-26s %12s execs %6s s %9s exec/s  cov %6s  ft %7s  corpus %5s  crashes %s%s\n' \
     "$t" "${execs:-?}" "${secs:-?}" "$(( ${execs:-0} / (${secs:-1} > 0 ? ${secs:-1} : 1) ))" \
     "${cov:-?}" "${ft:-?}" "$corpus" "$found" "$([ "$rc" -ne 0 ] && echo "  (exit $rc, see $log)")"
