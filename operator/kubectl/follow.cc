@@ -1,12 +1,12 @@
 #include "follow.h"
 
-#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "api/group.h"
 #include "api/json_fields.h"
+#include "controller/backoff.h"
 #include "format.h"
 #include "kube/rest_client.h"
 
@@ -59,6 +59,8 @@ StatusOr<FollowResult> FollowMigration(
     Observe(s, *vmm, clock, start);
 
   std::jthread watcher([&](std::stop_token stop) {
+    // Re-reads through an API server that times out or restarts: 0.5, 1, 2, 4, 4 ... s.
+    controller::Backoff reread(milliseconds(500), milliseconds(4000), 2.0, 0.0, clock, 1);
     while (!stop.stop_requested()) {
       kube::WatchOptions wo;
       wo.resource_version = rv;
@@ -94,15 +96,14 @@ StatusOr<FollowResult> FollowMigration(
       if (gone || !st.ok()) {
         if (!st.ok()) std::this_thread::sleep_for(milliseconds(500));
         auto again = api.Get(rt, ns, name);
-        // An API server that times out or restarts: read again until it answers (the caller's
-        // deadline ends the wait); only a lasting answer (gone, forbidden, ...) ends it here.
-        for (milliseconds backoff(500);
-             !again.ok() && again.status().IsTransient() && !stop.stop_requested();
-             backoff = std::min(backoff * 2, milliseconds(4000))) {
-          std::this_thread::sleep_for(backoff);
+        // Read again until the server answers (the caller's deadline ends the wait); only a
+        // lasting answer (gone, forbidden, ...) ends it here.
+        while (!again.ok() && again.status().IsTransient() && !stop.stop_requested()) {
+          std::this_thread::sleep_for(reread.Next());
           again = api.Get(rt, ns, name);
         }
         if (stop.stop_requested()) return;
+        reread.Reset();
         if (!again.ok()) {
           std::lock_guard l(s.mu);
           if (again.status().code() == StatusCode::kNotFound) {
