@@ -60,10 +60,13 @@ TEST(InformerIT, SyncsThenFollowsAddUpdateDeleteWithIndex) {
   ASSERT_TRUE(api->Create(rt, ns, VirtualMachine(ns, "vm-4")).ok());
   ASSERT_TRUE(api->Patch(rt, ns, "vm-2", Json{{"status", {{"nodeName", "node-a"}}}}, PatchType::kMerge, true).ok());
   ASSERT_TRUE(api->Delete(rt, ns, "vm-3").ok());
+  // The store changes before the handlers hear of it (Upsert, then Notify): wait for both, or
+  // the last event can still be on its way to the handler when `seen` is read.
   ASSERT_TRUE(Eventually([&] {
     auto vm2 = inf.store().Get(ns + "/vm-2");
+    std::lock_guard<std::mutex> l(mu);
     return inf.store().Size() == 3 && inf.store().Get(ns + "/vm-4") && !inf.store().Get(ns + "/vm-3") &&
-           vm2 && !NodeOf(*vm2).empty();
+           vm2 && !NodeOf(*vm2).empty() && seen.size() >= 6;
   }));
   auto on_a = inf.store().ByIndex("node", "node-a");
   ASSERT_EQ(on_a.size(), 1u);
