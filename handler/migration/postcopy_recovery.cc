@@ -2,7 +2,9 @@
 // on the source, so it can neither go back nor be written off. The engine resumes the
 // migration (VIR_MIGRATE_POSTCOPY_RESUME) with backoff for as long as the outage lasts, up to
 // postcopy_recovery_limit per run, then reports Outcome::kPostCopyRecovering; Recover() takes
-// it up again (e.g. after a handler restart).
+// it up again (e.g. after a handler restart). Every attempt is made whatever the TargetProbe
+// says (ADR 6): libvirt refuses the resume while the target's libvirtd cannot be reached, and
+// a probe fed by the target agent's heartbeat says nothing about that libvirtd.
 #include <algorithm>
 
 #include "migration/migration_engine.h"
@@ -80,28 +82,26 @@ Migration::RecoveryEnd Migration::RecoverPostCopy(const MigrationPlan& plan,
       if (end == FollowEnd::kBlind) last_error = follow_error_;
       if (end == FollowEnd::kEnded) continue;  // judge by the state again
     } else if (src.ok() && *src == DomainRunState::kPausedPostCopyFailed) {
+      // Tried whatever the probe says: the node agent's probe is the target agent's
+      // heartbeat, not its libvirtd, and libvirt itself refuses the resume while the target's
+      // libvirtd cannot be reached. The probe's word only goes into the message.
       const TargetHealth health = ProbeTarget();
-      if (!health.alive) {
-        last_error = "target libvirtd not alive (" + health.detail + ")";
-        note("post-copy recovery waits: " + last_error);
-      } else {
-        ++attempts;
-        const Millis at = Since(started_);  // the call returns when the migration ends
-        std::future<Status> call = StartCall(resume);
-        if (Follow(&call, last) == FollowEnd::kDetached) return RecoveryEnd::kDetached;
-        Status st = call.get();
-        ReleaseCall();
-        Action a{ActionKind::kPostCopyRecovery, at,
-                 "post-copy recovery attempt " + std::to_string(attempts) +
-                     (st.ok() ? ": resumed and completed" : ": " + st.message())};
-        a.ok = st.ok();
-        Report(a);
-        if (st.ok()) {
-          why = "resumed and completed at attempt " + std::to_string(attempts);
-          return RecoveryEnd::kCompleted;
-        }
-        last_error = st.message();
+      ++attempts;
+      const Millis at = Since(started_);  // the call returns when the migration ends
+      std::future<Status> call = StartCall(resume);
+      if (Follow(&call, last) == FollowEnd::kDetached) return RecoveryEnd::kDetached;
+      Status st = call.get();
+      ReleaseCall();
+      Action a{ActionKind::kPostCopyRecovery, at,
+               "post-copy recovery attempt " + std::to_string(attempts) +
+                   (st.ok() ? ": resumed and completed" : ": " + st.message())};
+      a.ok = st.ok();
+      Report(a);
+      if (st.ok()) {
+        why = "resumed and completed at attempt " + std::to_string(attempts);
+        return RecoveryEnd::kCompleted;
       }
+      last_error = st.message() + (health.alive ? "" : " (target probe: " + health.detail + ")");
     } else {
       last_error = src.ok() ? std::string("source domain is ") + DomainRunStateName(*src)
                             : src.status().message();

@@ -283,20 +283,40 @@ TEST(EngineFaults, RecoveryOutlastsAnOutageAndIsCallableAgain) {
   EXPECT_EQ(r2.guest_location, GuestLocation::kDestination);
 }
 
-// While the target's libvirtd is known dead there is nothing to resume into: recovery waits
-// (no attempts) and says why.
-TEST(EngineFaults, RecoveryWaitsForALiveTarget) {
+// Recovery does not wait for the target probe's word: the node agent's probe is the target
+// AGENT's heartbeat, and with only that agent down the split guest would stay frozen. The
+// engine tries the resume (libvirt refuses it while the target's libvirtd is unreachable) and
+// notes what the probe said. Before the fix: no attempt while the probe said dead.
+TEST(EngineFaults, RecoveryTriesWhateverTheTargetProbeSays) {
   FakeHypervisor hv;
   FakeTarget target(hv);
   hv.broken_postcopy = true;
+  target.set_alive(false);
+  auto o = Opts();
+  o.postcopy_recovery_limit = Millis(60000);
+  Migration m(o, hv, target, RealClock::Get());
+  const MigrationResult r = m.Recover();
+  EXPECT_EQ(r.outcome, Outcome::kSucceeded) << r.status;
+  EXPECT_EQ(hv.resume_calls, 1);
+  EXPECT_EQ(r.guest_location, GuestLocation::kDestination);
+}
+
+// ...and while libvirt refuses (the target's libvirtd unreachable) it retries with backoff
+// until its limit, saying what libvirt and the probe said.
+TEST(EngineFaults, RecoveryRetriesWhileLibvirtRefuses) {
+  FakeHypervisor hv;
+  FakeTarget target(hv);
+  hv.broken_postcopy = true;
+  hv.resume_failures = -1;
   target.set_alive(false);
   auto o = Opts();
   o.postcopy_recovery_limit = Millis(20);
   Migration m(o, hv, target, RealClock::Get());
   const MigrationResult r = m.Recover();
   EXPECT_EQ(r.outcome, Outcome::kPostCopyRecovering);
-  EXPECT_EQ(hv.resume_calls, 0);
-  EXPECT_NE(r.status.message().find("target libvirtd not alive"), std::string::npos) << r.status;
+  EXPECT_GE(hv.resume_calls, 2);
+  EXPECT_NE(r.status.message().find("Connection refused"), std::string::npos) << r.status;
+  EXPECT_NE(r.status.message().find("keepalive timed out"), std::string::npos) << r.status;
 }
 
 // Detach (SIGTERM for a rolling update) is not Cancel: the job runs on, nothing is aborted,
