@@ -39,6 +39,9 @@ class AttachOnlyHypervisor final : public migration::MigrationHypervisor {
   Status Shutdown(const std::string& d) override { return inner_.Shutdown(d); }
   Status Destroy(const std::string& d) override { return inner_.Destroy(d); }
   Status StartPaused(const std::string& d) override { return inner_.StartPaused(d); }
+  Status SetMigrationMark(const std::string& d, const std::string& uid) override {
+    return inner_.SetMigrationMark(d, uid);
+  }
   std::optional<migration::JobSample> CompletedJobStats(const std::string& d) override {
     return inner_.CompletedJobStats(d);
   }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "domain/cpuset.h"
+#include "migration/migration_mark.h"
 #include "xml/xml_util.h"
 
 namespace ferry::domain {
@@ -27,20 +28,28 @@ DomainDisk ParseDisk(const xmlNode* d) {
   return disk;
 }
 
+bool InNamespace(const xmlNode* c, const char* href) {
+  return c->type == XML_ELEMENT_NODE && c->ns != nullptr && c->ns->href != nullptr &&
+         std::strcmp(reinterpret_cast<const char*>(c->ns->href), href) == 0;
+}
+
 std::optional<FerryMark> ParseMark(const xmlNode* metadata) {
   if (metadata == nullptr) return std::nullopt;
+  std::optional<FerryMark> out;
   for (const xmlNode* c = metadata->children; c != nullptr; c = c->next) {
-    if (c->type != XML_ELEMENT_NODE || c->ns == nullptr || c->ns->href == nullptr) continue;
-    if (std::strcmp(reinterpret_cast<const char*>(c->ns->href), kFerryXmlns) != 0) continue;
-    if (!xml::Is(c, "vm")) continue;
-    FerryMark m;
-    m.vm_namespace = xml::Attr(c, "namespace");
-    m.vm_name = xml::Attr(c, "name");
-    m.vm_uid = xml::Attr(c, "uid");
-    m.spec_hash = xml::Attr(c, "specHash");
-    return m;
+    if (InNamespace(c, kFerryXmlns) && xml::Is(c, "vm")) {
+      if (!out) out.emplace();
+      out->vm_namespace = xml::Attr(c, "namespace");
+      out->vm_name = xml::Attr(c, "name");
+      out->vm_uid = xml::Attr(c, "uid");
+      out->spec_hash = xml::Attr(c, "specHash");
+    } else if (InNamespace(c, migration::kMigrationMarkXmlns) &&
+               xml::Is(c, migration::kMigrationMarkElement)) {
+      if (!out) out.emplace();
+      out->migration_uid = xml::Attr(c, "uid");
+    }
   }
-  return std::nullopt;
+  return out;
 }
 
 }  // namespace

@@ -50,12 +50,16 @@ struct DomainDisk {
 };
 
 // Ferry's mark in a domain's <metadata>: which VirtualMachine it runs, and a hash of the
-// definition Ferry built (to tell a changed spec from an unchanged one).
+// definition Ferry built (to tell a changed spec from an unchanged one); and, once a
+// migration moved (or tried to move) it, that VirtualMachineMigration's uid
+// (<ferry:migration uid=".."/>, set by the source on the live domain before the job starts,
+// so that the target's incoming domain carries it too; ADR 6 §1).
 struct FerryMark {
   std::string vm_namespace;
   std::string vm_name;
   std::string vm_uid;
   std::string spec_hash;
+  std::string migration_uid;  // "" = never migrated by Ferry
 };
 
 // What the agent knows of one domain.

@@ -14,6 +14,7 @@
 #include "libvirt/libvirt_events.h"
 #include "libvirt/migration_args.h"
 #include "migration/domain_xml.h"
+#include "migration/migration_mark.h"
 
 namespace ferry::libvirt {
 namespace {
@@ -232,6 +233,21 @@ class LibvirtHypervisor final : public migration::MigrationHypervisor {
   Status StartPaused(const std::string& name) override {
     return OnSource(name, "virDomainCreateWithFlags(PAUSED)", [](virDomainPtr d) {
       return virDomainCreateWithFlags(d, VIR_DOMAIN_START_PAUSED);
+    });
+  }
+
+  Status SetMigrationMark(const std::string& name, const std::string& uid) override {
+    if (!migration::ValidMarkUid(uid)) {
+      return InvalidError("migration mark: '" + uid + "' is not a Kubernetes uid");
+    }
+    const std::string xml = migration::MigrationMarkXml(uid);
+    return OnSource(name, "virDomainSetMetadata", [&xml](virDomainPtr d) {
+      unsigned int flags = VIR_DOMAIN_AFFECT_LIVE;
+      if (virDomainIsPersistent(d) == 1) flags |= VIR_DOMAIN_AFFECT_CONFIG;
+      if (virDomainIsActive(d) != 1) flags = VIR_DOMAIN_AFFECT_CONFIG;
+      return virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, xml.c_str(),
+                                  migration::kMigrationMarkPrefix, migration::kMigrationMarkXmlns,
+                                  flags);
     });
   }
 

@@ -55,6 +55,9 @@ class MigrationHypervisor {
   virtual Status Shutdown(const std::string& domain) = 0;  // graceful (ACPI)
   virtual Status Destroy(const std::string& domain) = 0;   // hard stop
   virtual Status StartPaused(const std::string& domain) = 0;
+  // Sets the migration mark (migration_mark.h: <ferry:migration uid=".."/> in <metadata>) on
+  // the live domain and, when it is persistent, its definition, replacing an older mark.
+  virtual Status SetMigrationMark(const std::string& domain, const std::string& migration_uid) = 0;
 
   // Statistics of the finished job as the source saw it (after post-copy only its
   // JOB_COMPLETED event has them). nullopt when the source has none.

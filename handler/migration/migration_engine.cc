@@ -238,6 +238,13 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
                                          "unknown: a refused switch gives post-copy up")});
   } else {
     if (detached()) return EndDetached(r, last);  // nothing started: nothing left running
+    if (Status mark = MarkDomain(); !mark.ok()) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        running_ = false;
+      }
+      return End(r, mark, GuestLocation::kSource);
+    }
     Action a{ActionKind::kSetMaxDowntime, Millis(0),
              "initial max downtime (schedule " +
                  std::to_string(plan->policy.downtime_schedule_ms.size()) + " steps)"};
@@ -273,6 +280,17 @@ MigrationResult Migration::RunLive(const DomainFacts& facts, const JobSample& ex
   }
   if (following) migrate_status = JudgeFollowed(end);
   return FinishRecovery(r, *plan, migrate_status, last);
+}
+
+Status Migration::MarkDomain() {
+  if (options_.migration_uid.empty()) return OkStatus();
+  Status st = hv_.SetMigrationMark(options_.domain, options_.migration_uid);
+  if (!st.ok()) {
+    return Status(st.code(), "not started: cannot set the migration mark " +
+                                 options_.migration_uid + " on the source domain: " + st.message());
+  }
+  Log("migration mark " + options_.migration_uid + " set on the source domain");
+  return OkStatus();
 }
 
 Status Migration::JudgeFollowed(FollowEnd end) {
@@ -407,6 +425,15 @@ std::string Migration::SettleOnSource(MigrationResult& r, const DomainFacts& fac
     r.guest_location = GuestLocation::kSource;
     r.location_seen_by = "source";
     if (facts.paused) return "; the guest is on the source, paused as it was before";
+    if (options_.hold_paused_source) {
+      // ADR 6 §2: libvirt leaves a source paused exactly when the target may already run the
+      // guest; the caller resumes it (or destroys it) on the target's word.
+      r.guest_location = GuestLocation::kUnknown;
+      r.location_seen_by.clear();
+      r.source_paused = true;
+      return "; the guest is PAUSED on the source and not resumed until the target reports "
+             "whether it runs a copy";
+    }
     // Never resume a copy the target already runs (two running copies are the one thing
     // worse than a paused guest).
     if (TargetHypervisor* direct = target_.direct(); direct != nullptr) {

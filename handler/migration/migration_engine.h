@@ -101,6 +101,8 @@ class Migration {
   MigrationResult RunOffline(DomainFacts facts);
   // Where a followed job (attach, lost call) left the guest, judged by the source.
   Status JudgeFollowed(FollowEnd end);
+  // Sets options_.migration_uid as the domain's migration mark (nothing when it is empty).
+  Status MarkDomain();
   // Starts the blocking Migrate call on its own thread.
   std::future<Status> StartCall(const MigrationPlan& plan);
   // Ends the call thread: joined when the call returned, let go after a Detach.

@@ -57,6 +57,16 @@ struct MigrationOptions {
   Millis postcopy_recovery_pause{2000};
   Millis postcopy_recovery_max_pause{30000};
   Millis postcopy_recovery_limit{600000};
+  // The VirtualMachineMigration's uid: set as the domain's migration mark
+  // (migration_mark.h) before the job starts, so the target's incoming domain carries it.
+  // "" = no mark (the command line).
+  std::string migration_uid;
+  // The caller fences (ADR 6 §2, the node agent): a source that a migration ending without
+  // success left paused is NOT resumed here (the target may already run the guest); the
+  // result says so (MigrationResult::source_paused) and the caller resumes or destroys it
+  // once the target has reported. Off: resumed unless the target's libvirtd, read directly,
+  // shows the guest running (the command line).
+  bool hold_paused_source = false;
   // Metrics labels.
   std::string namespace_label;
   std::string vm_label;  // "" = domain

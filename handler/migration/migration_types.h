@@ -141,6 +141,9 @@ struct MigrationResult {
   // "source" (inferred from the source: the domain left it), or "" (unknown).
   std::string location_seen_by;
   TargetFollowUp target_followup = TargetFollowUp::kNone;
+  // hold_paused_source: the migration ended without success and left the source paused (not
+  // paused before it); nothing resumed it. The caller decides with the target's word.
+  bool source_paused = false;
   std::vector<Action> actions;
 };
 

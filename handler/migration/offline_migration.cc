@@ -72,6 +72,10 @@ MigrationResult Migration::RunOffline(DomainFacts facts) {
                  GuestLocation::kSource);
     }
   }
+  if (Status mark = MarkDomain(); !mark.ok()) {
+    if (plan->flags.non_shared_disk) (void)hv_.Destroy(options_.domain);
+    return End(r, mark, GuestLocation::kSource);
+  }
   Status st = hv_.Migrate(options_.domain, options_.destination_uri, *plan);
   if (!st.ok()) {
     if (plan->flags.non_shared_disk) (void)hv_.Destroy(options_.domain);

@@ -46,7 +46,7 @@ inline domain::DomainInfo DomainOf(const api::VirtualMachine& vm, domain::Domain
   d.persistent = true;
   d.vcpus = static_cast<int>(vm.spec.cpus);
   d.memory_bytes = static_cast<uint64_t>(vm.spec.memory.Value());
-  d.mark = domain::FerryMark{vm.metadata.namespace_, vm.metadata.name, vm.metadata.uid, hash};
+  d.mark = domain::FerryMark{vm.metadata.namespace_, vm.metadata.name, vm.metadata.uid, hash, ""};
   return d;
 }
 

@@ -36,7 +36,7 @@ domain::DomainInfo Dom(const std::string& name, domain::DomainState s, int vcpus
   d.state = s;
   d.vcpus = vcpus;
   d.memory_bytes = mem;
-  if (!uid.empty()) d.mark = domain::FerryMark{"prod", name.substr(5), uid, "h"};
+  if (!uid.empty()) d.mark = domain::FerryMark{"prod", name.substr(5), uid, "h", ""};
   return d;
 }
 

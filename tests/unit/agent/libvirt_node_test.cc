@@ -15,6 +15,7 @@
 #include "builders.h"
 #include "domain/domain_builder.h"
 #include "libvirt/domain_state_map.h"
+#include "libvirt/libvirt_hypervisor.h"
 
 namespace ferry::libvirt {
 namespace {
@@ -179,6 +180,38 @@ TEST(LibvirtNodeHypervisor, LifecycleStatesAndEvents) {
   EXPECT_EQ(node->Undefine("lab_life").code(), StatusCode::kNotFound);
   EXPECT_EQ(node->Start("lab_life").code(), StatusCode::kNotFound);
   node->SetEventHandler({});
+}
+
+// ADR 6 §1: the engine's adapter sets the migration mark on the live domain (and its
+// definition) through virDomainSetMetadata, beside Ferry's <ferry:vm> element, and the node
+// adapter reads both. test:///default is one driver shared by the connections of a process.
+TEST(LibvirtNodeHypervisor, MigrationMarkSetByTheEngineAdapterIsRead) {
+  auto node = NewLibvirtNodeHypervisor({"test:///default", "", "test", "x86_64", "", ""});
+  auto engine = NewLibvirtHypervisor("test:///default");
+  api::VirtualMachine vm = agent::testing::Vm("marked", "lab");
+  domain::NodeSettings s;
+  s.virt_type = "test";
+  auto built = domain::BuildDomain(vm, s, {});
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE(node->Define(built->xml).ok());
+  ASSERT_TRUE(node->Start("lab_marked").ok());
+  const std::string uid = "5f0c2b9e-1d2a-4c6b-9e61-0a3c5d7e9f11";
+  Status st = engine->SetMigrationMark("lab_marked", uid);
+  ASSERT_TRUE(st.ok()) << st;
+  auto d = node->GetDomain("lab_marked");
+  ASSERT_TRUE(d.ok() && d->has_value());
+  ASSERT_TRUE((*d)->mark.has_value());
+  EXPECT_EQ((*d)->mark->migration_uid, uid);
+  EXPECT_EQ((*d)->mark->vm_uid, vm.metadata.uid);  // <ferry:vm> untouched
+  EXPECT_EQ((*d)->mark->spec_hash, built->spec_hash);
+  // A later migration replaces the mark; a uid that is not one is refused.
+  ASSERT_TRUE(engine->SetMigrationMark("lab_marked", "vmm-2").ok());
+  EXPECT_EQ((*node->GetDomain("lab_marked"))->mark->migration_uid, "vmm-2");
+  EXPECT_EQ(engine->SetMigrationMark("lab_marked", "a'b").code(), StatusCode::kInvalid);
+  ASSERT_TRUE(node->Destroy("lab_marked").ok());
+  // The definition carries it too (persistent domain: AFFECT_CONFIG).
+  EXPECT_EQ((*node->GetDomain("lab_marked"))->mark->migration_uid, "vmm-2");
+  ASSERT_TRUE(node->Undefine("lab_marked").ok());
 }
 
 TEST(LibvirtNodeHypervisor, SchemaValidationRejectsBadXml) {

@@ -205,6 +205,79 @@ TEST(EngineFaults, GuestPausedBeforeTheMigrationStaysPaused) {
   EXPECT_NE(r.status.message().find("paused as it was before"), std::string::npos) << r.status;
 }
 
+// ADR 6 §2 fencing: with hold_paused_source (the node agent) a source the failed migration
+// left paused is NOT resumed (the target may run the guest); the result says so and the
+// caller decides on the target's word. Before: resumed at once.
+TEST(EngineFaults, HeldSourceLeftPausedIsNotResumed) {
+  FakeHypervisor hv;
+  FakeTarget target(hv);
+  target.has_direct = false;  // the node agent: no connection to the target's libvirtd
+  hv.script = HotScript(3);
+  hv.migrate_error = Status(StatusCode::kUnknown,
+                            "virDomainMigrateToURI3: operation failed: "
+                            "migration out job: unexpectedly failed");
+  hv.leave_source_paused = true;
+  auto o = Opts();
+  o.hold_paused_source = true;
+  Migration m(o, hv, target, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kFailed);
+  EXPECT_EQ(hv.domain_resume_calls, 0);
+  EXPECT_EQ(Count(r, ActionKind::kResume), 0);
+  EXPECT_TRUE(r.source_paused);
+  EXPECT_EQ(r.guest_location, GuestLocation::kUnknown);
+  EXPECT_NE(r.status.message().find("PAUSED on the source and not resumed"), std::string::npos)
+      << r.status;
+}
+
+// ...a source running after the failure is simply Failed (libvirt resumed it before the
+// switch): nothing held.
+TEST(EngineFaults, HeldSourceRunningAfterAFailureIsNotHeld) {
+  FakeHypervisor hv;
+  FakeTarget target(hv);
+  hv.script = HotScript(3);
+  hv.migrate_error = Status(StatusCode::kUnknown, "virDomainMigrateToURI3: failed");
+  auto o = Opts();
+  o.hold_paused_source = true;
+  Migration m(o, hv, target, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kFailed);
+  EXPECT_FALSE(r.source_paused);
+  EXPECT_EQ(r.guest_location, GuestLocation::kSource);
+}
+
+// ADR 6 §1: the VMM's uid is set as the domain's migration mark before the job starts, so the
+// target's incoming domain carries it. Before: no mark at all.
+TEST(EngineFaults, MigrationMarkIsSetBeforeTheJobStarts) {
+  FakeHypervisor hv;
+  FakeTarget target(hv);
+  hv.script = HotScript(3);
+  auto o = Opts();
+  o.migration_uid = "5f0c2b9e-1d2a-4c6b-9e61-0a3c5d7e9f11";
+  Migration m(o, hv, target, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kSucceeded) << r.status;
+  EXPECT_EQ(hv.mark_at_migrate, o.migration_uid);
+  EXPECT_EQ(target.IncomingMark(), o.migration_uid);
+}
+
+// A mark libvirt refuses starts nothing: a target could not tell its incoming domain apart.
+TEST(EngineFaults, RefusedMigrationMarkStartsNothing) {
+  FakeHypervisor hv;
+  FakeTarget target(hv);
+  hv.script = HotScript(3);
+  hv.mark_error = FailedPreconditionError("virDomainSetMetadata: operation failed");
+  auto o = Opts();
+  o.migration_uid = "5f0c2b9e-1d2a-4c6b-9e61-0a3c5d7e9f11";
+  Migration m(o, hv, target, RealClock::Get());
+  const MigrationResult r = m.Run();
+  EXPECT_EQ(r.outcome, Outcome::kFailed);
+  EXPECT_EQ(hv.migrate_calls, 0);
+  EXPECT_EQ(r.guest_location, GuestLocation::kSource);
+  EXPECT_NE(r.status.message().find("cannot set the migration mark"), std::string::npos)
+      << r.status;
+}
+
 // Attach refuses a job whose destination is not ours (the target has no incoming domain).
 TEST(EngineFaults, AttachLeavesAJobToAnotherHostAlone) {
   FakeHypervisor hv;

@@ -40,6 +40,13 @@ class FakeHypervisor : public MigrationHypervisor {
   // MeasureDirtyRate's answer; unset = the interface's default (not supported).
   std::optional<StatusOr<DirtyRateMeasurement>> dirty_rate;
   std::function<void()> while_measuring;  // runs inside MeasureDirtyRate (e.g. a Cancel)
+  Status mark_error;                      // SetMigrationMark's answer when set
+
+  // The migration mark of the source domain (<ferry:migration uid>), as libvirt keeps it in
+  // the live domain's <metadata>; the target's incoming domain carries what it was when the
+  // job started (FakeTarget::IncomingMark).
+  std::string mark;
+  std::string mark_at_migrate;  // the mark when the first migrate call came
 
   // Recorded calls.
   std::vector<std::uint32_t> downtimes;
@@ -78,6 +85,7 @@ class FakeHypervisor : public MigrationHypervisor {
   Status Migrate(const std::string&, const std::string&, const MigrationPlan& plan) override {
     std::unique_lock<std::mutex> l(mu_);
     ++migrate_calls;
+    if (migrate_calls == 1) mark_at_migrate = mark;
     last_plan = plan;
     if (plan.flags.postcopy_resume) {
       ++resume_calls;
@@ -202,6 +210,12 @@ class FakeHypervisor : public MigrationHypervisor {
     return OkStatus();
   }
   Status StartPaused(const std::string&) override { return OkStatus(); }
+  Status SetMigrationMark(const std::string&, const std::string& uid) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!mark_error.ok()) return mark_error;
+    mark = uid;
+    return OkStatus();
+  }
   StatusOr<DirtyRateMeasurement> MeasureDirtyRate(const std::string& domain,
                                                   Millis length) override {
     {
@@ -299,6 +313,13 @@ class FakeTarget : public TargetProbe, public TargetHypervisor {
       return DomainRunState::kPaused;
     }
     return DomainRunState::kNotFound;
+  }
+  // The mark of the incoming (or arrived) domain: the source's when the job started; "" when
+  // there is no such domain.
+  std::string IncomingMark() {
+    std::lock_guard<std::mutex> l(source_.mu_);
+    if (source_.migrate_calls == 0) return "";
+    return source_.mark_at_migrate;
   }
   Status StartGuest(const std::string&) override {
     ++start_calls;
