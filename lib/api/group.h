@@ -49,4 +49,30 @@ inline constexpr const char* kConditionDomain = "Domain";
 // VMM condition (source handler): post-copy lost its connection; recovery is being retried.
 inline constexpr const char* kConditionPostCopyRecovering = "PostCopyRecovering";
 
+// ---- One copy of every guest (docs/adr/0006-one-copy-of-every-guest.md) -------------------
+// VMM condition (operator): neither side can tell where the guest runs (a handler lost, a
+// libvirtd that does not answer); the migration stays open. The reason says whose word is
+// missing (HandlerLost).
+inline constexpr const char* kConditionGuestLocationUnknown = "GuestLocationUnknown";
+// VMM condition (source handler): True while the source's job ended without success and left
+// the source domain paused; the source waits for the target's TargetDomain before it resumes
+// (Failed) or destroys (Succeeded) its copy. False (reason Resolved) once it did.
+inline constexpr const char* kConditionSourcePaused = "SourcePaused";
+inline constexpr const char* kReasonSourcePausedWaiting = "WaitingForTarget";
+inline constexpr const char* kReasonSourcePausedResolved = "Resolved";
+// VMM condition (target handler only): the domain on the target node that carries this VMM's
+// uid in Ferry's <metadata> mark. Written whenever the VMM is Failed/Cancelled or has
+// SourcePaused or GuestLocationUnknown True. Status False: reason Absent (none there) or
+// Removed (it never ran and the target removed it); status True: reason Incoming (paused,
+// waiting for memory) or Running (the guest runs there).
+inline constexpr const char* kConditionTargetDomain = "TargetDomain";
+inline constexpr const char* kReasonTargetDomainAbsent = "Absent";
+inline constexpr const char* kReasonTargetDomainRemoved = "Removed";
+inline constexpr const char* kReasonTargetDomainIncoming = "Incoming";
+inline constexpr const char* kReasonTargetDomainRunning = "Running";
+// VMM reason of Succeeded written by the target handler (its only phase write after
+// TargetReady): under GuestLocationUnknown its domain with this VMM's uid runs and post-copy
+// never started.
+inline constexpr const char* kReasonTargetRunsGuest = "TargetRunsGuest";
+
 }  // namespace ferry::api
