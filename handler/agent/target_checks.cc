@@ -166,6 +166,15 @@ TargetPlan PlanTarget(const TargetInputs& in) {
       plan.problems.push_back("a domain named " + name + " already runs on " + in.node);
       return plan;
     }
+    const std::string mark = d.mark ? d.mark->migration_uid : std::string();
+    if (in.vmm_uid.empty() || mark != in.vmm_uid) {
+      plan.problems.push_back(
+          "a domain named " + name + " is already on " + in.node + " (" +
+          domain::DomainStateName(d.state) + ", " +
+          (mark.empty() ? std::string("no migration mark") : "migration mark " + mark) +
+          ", not this migration's " + in.vmm_uid + "): left alone");
+      return plan;
+    }
     plan.remove_leftover = true;
   }
   // A leftover's resources are freed before the guest arrives.

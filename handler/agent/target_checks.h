@@ -21,6 +21,7 @@ namespace ferry::agent {
 struct TargetInputs {
   std::string node;
   api::VirtualMachine vm;
+  std::string vmm_uid;  // the migration's metadata.uid (a leftover must carry it in its mark)
   api::EffectiveMigrationOptions options;
   domain::HostFacts host;
   std::vector<domain::DomainInfo> domains;  // on this node
@@ -44,8 +45,9 @@ struct DiskToCreate {
 struct TargetPlan {
   std::vector<std::string> problems;  // empty: ready
   std::vector<DiskToCreate> create;   // local disk images to create before TargetReady
-  // A domain of the VM's name is already here, not running (left by an earlier attempt):
-  // destroy and undefine it first.
+  // A domain of the VM's name is already here, not running, and its Ferry mark names this
+  // migration's uid (left by an earlier attempt of it): destroy and undefine it first. A
+  // namesake without that mark is never touched (ADR 6 §1): it is a problem, reported.
   bool remove_leftover = false;
 
   bool ok() const { return problems.empty(); }

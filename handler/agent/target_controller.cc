@@ -1,5 +1,8 @@
 #include "agent/target_controller.h"
 
+#include <algorithm>
+
+#include "agent/fencing.h"
 #include "agent/typed_writes.h"
 #include "api/group.h"
 #include "domain/domain_builder.h"
@@ -10,6 +13,9 @@ namespace {
 
 using api::MigrationPhase;
 using controller::ReconcileResult;
+
+// How often an open migration whose outcome is unknown is looked at again.
+constexpr auto kRecheck = std::chrono::seconds(5);
 
 bool Active(MigrationPhase p) {
   return p == MigrationPhase::kPreparingTarget || p == MigrationPhase::kTargetReady ||
@@ -23,6 +29,7 @@ StatusOr<TargetInputs> TargetController::Gather(const api::VirtualMachineMigrati
   TargetInputs in;
   in.node = ctx_.config.node_name;
   in.vm = vm;
+  in.vmm_uid = vmm.metadata.uid;
   in.options = vmm.status.effective_options.value_or(api::EffectiveMigrationOptions{});
   auto host = ctx_.host.Get(std::chrono::seconds(0));
   if (!host.ok()) return host.status();
@@ -176,59 +183,128 @@ ReconcileResult TargetController::Prepare(const api::VirtualMachineMigration& vm
   return st.ok() ? ReconcileResult::Success() : ReconcileResult::Error(st);
 }
 
-Status TargetController::CleanUp(const api::VirtualMachineMigration& vmm, const kube::Json& obj) {
-  const std::string key = vmm.metadata.Key();
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (cleaned_.count(key)) return OkStatus();
-  }
-  const std::string dom = domain::DomainName(vmm.metadata.namespace_, vmm.spec.vm_name);
-  // The VM is on this node (a VM in this node's cache): its domain is this node's own.
-  const bool vm_here =
-      ctx_.vms->store().Get(vmm.metadata.namespace_ + "/" + vmm.spec.vm_name) != nullptr;
-  auto d = ctx_.node.GetDomain(dom);
-  if (!d.ok()) return d.status().WithContext("vmm " + key + ": clean-up");
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    cleaned_.insert(key);
-  }
-  if (d->has_value() && !vm_here) {
-    const auto& info = **d;
-    const bool never_ran = info.state == domain::DomainState::kShutOff ||
-                           (info.state == domain::DomainState::kPaused &&
-                            (info.reason == domain::DomainReason::kMigration ||
-                             info.reason == domain::DomainReason::kStartingUp ||
-                             info.reason == domain::DomainReason::kUnknown));
-    if (never_ran) {
-      (void)ctx_.node.Destroy(dom);
-      Status st = ctx_.node.Undefine(dom);
-      log::Info(log::Obj("vmm", key),
-                "removed the half-arrived domain " + dom + " (" + st.ToString() + ")");
-      ctx_.events.Record(
-          obj, kube::EventType::kNormal, "TargetCleanedUp",
-          "removed the half-arrived domain " + dom + " from " + ctx_.config.node_name);
-    } else {
-      log::Info(log::Obj("vmm", key), "keeping domain " + dom + " (" +
-                                          std::string(domain::DomainStateName(info.state)) +
-                                          "): it may be the only copy of the guest");
-      ctx_.events.Record(obj, kube::EventType::kWarning, "DomainKept",
-                         "domain " + dom + " is " + domain::DomainStateName(info.state) + " on " +
-                             ctx_.config.node_name + " after the migration ended " +
-                             std::string(api::ToString(vmm.status.phase)) +
-                             "; it is left alone (reported as an orphan) for a person to decide");
-    }
-  }
+void TargetController::DeleteCreatedImages(const std::string& key) {
   std::vector<std::string> images;
   {
     std::lock_guard<std::mutex> l(mu_);
-    images = std::move(created_[key]);
-    created_.erase(key);
+    auto it = created_.find(key);
+    if (it == created_.end()) return;
+    images = it->second;
   }
+  auto domains = ctx_.node.ListDomains();
+  if (!domains.ok()) {
+    log::Info(log::Obj("vmm", key),
+              "images kept for now: cannot list the domains (" + domains.status().ToString() + ")");
+    return;
+  }
+  const std::vector<std::string> free = ImagesFreeToDelete(images, *domains);
   for (const auto& path : images) {
+    if (std::find(free.begin(), free.end(), path) == free.end()) {
+      log::Info(log::Obj("vmm", key), "keeping the disk image " + path + ": a domain uses it");
+      continue;
+    }
     Status st = ctx_.node.DeleteDiskImage(path);
     log::Info(log::Obj("vmm", key),
               "deleted the disk image " + path + " created for it (" + st.ToString() + ")");
   }
+  std::lock_guard<std::mutex> l(mu_);
+  created_.erase(key);
+}
+
+Status TargetController::Fence(const api::VirtualMachineMigration& vmm, const kube::Json& obj,
+                               bool* again, std::stop_token stop) {
+  const std::string key = vmm.metadata.Key();
+  *again = !api::IsTerminal(vmm.status.phase);
+  TargetInputsForFencing in;
+  in.vmm = vmm;
+  // Recorded already: nothing of this migration is here (or it was removed) — never looked at
+  // again, so a restarted handler cannot clean up against a later migration's domain.
+  const auto said = WordOf(vmm);
+  const bool settled = api::IsTerminal(vmm.status.phase) && said && !TargetWordStatus(*said);
+  if (!settled) {
+    const std::string dom = domain::DomainName(vmm.metadata.namespace_, vmm.spec.vm_name);
+    auto d = ctx_.node.GetDomain(dom);
+    if (!d.ok()) return d.status().WithContext("vmm " + key + ": the target's word");
+    in.domain = *d;
+    // The VM is on this node (a VM in this node's cache): its domain is this node's own.
+    in.vm_here = ctx_.vms->store().Get(vmm.metadata.namespace_ + "/" + vmm.spec.vm_name) != nullptr;
+  }
+  const TargetFencing f = DecideTargetFencing(in);
+  if (!f.concerned) return OkStatus();
+  const bool word_changes = f.word && f.word != said;
+  if (f.namesake && word_changes) {
+    log::Info(log::Obj("vmm", key), f.message);
+    ctx_.events.Record(obj, kube::EventType::kWarning, "DomainNotThisMigration",
+                       f.message + " (on " + ctx_.config.node_name + ")");
+  }
+  if (f.remove_domain) {
+    const std::string& dom = in.domain->name;
+    (void)ctx_.node.Destroy(dom);
+    Status st = ctx_.node.Undefine(dom);
+    if (!st.ok() && st.code() != StatusCode::kNotFound)
+      return st.WithContext("vmm " + key + ": removing " + dom);
+    log::Info(log::Obj("vmm", key), "removed the half-arrived domain " + dom);
+    ctx_.events.Record(obj, kube::EventType::kNormal, "TargetCleanedUp",
+                       "removed the half-arrived domain " + dom + " from " + ctx_.config.node_name);
+  }
+  if (f.warn_kept) {
+    log::Info(log::Obj("vmm", key),
+              "keeping the domain: " + f.message + "; it may be the only copy of the guest");
+    ctx_.events.Record(obj, kube::EventType::kWarning, "DomainKept",
+                       f.message + " on " + ctx_.config.node_name + " after the migration ended " +
+                           std::string(api::ToString(vmm.status.phase)) +
+                           "; it is left alone (reported as an orphan) for a person to decide");
+  }
+  if (word_changes || f.write_succeeded) {
+    const api::WallTime now = ctx_.clock.WallNow();
+    bool succeeded = false;
+    auto w = MutateTyped<api::VirtualMachineMigration>(
+        ctx_.api, kube::resources::kVirtualMachineMigrations, vmm.metadata.namespace_,
+        vmm.metadata.name,
+        [&](api::VirtualMachineMigration& cur) {
+          if (cur.metadata.uid != vmm.metadata.uid) return false;
+          bool changed = false;
+          if (f.word && WordOf(cur) != f.word) {
+            api::Condition c;
+            c.type = api::kConditionTargetDomain;
+            c.status = TargetWordStatus(*f.word) ? api::ConditionStatus::kTrue
+                                                 : api::ConditionStatus::kFalse;
+            c.reason = TargetWordReason(*f.word);
+            c.message = f.message;
+            changed = api::SetCondition(&cur.status.conditions, c, now) || changed;
+          }
+          // ADR 6 §3: the only phase the target writes after TargetReady.
+          succeeded = f.write_succeeded && cur.status.phase == MigrationPhase::kRunning &&
+                      ConditionTrue(cur, api::kConditionGuestLocationUnknown) &&
+                      !ConditionTrue(cur, api::kConditionSourcePaused) && !PostCopyStarted(cur);
+          if (succeeded) {
+            cur.status.phase = MigrationPhase::kSucceeded;
+            cur.status.phase_transition_time = now;
+            cur.status.completion_time = now;
+            cur.status.reason = api::kReasonTargetRunsGuest;
+            cur.status.message = "the source handler was lost; " + f.message +
+                                 " after pre-copy (libvirt resumes a pre-copy target only once "
+                                 "the source stopped for good)";
+            changed = true;
+          }
+          return changed;
+        },
+        true, stop);
+    if (!w.ok() && w.status().code() != StatusCode::kNotFound) return w.status();
+    if (w.ok() && f.word && word_changes) {
+      log::Info(log::Obj("vmm", key),
+                std::string("TargetDomain ") + TargetWordReason(*f.word) + ": " + f.message);
+    }
+    if (succeeded) {
+      log::Info(log::Obj("vmm", key), "Succeeded (TargetRunsGuest): " + f.message)
+          .With("vm", log::Obj("vm", vmm.metadata.namespace_, vmm.spec.vm_name));
+      ctx_.events.Record(obj, kube::EventType::kNormal, api::kReasonTargetRunsGuest, f.message);
+      std::lock_guard<std::mutex> l(mu_);
+      created_.erase(key);  // the images are the VM's disks now
+      *again = false;
+    }
+  }
+  if (f.delete_images) DeleteCreatedImages(key);
   return OkStatus();
 }
 
@@ -237,7 +313,6 @@ ReconcileResult TargetController::Reconcile(const std::string& key, std::stop_to
   if (!obj) {
     std::lock_guard<std::mutex> l(mu_);
     created_.erase(key);
-    cleaned_.erase(key);
     return ReconcileResult::Success();
   }
   auto vmm = api::VirtualMachineMigration::FromJson(*obj);
@@ -268,10 +343,18 @@ ReconcileResult TargetController::Reconcile(const std::string& key, std::stop_to
     case MigrationPhase::kPreparingTarget:
       if (vmm->metadata.IsBeingDeleted()) return ReconcileResult::Success();
       return Prepare(*vmm, stop);
+    case MigrationPhase::kRunning:
+      if (!OutcomeUnknown(*vmm)) return ReconcileResult::Success();  // the source's business
+      [[fallthrough]];
     case MigrationPhase::kFailed:
     case MigrationPhase::kCancelled: {
-      Status st = CleanUp(*vmm, *obj);
-      return st.ok() ? ReconcileResult::Success() : ReconcileResult::Error(st);
+      bool again = false;
+      Status st = Fence(*vmm, *obj, &again, stop);
+      if (!st.ok()) return ReconcileResult::Error(st);
+      // An open migration under SourcePaused / GuestLocationUnknown: the domain may change
+      // (the job ends, the guest starts) without an event this controller watches.
+      if (again && OutcomeUnknown(*vmm)) return ReconcileResult::RequeueAfter(kRecheck);
+      return ReconcileResult::Success();
     }
     case MigrationPhase::kSucceeded: {
       std::lock_guard<std::mutex> l(mu_);

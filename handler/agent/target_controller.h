@@ -5,16 +5,24 @@
 //   PreparingTarget  → the local checks (target_checks.h) on the VM (read by a direct GET:
 //                      it is not on this node yet), local disk images created for a storage
 //                      copy, then TargetReady with targetURI; or Failed with the reason
-//   Failed/Cancelled → clean-up: a half-arrived domain that never ran here (paused incoming,
-//                      or shut off) is destroyed and undefined unless the VM's node is this
-//                      one; a running one is kept and reported (Event; it shows as an orphan)
-//                      because it may be the only copy; disk images this agent created for
-//                      the migration are deleted.
+//   Failed/Cancelled, or Running with SourcePaused / GuestLocationUnknown True
+//                    → the target's word (fencing.h, ADR 6): only a domain whose Ferry mark
+//                      names this VMM's uid is looked at. One that never ran here (paused
+//                      incoming, or shut off) is destroyed and undefined when the VMM ended or
+//                      the source is paused (never after post-copy started, never when the
+//                      VM's node is this one); a running one is kept and reported (Event; it
+//                      shows as an orphan) because it may be the only copy. The word is the
+//                      condition TargetDomain (Absent / Removed / Incoming / Running), the
+//                      durable record of the clean-up: a terminal VMM whose word is False is
+//                      never looked at again, also after a restart. Under
+//                      GuestLocationUnknown, a domain of this VMM that runs after pre-copy
+//                      ends the migration Succeeded (TargetRunsGuest). Disk images this agent
+//                      created for the migration are deleted once it ended, only if no domain
+//                      with its mark is kept and no domain on the node uses them.
 #pragma once
 
 #include <map>
 #include <mutex>
-#include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -42,15 +50,18 @@ class TargetController {
   // still PreparingTarget.
   Status Finish(const api::VirtualMachineMigration& vmm, api::MigrationPhase phase,
                 const std::string& reason, const std::string& message, std::stop_token stop);
-  // Once per VMM; an error (libvirtd unreachable) is retried.
-  Status CleanUp(const api::VirtualMachineMigration& vmm, const kube::Json& obj);
+  // The target's word and clean-up (see above); an error (libvirtd unreachable) is retried.
+  // `again` is set when the VMM is still open (the word may change).
+  Status Fence(const api::VirtualMachineMigration& vmm, const kube::Json& obj, bool* again,
+               std::stop_token stop);
+  // Deletes the images created for `key` that no domain on the node uses.
+  void DeleteCreatedImages(const std::string& key);
   StatusOr<TargetInputs> Gather(const api::VirtualMachineMigration& vmm,
                                 const api::VirtualMachine& vm);
 
   AgentContext& ctx_;
   std::mutex mu_;
   std::map<std::string, std::vector<std::string>> created_;  // VMM key → images created
-  std::set<std::string> cleaned_;                            // VMM keys cleaned up
 };
 
 }  // namespace ferry::agent

@@ -196,8 +196,10 @@ TEST(PlanTarget, LocalDisksAreCreatedForAStorageCopy) {
 
 TEST(PlanTarget, ALeftoverIsRemovedButARunningNamesakeRefuses) {
   TargetInputs in = Inputs();
+  in.vmm_uid = "vmm-uid-2";
   domain::DomainInfo left =
       testing::DomainOf(in.vm, domain::DomainState::kPaused, domain::DomainReason::kMigration);
+  left.mark->migration_uid = "vmm-uid-2";
   left.memory_bytes = 7 * kGiB;  // would not fit beside the guest; it goes away first
   in.domains = {left};
   TargetPlan p = PlanTarget(in);
@@ -208,6 +210,30 @@ TEST(PlanTarget, ALeftoverIsRemovedButARunningNamesakeRefuses) {
   p = PlanTarget(in);
   EXPECT_EQ(Problems(p), "a domain named prod_web already runs on node-b");
   EXPECT_FALSE(p.remove_leftover);
+}
+
+// ADR 6 §1: leftover detection touches only a domain whose mark names this VMM's uid. A paused
+// domain of the VM's name from another migration (or without a migration mark) may be a later
+// or earlier attempt's incoming guest: left alone and reported. Before: removed by name.
+TEST(PlanTarget, ANamesakeOfAnotherMigrationIsLeftAloneAndReported) {
+  TargetInputs in = Inputs();
+  in.vmm_uid = "vmm-uid-2";
+  domain::DomainInfo other =
+      testing::DomainOf(in.vm, domain::DomainState::kPaused, domain::DomainReason::kMigration);
+  other.mark->migration_uid = "vmm-uid-1";
+  in.domains = {other};
+  TargetPlan p = PlanTarget(in);
+  EXPECT_FALSE(p.remove_leftover);
+  EXPECT_EQ(Problems(p),
+            "a domain named prod_web is already on node-b (paused, migration mark vmm-uid-1, not "
+            "this migration's vmm-uid-2): left alone");
+
+  in.domains[0].mark->migration_uid.clear();
+  p = PlanTarget(in);
+  EXPECT_FALSE(p.remove_leftover);
+  EXPECT_EQ(Problems(p),
+            "a domain named prod_web is already on node-b (paused, no migration mark, not this "
+            "migration's vmm-uid-2): left alone");
 }
 
 }  // namespace
