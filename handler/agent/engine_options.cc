@@ -55,6 +55,10 @@ StatusOr<migration::MigrationOptions> EngineOptions(const api::VirtualMachineMig
     o.completion_timeout_per_gib_s =
         std::chrono::duration<double>(*e.completion_timeout_per_gib).count();
   }
+  // ADR 6: the VMM's uid marks the domain before the job starts, and a source left paused by
+  // a job that ended without success waits for the target's word (migration_runner.h).
+  o.migration_uid = vmm.metadata.uid;
+  o.hold_paused_source = true;
   o.namespace_label = vmm.metadata.namespace_;
   o.vm_label = vmm.spec.vm_name;
   FERRY_RETURN_IF_ERROR(migration::ValidateOptions(o));

@@ -2,6 +2,7 @@
 
 #include "agent/attach_only_hypervisor.h"
 #include "agent/engine_options.h"
+#include "agent/fencing.h"
 #include "agent/reattach.h"
 #include "agent/typed_writes.h"
 #include "api/group.h"
@@ -223,6 +224,14 @@ bool MigrationRunner::WriteOutcome(const MigrationEnd& end, const migration::Mig
             c.message = "the migration ended " + std::string(api::ToString(end.phase));
             api::SetCondition(&cur.status.conditions, c, now);
           }
+          if (ConditionTrue(cur, api::kConditionSourcePaused)) {
+            api::Condition sp;
+            sp.type = api::kConditionSourcePaused;
+            sp.status = api::ConditionStatus::kFalse;
+            sp.reason = api::kReasonSourcePausedResolved;
+            sp.message = "the migration ended " + std::string(api::ToString(end.phase));
+            api::SetCondition(&cur.status.conditions, sp, now);
+          }
           wrote = true;
           return true;
         },
@@ -352,15 +361,17 @@ void MigrationRunner::Main() {
                                            dom.status().ToString() + "); retried later");
       return done();  // the controller sees a finished runner and decides again
     }
-    auto vm = ctx_.api.Get(kube::resources::kVirtualMachines, vmm_.metadata.namespace_,
-                           vmm_.spec.vm_name);
-    const bool vm_exists = vm.ok() && !vm->contains("/metadata/deletionTimestamp"_json_pointer);
-    const ReattachDecision d = DecideReattach(*dom, vm_exists);
+    const ReattachDecision d = DecideReattach(*dom, ReadVm(*dom));
     log::Info(log::Obj("vmm", key_), std::string("found Running after a restart: ") +
                                          ReattachActionName(d.action) + " (" + d.message + ")")
         .With("vm", log::Obj("vm", vm_key_));
+    if (d.action == ReattachAction::kRetry) return done();  // the controller decides again
+    if (d.action == ReattachAction::kHoldPaused) {
+      HoldPausedSource(Terminal(MigrationPhase::kFailed, kReasonMigrationFailed, d.message),
+                       d.resume_if_absent);
+      return done();
+    }
     if (d.action != ReattachAction::kAttach) {
-      if (d.resume_source) (void)ctx_.engine_hypervisor.Resume(domain_);
       const bool ok = d.action == ReattachAction::kSucceeded;
       WriteOutcome(Terminal(ok ? MigrationPhase::kSucceeded : MigrationPhase::kFailed,
                             ok ? "Succeeded" : kReasonMigrationFailed, d.message),
@@ -383,6 +394,13 @@ void MigrationRunner::Main() {
   if (end.detached || detach_requested_.load()) {
     log::Info(log::Obj("vmm", key_),
               "detached; the libvirt job runs on and the next handler re-attaches");
+    return done();
+  }
+  if (r.source_paused && end.terminal && end.phase != MigrationPhase::kSucceeded) {
+    reporter.request_stop();
+    reporter.join();
+    FlushReports();
+    HoldPausedSource(end, true);
     return done();
   }
   if (how_ == Start::kReattach && r.outcome == migration::Outcome::kFailed) {

@@ -12,7 +12,12 @@
 //     Failed with libvirt's message or ConvergenceTimeout);
 //   * Cancel() (the VMM is being deleted): the engine aborts before the post-copy switch and
 //     refuses after it (an Event says so); Detach() (the agent stops): the engine stops
-//     following, the libvirt job runs on, nothing is written.
+//     following, the libvirt job runs on, nothing is written;
+//   * fencing (ADR 6 §2): a job that ended without success and left the source paused is not
+//     resumed: the phase stays Running, SourcePaused=True, and the runner waits for the
+//     target's TargetDomain (fencing.h): Absent/Removed → resume, the job's own failure;
+//     Running → destroy and undefine the paused copy, Succeeded. A re-attaching runner that
+//     finds the source paused does the same; one that cannot read the VM decides nothing.
 // The target's liveness comes from its Hypervisor heartbeat (no connection to another node).
 #pragma once
 
@@ -27,6 +32,7 @@
 
 #include "agent/agent_context.h"
 #include "agent/migration_report.h"
+#include "agent/reattach.h"
 #include "api/migration.h"
 #include "migration/migration_engine.h"
 
@@ -56,6 +62,14 @@ class MigrationRunner {
   // agent stops. False when someone else had ended it.
   bool WriteOutcome(const MigrationEnd& end, const migration::MigrationResult* r);
   void WriteRecovering(bool recovering, const std::string& message);
+  // SourcePaused=True (WaitingForTarget) while the VMM is still open; false when it is not.
+  bool WriteSourcePaused(const std::string& message);
+  // Holds the paused source until the target's word (see above) or Detach. `failed` is what is
+  // written when the target has no copy; `resume` says whether the guest is resumed then (not
+  // when a person had paused it).
+  void HoldPausedSource(MigrationEnd failed, bool resume);
+  // GET of the VM, judged as ADR 6 §3 says (only a 404 or another uid is a deletion).
+  VmRead ReadVm(const std::optional<domain::DomainInfo>& source_domain);
   // Runs one engine (Run, or Recover after a recovering outcome) to its end.
   migration::MigrationResult RunEngine(const migration::MigrationOptions& o, bool recover);
   // Cancels through `engine` once (the VMM is being deleted).

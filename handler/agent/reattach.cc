@@ -15,13 +15,23 @@ const char* ReattachActionName(ReattachAction a) {
       return "failed";
     case ReattachAction::kVmGone:
       return "vm-gone";
+    case ReattachAction::kHoldPaused:
+      return "hold-paused";
+    case ReattachAction::kRetry:
+      return "retry";
   }
   return "?";
 }
 
-ReattachDecision DecideReattach(const std::optional<domain::DomainInfo>& d, bool vm_exists) {
+ReattachDecision DecideReattach(const std::optional<domain::DomainInfo>& d, VmRead vm) {
   if (!d) {
-    if (!vm_exists)
+    if (vm == VmRead::kUnknown) {
+      return {ReattachAction::kRetry,
+              "the domain left the source, and the VM could not be read (an API error is not a "
+              "deletion): decided again later",
+              false};
+    }
+    if (vm == VmRead::kGone)
       return {ReattachAction::kVmGone, "the VM was deleted during the migration", false};
     return {ReattachAction::kSucceeded,
             "the migration completed while the source handler was away (judged by the source: "
@@ -35,11 +45,14 @@ ReattachDecision DecideReattach(const std::optional<domain::DomainInfo>& d, bool
   }
   const std::string state = std::string(domain::DomainStateName(d->state)) + " (" +
                             domain::DomainReasonName(d->reason) + ")";
-  if (d->state == DomainState::kPaused && d->reason == DomainReason::kMigration) {
-    return {ReattachAction::kFailed,
+  if (d->state == DomainState::kPaused) {
+    const bool by_migration =
+        d->reason == DomainReason::kMigration || d->reason == DomainReason::kUnknown;
+    return {ReattachAction::kHoldPaused,
             "the migration ended while the source handler was away and left the guest paused "
-            "on the source; resuming it there",
-            true};
+            "on the source (" +
+                state + "); the target may run it: held until the target reports its domain",
+            by_migration};
   }
   return {ReattachAction::kFailed,
           "the migration ended while the source handler was away; the guest is on the source (" +

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include "agent/engine_options.h"
-#include "agent/reattach.h"
 #include "api/group.h"
 
 namespace ferry::agent {
@@ -124,6 +123,7 @@ api::VirtualMachineMigration Vmm() {
   api::VirtualMachineMigration m;
   m.metadata.name = "move-web";
   m.metadata.namespace_ = "prod";
+  m.metadata.uid = "5f0c2b9e-1d2a-4c6b-9e61-0a3c5d7e9f11";
   m.spec.vm_name = "web";
   m.status.target_uri = "qemu+tcp://10.251.0.2/system";
   api::EffectiveMigrationOptions e;
@@ -153,6 +153,9 @@ TEST(EngineOptions, ExactlyTheEffectiveOptions) {
   EXPECT_FALSE(o->tls);
   EXPECT_EQ(o->vm_label, "web");
   EXPECT_EQ(o->namespace_label, "prod");
+  // ADR 6: the VMM's uid marks the domain; a paused source waits for the target's word.
+  EXPECT_EQ(o->migration_uid, "5f0c2b9e-1d2a-4c6b-9e61-0a3c5d7e9f11");
+  EXPECT_TRUE(o->hold_paused_source);
 }
 
 TEST(EngineOptions, OfflineCopyAndTls) {
@@ -182,33 +185,6 @@ TEST(EngineOptions, RefusesWhatTheOperatorDidNotResolve) {
   m.status.effective_options->max_downtime = milliseconds(0);
   EXPECT_EQ(EngineOptions(m, "prod_web", "qemu:///system", seconds(60)).status().code(),
             StatusCode::kInvalid);
-}
-
-TEST(DecideReattach, FollowJudgeOrGiveUp) {
-  domain::DomainInfo d;
-  d.name = "prod_web";
-  d.state = domain::DomainState::kRunning;
-  d.migration_out = true;
-  EXPECT_EQ(DecideReattach(d, true).action, ReattachAction::kAttach);
-
-  d.migration_out = false;
-  d.state = domain::DomainState::kPaused;
-  d.reason = domain::DomainReason::kPostCopyFailed;
-  EXPECT_EQ(DecideReattach(d, true).action, ReattachAction::kAttach);  // recover, never restart
-
-  d.reason = domain::DomainReason::kMigration;
-  ReattachDecision r = DecideReattach(d, true);
-  EXPECT_EQ(r.action, ReattachAction::kFailed);
-  EXPECT_TRUE(r.resume_source);
-
-  d.state = domain::DomainState::kRunning;
-  d.reason = domain::DomainReason::kMigrationCancel;
-  r = DecideReattach(d, true);
-  EXPECT_EQ(r.action, ReattachAction::kFailed);
-  EXPECT_FALSE(r.resume_source);
-
-  EXPECT_EQ(DecideReattach(std::nullopt, true).action, ReattachAction::kSucceeded);
-  EXPECT_EQ(DecideReattach(std::nullopt, false).action, ReattachAction::kVmGone);
 }
 
 }  // namespace
