@@ -1,5 +1,6 @@
 #include "agent/vm_controller.h"
 
+#include "agent/fencing.h"
 #include "agent/typed_writes.h"
 #include "api/group.h"
 #include "api/migration.h"
@@ -58,6 +59,10 @@ VmContext VmController::Observe(const api::VirtualMachine& vm,
     auto m = api::VirtualMachineMigration::FromJson(*o);
     if (!m.ok()) continue;
     const auto phase = m->status.phase;
+    if (OutcomeUnknown(*m)) {
+      c.outcome_unknown = true;
+      c.migration = m->metadata.name;
+    }
     if (phase == api::MigrationPhase::kTargetReady || phase == api::MigrationPhase::kRunning) {
       c.migrating_out = true;
       c.migration = m->metadata.name;
@@ -68,6 +73,10 @@ VmContext VmController::Observe(const api::VirtualMachine& vm,
   }
   for (const auto& o : ctx_.vmm_target->store().ByIndex(kIndexVm, key)) {
     auto m = api::VirtualMachineMigration::FromJson(*o);
+    if (m.ok() && OutcomeUnknown(*m)) {
+      c.outcome_unknown = true;
+      c.migration = m->metadata.name;
+    }
     if (!m.ok() || m->status.phase != api::MigrationPhase::kSucceeded) continue;
     if (m->status.effective_options && m->status.effective_options->offline) {
       c.arrived_offline = true;

@@ -117,7 +117,18 @@ VmDecision DecideVm(const api::VirtualMachine& vm, const VmContext& ctx) {
     d.domain_uuid = dom->uuid;
     return d;
   }
+  // ADR 6 §2: the guest may run on another node; nothing is defined or started here.
+  const bool fenced = ctx.outcome_unknown || !vm.status.active_migration.empty();
   if (!dom) {
+    if (ctx.outcome_unknown) {
+      return Report(
+          VmPhase::kFailed,
+          Cond(false, "DomainMissing",
+               "the VM's domain is not on " + ctx.node + " and the outcome of migration " +
+                   (ctx.migration.empty() ? std::string("(unnamed)") : ctx.migration) +
+                   " is unknown: the guest may run on its target; nothing is defined "
+                   "here until the migration's outcome is known or a person acts"));
+    }
     if (ctx.migrated_away || !vm.status.active_migration.empty()) return {};
     if (vm.status.domain_uuid.empty() || SpecChanged(vm)) {
       if (!ctx.spec_hash.ok()) {
@@ -150,6 +161,15 @@ VmDecision DecideVm(const api::VirtualMachine& vm, const VmContext& ctx) {
     case DomainState::kCrashed:
     case DomainState::kUnknown: {
       const bool start = spec.running && (IsStarting(vm.status.phase) || SpecChanged(vm));
+      if (fenced && (start || redefine)) {
+        d.report = true;
+        d.condition =
+            Cond(false, "WaitingForMigration",
+                 "the domain is shut off on " + ctx.node + "; not started while migration " +
+                     (ctx.migration.empty() ? vm.status.active_migration : ctx.migration) +
+                     " is open or its outcome unknown (the guest may run elsewhere)");
+        break;
+      }
       if (redefine && (start || !spec.running)) {
         d = Act(VmAction::kDefine, "the spec changed; redefining the shut-off domain");
         break;
@@ -174,7 +194,8 @@ VmDecision DecideVm(const api::VirtualMachine& vm, const VmContext& ctx) {
       break;
     }
     case DomainState::kPaused:
-      if (ctx.arrived_offline && spec.running && vm.status.phase == VmPhase::kMigrating &&
+      if (!fenced && ctx.arrived_offline && spec.running &&
+          vm.status.phase == VmPhase::kMigrating &&
           (dom->reason == DomainReason::kStartingUp || dom->reason == DomainReason::kMigration ||
            dom->reason == DomainReason::kUser || dom->reason == DomainReason::kUnknown)) {
         // The engine copied the disks of a stopped guest through a paused, never-run QEMU.

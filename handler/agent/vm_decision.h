@@ -21,6 +21,10 @@
 //    domain before it starts.
 //  * running: false: ACPI shutdown, destroy after the grace period.
 //  * A paused, never-run copy that arrived by an offline migration is destroyed and started.
+//  * No second start (ADR 6 §2): while the VM has an activeMigration or an open migration of
+//    it has an unknown outcome (GuestLocationUnknown or SourcePaused True), nothing is defined,
+//    redefined, started or restarted; a missing domain shows DomainMissing until a person
+//    acts, a shut-off one the Domain condition WaitingForMigration.
 #pragma once
 
 #include <chrono>
@@ -46,6 +50,9 @@ struct VmContext {
   bool migrated_away = false;
   // The VM arrived here by an offline migration that Succeeded.
   bool arrived_offline = false;
+  // An open migration of the VM has GuestLocationUnknown or SourcePaused True: the guest may
+  // run on another node (ADR 6 §2). Nothing is defined or started while it is.
+  bool outcome_unknown = false;
   std::string migration;  // the migration meant above, for messages
   // How long ago this agent first asked the guest to shut down; nullopt = not asked.
   std::optional<std::chrono::seconds> shutdown_requested_for;

@@ -112,6 +112,66 @@ const std::vector<Case>& Cases() {
          vm.status.domain_uuid = vm.metadata.uid;
        },
        VmAction::kNone, VmPhase::kUnset, ""},
+      // ADR 6 §2, no second start: while the VM has an activeMigration or its last
+      // migration's outcome is unknown (GuestLocationUnknown / SourcePaused), the guest may run
+      // on the target: nothing is defined or started here. Before: defined / started.
+      {"no domain, the spec changed, the last migration's outcome unknown: DomainMissing stays",
+       [](auto& vm, auto& c) {
+         vm.status.domain_uuid = vm.metadata.uid;
+         vm.status.phase = VmPhase::kFailed;
+         vm.status.conditions = {DomainCondition("DomainMissing", 1)};
+         vm.metadata.generation = 2;
+         c.outcome_unknown = true;
+         c.migration = "move-web";
+       },
+       VmAction::kNone, VmPhase::kFailed, "DomainMissing"},
+      {"no domain, a migration failed HandlerLost with its outcome unknown: never defined",
+       [](auto& vm, auto& c) {
+         vm.status.domain_uuid = vm.metadata.uid;
+         vm.status.phase = VmPhase::kRunning;
+         vm.status.conditions = {DomainCondition("Running", 1, true)};
+         c.outcome_unknown = true;
+       },
+       VmAction::kNone, VmPhase::kFailed, "DomainMissing"},
+      {"no domain, the spec changed, an activeMigration: not defined",
+       [](auto& vm, auto&) {
+         vm.status.active_migration = "move-web";
+         vm.status.domain_uuid = vm.metadata.uid;
+         vm.status.conditions = {DomainCondition("DomainMissing", 1)};
+         vm.metadata.generation = 2;
+       },
+       VmAction::kNone, VmPhase::kUnset, ""},
+      {"shut off while Starting, an activeMigration: not started",
+       [](auto& vm, auto& c) {
+         vm.status.phase = VmPhase::kStarting;
+         vm.status.active_migration = "move-web";
+         WithDomain(vm, c, DomainState::kShutOff, DomainReason::kUnknown);
+       },
+       VmAction::kNone, VmPhase::kUnset, "WaitingForMigration"},
+      {"shut off, running toggled, the last migration's outcome unknown: not started",
+       [](auto& vm, auto& c) {
+         vm.status.phase = VmPhase::kStopped;
+         vm.status.conditions = {DomainCondition("Stopped", 1)};
+         vm.metadata.generation = 3;
+         c.outcome_unknown = true;
+         WithDomain(vm, c, DomainState::kShutOff, DomainReason::kMigrated);
+       },
+       VmAction::kNone, VmPhase::kUnset, "WaitingForMigration"},
+      {"shut off with a changed spec, outcome unknown: not even redefined",
+       [](auto& vm, auto& c) {
+         vm.status.phase = VmPhase::kStarting;
+         c.outcome_unknown = true;
+         WithDomain(vm, c, DomainState::kShutOff, DomainReason::kUnknown, "old-hash");
+       },
+       VmAction::kNone, VmPhase::kUnset, "WaitingForMigration"},
+      {"a paused never-run offline arrival, outcome unknown: not restarted",
+       [](auto& vm, auto& c) {
+         vm.status.phase = VmPhase::kMigrating;
+         c.arrived_offline = true;
+         c.outcome_unknown = true;
+         WithDomain(vm, c, DomainState::kPaused, DomainReason::kMigration);
+       },
+       VmAction::kNone, VmPhase::kRunning, "Paused"},
       {"the domain vanished outside Ferry: Failed DomainMissing, never defined twice",
        [](auto& vm, auto&) {
          vm.status.domain_uuid = vm.metadata.uid;
