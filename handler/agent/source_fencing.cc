@@ -60,10 +60,21 @@ void MigrationRunner::HoldPausedSource(MigrationEnd failed, bool resume) {
   Record(true, api::kConditionSourcePaused, why);
   std::string last_note;
   while (!detach_requested_.load()) {
-    auto obj = ctx_.vmm_source->store().Get(key_);
-    if (!obj) return;  // deleted for good (the finalizer was forced): a person's business
+    // Read from the API server, not the cache: a stale cache must neither end the wait nor
+    // answer for the target.
+    auto obj = ctx_.api.Get(kube::resources::kVirtualMachineMigrations, vmm_.metadata.namespace_,
+                            vmm_.metadata.name);
+    if (!obj.ok()) {
+      if (obj.status().code() == StatusCode::kNotFound) return;  // gone: a person's business
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
     auto cur = api::VirtualMachineMigration::FromJson(*obj);
-    if (!cur.ok() || cur->metadata.uid != vmm_.metadata.uid || !Open(cur->status.phase)) return;
+    if (!cur.ok() || cur->metadata.uid != vmm_.metadata.uid || !Open(cur->status.phase)) {
+      log::Info(log::Obj("vmm", key_), "no longer open; the hold ends")
+          .With("vm", log::Obj("vm", vm_key_));
+      return;
+    }
     const SourceFencing step = DecideSourceFencing(*cur);
     if (step.message != last_note) {
       log::Info(log::Obj("vmm", key_), std::string(SourceStepName(step.step)) + ": " + step.message)
