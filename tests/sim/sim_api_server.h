@@ -58,10 +58,11 @@ class SimApiServer {
   StatusOr<Json> Update(const kube::ResourceType& rt, const Json& obj);
   StatusOr<Json> UpdateStatus(const kube::ResourceType& rt, const Json& obj);
   StatusOr<Json> Patch(const kube::ResourceType& rt, const std::string& ns,
-                       const std::string& name, const Json& patch, kube::PatchType type,
-                       bool status_subresource);
+                       const std::string& name, const Json& patch,
+                       kube::PatchType type = kube::PatchType::kMerge,
+                       bool status_subresource = false);
   Status Delete(const kube::ResourceType& rt, const std::string& ns, const std::string& name,
-                const kube::DeleteOptions& opts);
+                const kube::DeleteOptions& opts = {});
 
   // ---- watches ----
   // The events a watch of `rt` in `ns` ("" = all) with `label_selector` would deliver after
@@ -108,7 +109,8 @@ struct CallInfo {
 using FaultPolicy = std::function<Fault(const CallInfo&)>;
 
 // One process's connection. Watch() is not served here (the simulation delivers watch events
-// itself, from WatchEventsSince, when it schedules them): it returns kUnimplemented.
+// itself, from WatchEventsSince, when it schedules them): it returns kInternal (StatusCode has
+// no kUnimplemented; calling it in the simulation is a bug of the simulation).
 class SimClient final : public kube::ApiClient {
  public:
   SimClient(SimApiServer& server, std::string name, FaultPolicy faults = {});
