@@ -73,8 +73,11 @@ Json SimApiServer::Impl::CommitUpdate(Resource& r, const std::string& key, Json 
   next["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"];
   if (next == stored) return stored;  // etcd3's GuaranteedUpdate skips an identical write
   if (internal::BeingDeleted(next) && internal::Finalizers(next).empty()) {
-    // shouldDeleteDuringUpdate: the update is not written; the stored object is deleted.
-    return Remove(r, key);
+    // shouldDeleteDuringUpdate: the update is not written; the stored object is deleted (its
+    // DELETED event carries the stored state) and the caller gets the object it sent, at the
+    // resourceVersion it was based on.
+    Remove(r, key);
+    return next;
   }
   ++rv;
   next["metadata"]["resourceVersion"] = std::to_string(rv);
@@ -121,24 +124,28 @@ StatusOr<Json> SimApiServer::Impl::Put(Resource& r, const std::string& ns, const
     return internal::StaleObject(r.rt, name);
   }
 
-  Json next;
-  if (status) {
-    // The status strategy: everything but status comes from the stored object.
-    next = old;
-    if (obj.contains("status")) {
-      next["status"] = obj["status"];
+  // Copies `field` of `from` into `to` (or removes it from `to` when `from` has none).
+  auto keep = [](Json& to, const Json& from, const char* field) {
+    if (from.contains(field)) {
+      to[field] = from[field];
     } else {
-      next.erase("status");
+      to.erase(field);
     }
+  };
+  Json next;
+  if (status && internal::IsCustomResource(r.rt)) {
+    // The custom-resource status strategy: everything but status comes from the stored object.
+    next = old;
+    keep(next, obj, "status");
   } else {
+    // A PUT of the object keeps the stored status; a built-in status strategy (Nodes) keeps
+    // the stored spec and takes metadata like a PUT of the object.
     next = std::move(obj);
     FERRY_RETURN_IF_ERROR(CheckKind(r.rt, next));
-    if (r.status_subresource) {
-      if (old.contains("status")) {
-        next["status"] = old["status"];
-      } else {
-        next.erase("status");
-      }
+    if (status) {
+      keep(next, old, "spec");
+    } else if (r.status_subresource) {
+      keep(next, old, "status");
     }
     Json& m = next["metadata"];
     const Json& om = old["metadata"];

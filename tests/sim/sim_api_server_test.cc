@@ -251,6 +251,19 @@ TEST_F(SimApiTest, StatusSubresourceSeparatesSpecFromStatus) {
   EXPECT_EQ(server_.UpdateStatus(kWidgets, w).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(SimApiTest, NodeStatusUpdateKeepsSpecButTakesMetadata) {
+  // nodeStatusStrategy resets only spec (checked against kube-apiserver 1.20.2).
+  Json node = MustCreate(res::kNodes, {{"metadata", {{"name", "n"}}}, {"spec", {}}});
+  node["metadata"]["labels"] = {{"z", "new"}};
+  node["spec"]["unschedulable"] = true;
+  node["status"] = {{"phase", "Running"}};
+  auto r = server_.UpdateStatus(res::kNodes, node);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)["metadata"]["labels"]["z"], "new");
+  EXPECT_EQ((*r)["status"]["phase"], "Running");
+  EXPECT_FALSE((*r)["spec"].contains("unschedulable"));
+}
+
 TEST_F(SimApiTest, GenerationCountsSpecChangesOnly) {
   struct Case {
     const char* what;
@@ -345,7 +358,11 @@ TEST_F(SimApiTest, FinalizersHoldADeletedObjectUntilTheyAreRemoved) {
   // Removing the last finalizer removes the object: a kDeleted change with its last state.
   Json release = deleting;
   release["metadata"].erase("finalizers");
-  ASSERT_TRUE(server_.Update(res::kVirtualMachines, release).ok());
+  auto released = server_.Update(res::kVirtualMachines, release);
+  ASSERT_TRUE(released.ok()) << released.status();
+  // The answer is the object as sent, at the version it was based on (as the real server's).
+  EXPECT_FALSE((*released)["metadata"].contains("finalizers"));
+  EXPECT_EQ(Rv(*released), Rv(deleting));
   EXPECT_FALSE(Exists(res::kVirtualMachines, "a"));
   const Change& last = server_.log().back();
   EXPECT_EQ(last.type, kube::WatchEvent::Type::kDeleted);
