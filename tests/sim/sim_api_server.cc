@@ -110,12 +110,13 @@ StatusOr<Json> SimApiServer::Impl::Put(Resource& r, const std::string& ns, const
     return internal::BadRequest("the name of the object (" + internal::MetaString(obj, "name") +
                                 ") does not match the name on the URL (" + name + ")");
   }
-  // The optimistic lock: an update must name the stored version (custom resources do not
-  // allow an unconditional update; built-in types take a missing one as "the latest").
+  // The optimistic lock: an update must name the stored version. Core types (Nodes,
+  // ConfigMaps, Events, Namespaces) take a missing one as "the latest"; custom resources and
+  // Leases refuse it (checked against kube-apiserver 1.20.2).
   const std::string stored_rv = internal::MetaString(old, "resourceVersion");
   const std::string want_rv = internal::MetaString(obj, "resourceVersion");
   if (want_rv.empty()) {
-    if (internal::IsCustomResource(r.rt)) {
+    if (!r.rt.group.empty()) {
       return internal::Invalid(r.rt, name,
                                {{"FieldValueInvalid", "metadata.resourceVersion",
                                  "Invalid value: 0x0: must be specified for an update"}});

@@ -200,10 +200,16 @@ TEST_F(SimApiTest, UpdateWithAStaleResourceVersionIs409) {
   EXPECT_FALSE(MustGet(res::kVirtualMachines, "a")["spec"].contains("cpus"));
 }
 
-TEST_F(SimApiTest, UpdateWithoutResourceVersionIsInvalidForCustomResourcesOnly) {
+TEST_F(SimApiTest, UpdateWithoutResourceVersionIsInvalidExceptForCoreTypes) {
   Json vm = MustCreate(res::kVirtualMachines, Vm("a"));
   vm["metadata"].erase("resourceVersion");
   EXPECT_EQ(server_.Update(res::kVirtualMachines, vm).status().code(), StatusCode::kInvalid);
+  Json lease =
+      MustCreate(res::kLeases, {{"metadata", {{"name", "l"}}}, {"spec", {{"holderIdentity", "a"}}}},
+                 "default");
+  lease["metadata"].erase("resourceVersion");
+  lease["spec"]["holderIdentity"] = "b";
+  EXPECT_EQ(server_.Update(res::kLeases, lease).status().code(), StatusCode::kInvalid);
   Json node = MustCreate(res::kNodes, {{"metadata", {{"name", "n"}}}});
   node["metadata"].erase("resourceVersion");
   node["metadata"]["labels"] = {{"a", "b"}};
