@@ -209,6 +209,30 @@ TEST_F(SimApiTest, ForegroundOwnerWithoutOtherFinalizersDisappears) {
   EXPECT_FALSE(Exists(res::kVirtualMachines, "vm"));
 }
 
+TEST_F(SimApiTest, ForegroundDeletionCascadesThroughDependentsThatOwnOthers) {
+  Json vm = MustCreate(res::kVirtualMachines, Vm("vm"));
+  Json vmm = Vmm("vmm");
+  vmm["metadata"]["ownerReferences"] = {RefTo(vm, true)};
+  vmm = MustCreate(res::kVirtualMachineMigrations, vmm);
+  Json w = {{"apiVersion", "example.com/v1"},
+            {"kind", "Widget"},
+            {"metadata", {{"name", "w"}, {"namespace", "default"}}}};
+  w["metadata"]["ownerReferences"] = {RefTo(vmm, true)};
+  MustCreate(kWidgets, w);
+  DeleteOptions fg;
+  fg.propagation_policy = "Foreground";
+  ASSERT_TRUE(server_.Delete(res::kVirtualMachines, "default", "vm", fg).ok());
+  EXPECT_TRUE(server_.CollectGarbage());
+  // The dependent that owns others is deleted in the foreground too.
+  EXPECT_TRUE(
+      HasFinalizerNamed(MustGet(res::kVirtualMachineMigrations, "vmm"), "foregroundDeletion"));
+  int steps = 1;
+  while (server_.CollectGarbage()) ASSERT_LT(++steps, 10);
+  EXPECT_FALSE(Exists(kWidgets, "w"));
+  EXPECT_FALSE(Exists(res::kVirtualMachineMigrations, "vmm"));
+  EXPECT_FALSE(Exists(res::kVirtualMachines, "vm"));
+}
+
 TEST_F(SimApiTest, OrphanDeletionKeepsDependentsWithoutTheReference) {
   Json vm = MustCreate(res::kVirtualMachines, Vm("vm"));
   Json dep = Vmm("dep");
