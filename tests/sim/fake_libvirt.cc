@@ -12,12 +12,33 @@ const char* DomainStateName(DomainState s) {
   return "?";
 }
 
+void FakeLibvirt::CheckFenced(const std::string& node, const std::string& vm_uid,
+                              const char* what) {
+  for (const auto& [n, doms] : domains_) {
+    if (n == node) continue;
+    for (const auto& [name, d] : doms) {
+      if (d.vm_uid != vm_uid) continue;
+      if (d.state == DomainState::kRunning || d.state == DomainState::kPaused) {
+        hazards_.push_back(std::string(what) + " of VM uid " + vm_uid + " on " + node +
+                           " while a copy is " + DomainStateName(d.state) + " on " + n);
+      }
+    }
+  }
+}
+
 void FakeLibvirt::AddNode(const std::string& node) {
   up_[node] = true;
   domains_[node];
 }
 
-void FakeLibvirt::SetUp(const std::string& node, bool up) { up_[node] = up; }
+void FakeLibvirt::SetUp(const std::string& node, bool up) {
+  ++generation_;
+  up_[node] = up;
+  if (up) return;
+  // A restarted libvirtd does not remember jobs that ended before it went down.
+  for (auto it = finished_.begin(); it != finished_.end();)
+    it = it->first.first == node ? finished_.erase(it) : std::next(it);
+}
 
 bool FakeLibvirt::Up(const std::string& node) const {
   auto it = up_.find(node);
@@ -40,10 +61,12 @@ std::vector<Domain> FakeLibvirt::List(const std::string& node) const {
 }
 
 bool FakeLibvirt::DefineAndStart(const std::string& node, const Domain& d) {
+  ++generation_;
   if (!Up(node)) return false;
   auto& doms = domains_[node];
   auto it = doms.find(d.name);
   if (it != doms.end() && it->second.state != DomainState::kShutoff) return false;
+  CheckFenced(node, d.vm_uid, "start");
   Domain nd = d;
   nd.state = DomainState::kRunning;
   doms[d.name] = nd;
@@ -51,6 +74,7 @@ bool FakeLibvirt::DefineAndStart(const std::string& node, const Domain& d) {
 }
 
 bool FakeLibvirt::Destroy(const std::string& node, const std::string& name) {
+  ++generation_;
   if (!Up(node)) return false;
   auto& doms = domains_[node];
   auto it = doms.find(name);
@@ -67,6 +91,7 @@ bool FakeLibvirt::Destroy(const std::string& node, const std::string& name) {
 }
 
 bool FakeLibvirt::Shutdown(const std::string& node, const std::string& name) {
+  ++generation_;
   if (!Up(node)) return false;
   auto& doms = domains_[node];
   auto it = doms.find(name);
@@ -76,15 +101,18 @@ bool FakeLibvirt::Shutdown(const std::string& node, const std::string& name) {
 }
 
 bool FakeLibvirt::Resume(const std::string& node, const std::string& name) {
+  ++generation_;
   if (!Up(node)) return false;
   auto& doms = domains_[node];
   auto it = doms.find(name);
   if (it == doms.end() || it->second.state != DomainState::kPaused) return false;
+  CheckFenced(node, it->second.vm_uid, "resume");
   it->second.state = DomainState::kRunning;
   return true;
 }
 
 bool FakeLibvirt::StartJob(const std::string& source, const std::string& name, Job job) {
+  ++generation_;
   if (!Up(source) || !Up(job.target)) return false;
   auto& src = domains_[source];
   auto it = src.find(name);
@@ -97,11 +125,13 @@ bool FakeLibvirt::StartJob(const std::string& source, const std::string& name, J
   incoming.state = DomainState::kIncoming;
   dst[name] = incoming;
   finished_.erase({source, job.vmm_uid});
-  jobs_[job.vmm_uid] = {name, std::move(job)};
+  const std::string uid = job.vmm_uid;  // (the right side of = is evaluated first)
+  jobs_[uid] = {name, std::move(job)};
   return true;
 }
 
 bool FakeLibvirt::CancelJob(const std::string& source, const std::string& vmm_uid) {
+  ++generation_;
   if (!Up(source)) return false;
   auto it = jobs_.find(vmm_uid);
   if (it == jobs_.end() || it->second.second.source != source) return false;
@@ -150,6 +180,7 @@ void FakeLibvirt::Progress(Clock::TimePoint now) {
       result = JobResult::kUnclear;
     }
     finished_[{job.source, job.vmm_uid}] = result;
+    ++generation_;
     it = jobs_.erase(it);
   }
 }

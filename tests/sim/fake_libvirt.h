@@ -76,8 +76,16 @@ class FakeLibvirt {
   void Progress(Clock::TimePoint now);
 
   const std::map<std::string, std::map<std::string, Domain>>& nodes() const { return domains_; }
+  // Starts and resumes made while another copy of the same VM uid was running or paused on
+  // another node (docs/adr/0006 §2: nobody starts or resumes a guest while another copy may
+  // run). Each is a sentence; the invariant checks report the first.
+  const std::vector<std::string>& hazards() const { return hazards_; }
+  // Moves on every change of a domain or a job (so checks can skip unchanged states).
+  uint64_t generation() const { return generation_; }
 
  private:
+  // Records a hazard when a copy of `vm_uid` other than (node, name) is live.
+  void CheckFenced(const std::string& node, const std::string& vm_uid, const char* what);
   struct Finished {
     JobResult result;
   };
@@ -85,6 +93,8 @@ class FakeLibvirt {
   std::map<std::string, std::map<std::string, Domain>> domains_;  // node -> name -> domain
   std::map<std::string, std::pair<std::string, Job>> jobs_;       // vmm uid -> (name, job)
   std::map<std::pair<std::string, std::string>, JobResult> finished_;  // (source, vmm uid)
+  std::vector<std::string> hazards_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace ferry::sim

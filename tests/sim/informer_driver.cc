@@ -1,5 +1,7 @@
 #include "informer_driver.h"
 
+#include <algorithm>
+
 namespace ferry::sim {
 namespace {
 
@@ -12,9 +14,16 @@ int64_t ToRv(const std::string& rv) {
 
 bool InformerDriver::Pending() const {
   if (!listed_) return true;
+  if (idle_at_ == server_.current_rv()) return false;
   auto ev = server_.WatchEventsSince(informer_.resource(), informer_.options().ns,
                                      informer_.options().label_selector, position_, 1);
-  return !ev.ok() || !ev->empty();  // 410: a relist is due
+  if (!ev.ok()) return true;  // 410: a relist is due
+  if (ev->empty()) {
+    // Nothing for this watch up to now: as a bookmark would, move the resume point on.
+    idle_at_ = server_.current_rv();
+    position_ = std::max(position_, idle_at_);
+  }
+  return !ev->empty();
 }
 
 void InformerDriver::Step() {
@@ -24,7 +33,11 @@ void InformerDriver::Step() {
     if (!ev.ok()) {
       listed_ = false;  // 410 Gone: relist, as the reflector does
     } else {
-      if (ev->empty()) return;
+      if (ev->empty()) {
+        // Nothing for this watch up to now: as a bookmark would, move the resume point on.
+        position_ = std::max(position_, server_.current_rv());
+        return;
+      }
       const kube::WatchEvent& e = ev->front();
       informer_.Deliver(e);
       position_ = ToRv(e.object["metadata"].value("resourceVersion", "0"));

@@ -30,7 +30,9 @@ class InformerDriver {
   kube::Informer& informer_;
   SimApiServer& server_;
   bool listed_ = false;
-  int64_t position_ = 0;
+  mutable int64_t position_ = 0;
+  // The server's resourceVersion when Pending last found nothing (nothing to do until it moves).
+  mutable int64_t idle_at_ = -1;
   uint64_t lists_ = 0;
 };
 

@@ -48,11 +48,14 @@ std::string VmOf(const Json& vmm) {
 std::vector<Finding> CheckAlways(const SimApiServer& server, const FakeLibvirt& libvirt,
                                  const op::MigrationLimits& limits) {
   std::vector<Finding> out;
-  // one-copy
+  // one-copy: at most one running copy; and no start or resume while another copy was live
+  // (a paused source beside a running target is what libvirt leaves after a switch that
+  // broke; it is fenced — nobody may resume it — until the target's word decides)
+  for (const std::string& h : libvirt.hazards()) out.push_back({"one-copy", h});
   std::map<std::string, std::vector<std::string>> live;  // vm uid -> "node(state)"
   for (const auto& [node, doms] : libvirt.nodes()) {
     for (const auto& [name, d] : doms) {
-      if (d.state == DomainState::kRunning || d.state == DomainState::kPaused)
+      if (d.state == DomainState::kRunning)
         live[d.vm_uid].push_back(node + "(" + DomainStateName(d.state) + ")");
     }
   }
@@ -126,8 +129,12 @@ std::vector<Finding> CheckAtRest(const SimApiServer& server, const FakeLibvirt& 
     const bool want = vm.value("spec", Json::object()).value("running", false);
     std::vector<std::string> running;
     for (const auto& [node, doms] : libvirt.nodes()) {
-      for (const auto& [name, d] : doms)
-        if (d.vm_uid == Uid(vm) && d.state == DomainState::kRunning) running.push_back(node);
+      for (const auto& [name, d] : doms) {
+        if (d.vm_uid != Uid(vm)) continue;
+        if (d.state == DomainState::kRunning) running.push_back(node);
+        if (d.state == DomainState::kPaused)
+          out.push_back({"placed", "VM " + key + " has a paused copy left on " + node});
+      }
     }
     const std::string node = Str(vm, "status", "nodeName");
     const std::string phase = Phase(vm);

@@ -3,14 +3,18 @@
 // finds, as sentences naming the objects; an empty list means the rule holds.
 //
 // Always (after every step):
-//   one-copy            at most one running-or-resumable copy (running or paused) of each
-//                       VM uid across all nodes
+//   one-copy            at most one running copy of each VM uid across all nodes, and no
+//                       start or resume of a copy while another is running or paused (a
+//                       paused source beside a running target is what libvirt leaves when a
+//                       switch breaks: fenced, it may only be resumed or removed on the
+//                       target's word)
 //   failed-but-running  no Failed/Cancelled migration whose target runs a domain carrying
 //                       that migration's uid (the guest moved, the record says it did not)
 //   limits              migrations in flight (Scheduled..Running) within the cluster,
 //                       outbound and inbound limits
 // At rest (after Settle: faults healed, no user actions, time passed):
-//   placed              every VM that should run has exactly one running copy, on the node
+//   placed              no paused copy is left; every VM that should run has exactly one
+//                       running copy, on the node
 //                       its label names, unless a migration of it waits visibly for a person
 //                       (GuestLocationUnknown or SourcePaused)
 //   anti-affinity       strict anti-affinity groups within maxPerNode per node

@@ -6,6 +6,7 @@
 // them when continued, exactly the hazard docs/adr/0006 §4 is about.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -28,6 +29,9 @@ class SimOperator final : public SimProcess {
   // when leadership is lost (renew deadline passed without a renewal).
   void ElectionStep();
   bool Leading() const { return leading_; }
+  // The elector's next attempt comes no earlier than `t` (after a pause, the elector may be
+  // mid-sleep or mid-request while the controllers already act on their queues).
+  void DelayElectionUntil(Clock::TimePoint t) { next_attempt_ = std::max(next_attempt_, t); }
   bool Working() const override;
   void Crash() override;
   // When the last successful acquire/renew attempt started (what others measure from).

@@ -162,6 +162,47 @@ void World::Note(const std::string& line) {
   if (!options_.full_trace && trace_.size() > kTraceTail) trace_.pop_front();
 }
 
+void World::NoteChanges() {
+  const auto& log = server_.log();
+  auto it = std::upper_bound(log.begin(), log.end(), noted_rv_,
+                             [](int64_t v, const Change& c) { return v < c.rv; });
+  for (; it != log.end(); ++it) {
+    const Change& c = *it;
+    noted_rv_ = c.rv;
+    const bool vm = c.resource == kube::resources::kVirtualMachines.resource;
+    const bool vmm = c.resource == kube::resources::kVirtualMachineMigrations.resource;
+    if (!vm && !vmm) continue;
+    auto field = [](const Json& o, const char* a, const char* b) -> std::string {
+      if (!o.is_object() || !o.contains(a) || !o[a].is_object()) return "";
+      return o[a].value(b, "");
+    };
+    const std::string name = field(c.object, "metadata", "name");
+    std::string what;
+    auto diff = [&](const char* a, const char* b, const char* label) {
+      const std::string before = field(c.previous, a, b), after = field(c.object, a, b);
+      if (before != after) what += std::string(" ") + label + " " + before + "->" + after;
+    };
+    if (c.type == kube::WatchEvent::Type::kDeleted) {
+      what = " deleted";
+    } else {
+      if (c.type == kube::WatchEvent::Type::kAdded) what = " created";
+      diff("status", "phase", "phase");
+      diff("status", "nodeName", "node");
+      diff("status", "reason", "reason");
+      if (vm) diff("status", "activeMigration", "active");
+      if (c.object["metadata"].contains("deletionTimestamp") &&
+          !c.previous.is_null() && !c.previous["metadata"].contains("deletionTimestamp"))
+        what += " deleting";
+    }
+    if (what.empty()) continue;
+    std::string extra;
+    if (vmm && field(c.object, "status", "phase") != field(c.previous, "status", "phase"))
+      extra = " (" + field(c.object, "status", "sourceNode") + "->" +
+              field(c.object, "status", "targetNode") + ") " + field(c.object, "status", "message");
+    Note("  " + std::string(vm ? "vm " : "vmm ") + name + what + extra);
+  }
+}
+
 std::vector<std::string> World::Trace() const { return {trace_.begin(), trace_.end()}; }
 
 bool World::Active(const Proc& pr) const {
@@ -198,7 +239,7 @@ bool World::Step() {
     SimProcess* p = pr.p;
     if (pr.op != nullptr && pr.op->ElectionDue()) {
       SimOperator* op = pr.op;
-      acts.push_back({20, [this, op] {
+      acts.push_back({5, [this, op] {
                         const bool was = op->Leading();
                         op->ElectionStep();
                         if (was != op->Leading())
@@ -241,6 +282,9 @@ bool World::Step() {
     r -= acts[i].weight;
   }
   acts[pick].run();
+  NoteChanges();
+  // etcd compacts: keep the last 2,000 changes (a watch further behind relists on 410).
+  if (server_.current_rv() - server_.compacted_rv() > 4000) server_.Compact(server_.current_rv() - 2000);
   ++steps_;
   Check();
   return !violation_;
@@ -277,6 +321,9 @@ void World::Fail(const std::string& rule, const std::string& message) {
 }
 
 void World::Check() {
+  if (server_.current_rv() == checked_rv_ && libvirt_.generation() == checked_libvirt_) return;
+  checked_rv_ = server_.current_rv();
+  checked_libvirt_ = libvirt_.generation();
   for (const Finding& f : CheckAlways(server_, libvirt_, options_.operator_options.limits)) {
     Fail(f.rule, f.message);
     return;

@@ -114,6 +114,8 @@ class World {
 
   void Setup();
   void Note(const std::string& line);
+  // Notes what the last step changed of VMs and VMMs (phase, node), from the change log.
+  void NoteChanges();
   bool Active(const Proc& pr) const;
   void Advance(Clock::Duration d);
   void Chaos(std::vector<Action>& actions);
@@ -143,6 +145,10 @@ class World {
   bool chaos_ = true;
   bool settling_ = false;
   uint64_t steps_ = 0;
+  int64_t noted_rv_ = 0;
+  // The state last checked (the rules are not checked again while neither moved).
+  int64_t checked_rv_ = -1;
+  uint64_t checked_libvirt_ = 0;
   std::optional<Violation> violation_;
   std::deque<std::string> trace_;
 };

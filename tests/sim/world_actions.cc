@@ -85,6 +85,8 @@ void World::CrashOperator(int i, Clock::Duration down) {
 void World::PauseOperator(int i, Clock::Duration paused) {
   Proc& pr = procs_[static_cast<size_t>(i)];
   pr.paused_until = std::max(pr.paused_until, time_.Now() + paused);
+  if (pr.op != nullptr)
+    pr.op->DelayElectionUntil(pr.paused_until + Between(Clock::Duration::zero(), seconds(2)));
   Note("fault: pause " + pr.p->name() + " for " + std::to_string(paused.count() / 1000000) +
        " ms");
 }
