@@ -73,8 +73,10 @@ std::string VmKeyOfMigration(const kube::Json& vmm) {
 
 }  // namespace
 
-Operator::Operator(kube::ApiClient& api, OperatorOptions options, Clock& clock)
+Operator::Operator(kube::ApiClient& api, OperatorOptions options, Clock& clock,
+                   kube::ApiClient* events_api)
     : api_(api),
+      events_api_(events_api != nullptr ? *events_api : api),
       options_(std::move(options)),
       clock_(clock),
       state_(clock, options_.deadlines.heartbeat_timeout, options_.limits) {}
@@ -102,7 +104,8 @@ Status Operator::Register(manager::Manager& mgr) {
     return k.empty() ? std::vector<std::string>{} : std::vector<std::string>{k};
   });
 
-  events_ = std::make_unique<kube::EventRecorder>(api_, "ferry-operator", HostName(), clock_);
+  events_ = std::make_unique<kube::EventRecorder>(events_api_, "ferry-operator", HostName(),
+                                                  clock_);
   metrics_ = std::make_unique<OperatorMetrics>(mgr.registry());
   ctx_ = std::unique_ptr<Context>(new Context{api_, state_, *events_, *metrics_, options_,
                                               defaults_, clock_, vms, vmms, groups, policies, nodes,

@@ -39,7 +39,9 @@ class EvacuationController;
 
 class Operator {
  public:
-  Operator(kube::ApiClient& api, OperatorOptions options, Clock& clock = RealClock::Get());
+  // `events_api` writes the Events (off the controllers' threads); nullptr: `api`.
+  Operator(kube::ApiClient& api, OperatorOptions options, Clock& clock = RealClock::Get(),
+           kube::ApiClient* events_api = nullptr);
   ~Operator();
   Operator(const Operator&) = delete;
   Operator& operator=(const Operator&) = delete;
@@ -53,6 +55,7 @@ class Operator {
   controller::ReconcileResult Tick(const std::string& key);
 
   kube::ApiClient& api_;
+  kube::ApiClient& events_api_;
   OperatorOptions options_;
   migration::MigrationDefaults defaults_;
   Clock& clock_;

@@ -94,8 +94,19 @@ class Informer {
   // Blocks until synced or stop/timeout; returns HasSynced().
   bool WaitForSync(std::stop_token stop, std::chrono::milliseconds timeout);
 
+  // ---- Driving it without Run's thread (the deterministic simulation, tests/sim/) ----
+  // One list into the store, as Run starts (and as it relists after 410): handlers told.
+  Status ListOnce() { return ListAndReplace({}); }
+  // One watch event, applied as Run applies it. False when the event ends the watch (an
+  // error event: for 410 the driver must ListOnce again).
+  bool Deliver(const WatchEvent& ev) {
+    Status ignored;
+    return Apply(ev, &ignored);
+  }
+
   const Store& store() const { return store_; }
   const ResourceType& resource() const { return rt_; }
+  const InformerOptions& options() const { return options_; }
   std::string LastResourceVersion() const;
   InformerStats stats() const;
 

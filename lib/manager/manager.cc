@@ -156,6 +156,18 @@ StatusOr<controller::Controller*> Manager::AddController(ControllerSpec spec) {
   return ctl;
 }
 
+std::vector<kube::Informer*> Manager::informers() const {
+  std::vector<kube::Informer*> out;
+  for (const auto& [id, inf] : informers_) out.push_back(inf.get());
+  return out;
+}
+
+std::vector<controller::Controller*> Manager::controllers() const {
+  std::vector<controller::Controller*> out;
+  for (const auto& e : controllers_) out.push_back(e.controller.get());
+  return out;
+}
+
 bool Manager::CachesSynced() const {
   for (const auto& [id, inf] : informers_) {
     if (!inf->HasSynced()) return false;

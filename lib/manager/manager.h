@@ -118,6 +118,12 @@ class Manager {
   prometheus::Registry& registry() { return *registry_; }
   kube::ApiClient& api() { return api_; }
 
+  // For a driver that runs the informers and controllers itself instead of Run, one step at
+  // a time on one thread (the deterministic simulation, tests/sim/): every shared informer
+  // (in a fixed order) and every controller (in the order they were added).
+  std::vector<kube::Informer*> informers() const;
+  std::vector<controller::Controller*> controllers() const;
+
   // Runs until `stop` (OK) or until the lease is lost (kUnavailable). Call once.
   Status Run(std::stop_token stop);
 
