@@ -18,6 +18,7 @@
 #include "context.h"
 #include "core/clock.h"
 #include "kube/event_recorder.h"
+#include "kube/fenced_client.h"
 #include "manager/manager.h"
 #include "metrics/operator_metrics.h"
 #include "options.h"
@@ -36,6 +37,9 @@ class ServerGroupController;
 namespace evacuation {
 class EvacuationController;
 }
+
+// Unfinished VMMs in `vmms` with condition GuestLocationUnknown=True (the gauge's value).
+int CountGuestLocationUnknown(const kube::Store& vmms);
 
 class Operator {
  public:
@@ -57,6 +61,7 @@ class Operator {
   migration::MigrationDefaults defaults_;
   Clock& clock_;
   ClusterState state_;
+  std::unique_ptr<kube::FencedApiClient> fenced_api_;  // api_ behind the lease check
   std::unique_ptr<kube::EventRecorder> events_;
   std::unique_ptr<OperatorMetrics> metrics_;
   std::unique_ptr<Context> ctx_;

@@ -37,12 +37,27 @@ void ClusterState::MigrationEntry::SettleAssumptions() {
 }
 
 ClusterState::ClusterState(Clock& clock, std::chrono::nanoseconds heartbeat_timeout,
-                           MigrationLimits limits)
-    : clock_(clock), heartbeat_timeout_(heartbeat_timeout), limits_(limits) {}
+                           MigrationLimits limits, HeartbeatJudgement judgement)
+    : clock_(clock),
+      heartbeat_timeout_(heartbeat_timeout),
+      limits_(limits),
+      judgement_(judgement),
+      observations_(clock) {
+  observations_.set_stale_after(std::chrono::duration_cast<Clock::Duration>(heartbeat_timeout_));
+}
 
-bool ClusterState::AliveAt(const api::Hypervisor& hv, api::WallTime now) const {
+void ClusterState::SetTickInterval(std::chrono::nanoseconds interval) {
+  observations_.set_pause_threshold(
+      std::chrono::duration_cast<Clock::Duration>(interval + std::chrono::seconds(2)));
+}
+
+bool ClusterState::Alive(const std::string& name, const api::Hypervisor& hv) const {
   if (!hv.status.ready || !hv.status.last_heartbeat_time) return false;
-  return now - *hv.status.last_heartbeat_time <= heartbeat_timeout_;
+  if (judgement_ == HeartbeatJudgement::kHandlerWallClock)
+    return clock_.WallNow() - *hv.status.last_heartbeat_time <= heartbeat_timeout_;
+  // The operator's clock only: how long it has watched the value not change (ADR 6 §4).
+  const std::optional<Clock::Duration> silence = observations_.HeartbeatSilence(name);
+  return silence && *silence <= heartbeat_timeout_;
 }
 
 // ---- informer feeds ------------------------------------------------------------------------
@@ -138,7 +153,8 @@ void ClusterState::UpsertHypervisor(const api::Hypervisor& hv) {
   std::lock_guard l(mu_);
   NodeEntry& e = nodes_[hv.metadata.name];
   e.hv = hv;
-  e.alive = AliveAt(hv, clock_.WallNow());
+  observations_.SeeHeartbeat(hv.metadata.name, hv.status.last_heartbeat_time);
+  e.alive = Alive(hv.metadata.name, hv);
   SyncNode(hv.metadata.name);  // a heartbeat alone changes nothing: the view ignores equal state
 }
 
@@ -148,15 +164,20 @@ void ClusterState::RemoveHypervisor(const std::string& name) {
   if (it == nodes_.end()) return;
   it->second.hv.reset();
   it->second.alive = false;
+  observations_.ForgetNode(name);
   SyncNode(name);
 }
 
 std::vector<std::string> ClusterState::RefreshHeartbeats() {
   std::lock_guard l(mu_);
-  const api::WallTime now = clock_.WallNow();
+  if (observations_.Tick()) {
+    std::fprintf(stderr,
+                 "ferry-operator: this process was paused (no tick for longer than its period): "
+                 "heartbeats and phase ages are observed afresh from now\n");
+  }
   std::vector<std::string> changed;
   for (auto& [name, e] : nodes_) {
-    const bool alive = e.hv && AliveAt(*e.hv, now);
+    const bool alive = e.hv && Alive(name, *e.hv);
     if (alive != e.alive) {
       e.alive = alive;
       changed.push_back(name);
@@ -171,6 +192,7 @@ void ClusterState::UpsertVm(const api::VirtualMachine& vm) {
   const std::string key = VmKey(vm.metadata.namespace_, vm.metadata.name);
   VmEntry& e = vms_[key];
   e.vm = VmFromApi(vm);
+  SettleUncertainVm(e, vm.metadata.resource_version);
   if (e.assumed_node && *e.assumed_node == e.vm.node) e.assumed_node.reset();
   if (e.assumed_before_last && *e.assumed_before_last == e.vm.node) e.assumed_before_last.reset();
   SyncVm(key);
@@ -210,15 +232,18 @@ void ClusterState::UpsertMigration(const api::VirtualMachineMigration& vmm) {
     m.priority = vmm.status.effective_options->priority;
   }
   m.created = vmm.metadata.creation_timestamp.value_or(api::WallTime{});
+  observations_.SeePhase(key, vmm.metadata.uid, vmm.status.phase);
   if (m.observed == MigrationPhase::kScheduling)
     m.refused = vmm.status.reason == migration::kReasonUnschedulable;
   m.SettleAssumptions();
+  SettleUncertainMigration(m, vmm.metadata.resource_version);
   SyncMigration(key);
 }
 
 void ClusterState::RemoveMigration(const std::string& key) {
   std::lock_guard l(mu_);
   migrations_.erase(key);
+  observations_.ForgetMigration(key);
   SyncMigration(key);
 }
 
@@ -235,6 +260,22 @@ std::optional<api::WallTime> ClusterState::LastHeartbeat(const std::string& node
   auto it = nodes_.find(node);
   if (it == nodes_.end() || !it->second.hv) return std::nullopt;
   return it->second.hv->status.last_heartbeat_time;
+}
+
+std::optional<std::chrono::nanoseconds> ClusterState::HandlerSilence(
+    const std::string& node) const {
+  std::lock_guard l(mu_);
+  auto it = nodes_.find(node);
+  if (it == nodes_.end() || !it->second.hv) return std::nullopt;
+  auto silence = observations_.HeartbeatSilence(node);
+  if (!silence) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(*silence);
+}
+
+std::chrono::nanoseconds ClusterState::ObservedPhaseAge(
+    const api::VirtualMachineMigration& vmm) const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      observations_.PhaseAge(vmm.metadata.Key(), vmm.metadata.uid, vmm.status.phase));
 }
 
 std::string ClusterState::TargetProblem(const std::string& node) const {
