@@ -176,14 +176,19 @@ std::vector<std::string> ClusterState::RefreshHeartbeats() {
                  "heartbeats and phase ages are observed afresh from now\n");
   }
   std::vector<std::string> changed;
+  std::vector<std::string> resync;
   for (auto& [name, e] : nodes_) {
     const bool alive = e.hv && Alive(name, *e.hv);
     if (alive != e.alive) {
       e.alive = alive;
+      resync.push_back(name);
+    }
+    if (e.alive != e.reported_alive) {
+      e.reported_alive = e.alive;
       changed.push_back(name);
     }
   }
-  for (const std::string& name : changed) SyncNode(name);
+  for (const std::string& name : resync) SyncNode(name);
   return changed;
 }
 

@@ -101,7 +101,8 @@ class ClusterState {
   void RemoveMigration(const std::string& key);
   // The periodic checkpoint (the operator's tick): detects a pause of this process (every
   // observation then restarts from now), then re-judges every heartbeat; returns the nodes
-  // whose handler changed between alive and lost.
+  // whose handler changed between alive and lost since the last call (also by an informer
+  // event in between).
   std::vector<std::string> RefreshHeartbeats();
 
   // ---- facts ----
@@ -177,6 +178,10 @@ class ClusterState {
     std::optional<api::Node> node;
     std::optional<api::Hypervisor> hv;
     bool alive = false;
+    // `alive` as RefreshHeartbeats last returned it: a handler seen again by an informer
+    // event (UpsertHypervisor) is reported by the next refresh too, so its migrations are
+    // looked at again (a GuestLocationUnknown mark is cleared without waiting for a resync).
+    bool reported_alive = false;
   };
   struct VmEntry {
     placement::Vm vm;

@@ -119,6 +119,26 @@ TEST_F(HeartbeatTest, AHandlerLostBeforeThePauseStaysLost) {
   EXPECT_TRUE(state_.HandlerAlive("n"));
 }
 
+// A handler seen again through an informer event is reported by the next refresh, so the
+// tick looks at its migrations again (a GuestLocationUnknown mark cleared at once; it waited
+// for an unrelated event or a resync).
+TEST_F(HeartbeatTest, AHandlerSeenAgainIsReportedByTheNextRefresh) {
+  Renew(seconds(0));
+  EXPECT_EQ(state_.RefreshHeartbeats(), std::vector<std::string>{"n"}) << "first seen";
+  for (int i = 0; i < 41; ++i) {
+    clock_.Advance(seconds(1));
+    if (i < 40) {
+      EXPECT_TRUE(state_.RefreshHeartbeats().empty()) << i;
+    }
+  }
+  EXPECT_EQ(state_.RefreshHeartbeats(), std::vector<std::string>{"n"}) << "lost";
+  clock_.Advance(seconds(1));
+  Renew(seconds(0));  // the informer delivers a new heartbeat
+  ASSERT_TRUE(state_.HandlerAlive("n"));
+  EXPECT_EQ(state_.RefreshHeartbeats(), std::vector<std::string>{"n"}) << "back";
+  EXPECT_TRUE(state_.RefreshHeartbeats().empty());
+}
+
 TEST_F(HeartbeatTest, TicksOnTimeAreNoPause) {
   Renew(seconds(0));
   Run(seconds(20));
