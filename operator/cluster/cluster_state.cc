@@ -471,6 +471,7 @@ void ClusterState::AssumeAdmitted(const api::VirtualMachineMigration& vmm) {
   std::lock_guard l(mu_);
   MigrationEntry& m = migrations_[vmm.metadata.Key()];
   m.before_last = m.Current();
+  m.decision = ++decisions_;
   m.vm_key = VmKey(vmm.metadata.namespace_, vmm.spec.vm_name);
   m.assumed_admitted = true;
   m.assumed = std::max(m.assumed, MigrationPhase::kScheduling);
@@ -486,6 +487,7 @@ void ClusterState::AssumeScheduled(const api::VirtualMachineMigration& vmm) {
   std::lock_guard l(mu_);
   MigrationEntry& m = migrations_[vmm.metadata.Key()];
   m.before_last = m.Current();
+  m.decision = ++decisions_;
   if (m.vm_key.empty()) m.vm_key = VmKey(vmm.metadata.namespace_, vmm.spec.vm_name);
   m.assumed_admitted = true;
   m.assumed = MigrationPhase::kScheduled;
@@ -506,6 +508,7 @@ void ClusterState::ForgetMigrationAssumption(const std::string& vmm_key) {
   m.assumed = before.phase;
   m.assumed_target = before.target;
   m.assumed_admitted = before.admitted;
+  m.decision = before.decision;
   m.SettleAssumptions();
   SyncMigration(vmm_key);
 }

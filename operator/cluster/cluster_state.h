@@ -199,6 +199,7 @@ class ClusterState {
     api::MigrationPhase phase = api::MigrationPhase::kUnset;
     std::string target;
     bool admitted = false;
+    uint64_t decision = 0;  // which Assume* made it (0: none): equal values of two decisions differ
     friend bool operator==(const Assumed&, const Assumed&) = default;
   };
   // An assumption whose write got no definite answer.
@@ -228,7 +229,8 @@ class ClusterState {
     api::MigrationPhase Phase() const;
     std::string Target() const { return assumed_target.empty() ? target : assumed_target; }
     bool Admitted() const { return finalizer || assumed_admitted; }
-    Assumed Current() const { return {assumed, assumed_target, assumed_admitted}; }
+    uint64_t decision = 0;  // the Assume* the current assumption came from
+    Assumed Current() const { return {assumed, assumed_target, assumed_admitted, decision}; }
     // Drops what the informer has caught up with (or passed).
     void SettleAssumptions();
   };
@@ -268,6 +270,7 @@ class ClusterState {
   std::set<std::string> in_view_;  // migrations whose reservation the view holds
   std::map<std::string, vm::HostFacts> hosts_;
   uint64_t hosts_generation_ = 0;
+  uint64_t decisions_ = 0;  // Assume* calls so far (MigrationEntry::decision)
   mutable std::shared_ptr<const std::vector<vm::HostFacts>> hosts_cache_;
   placement::ClusterView view_;
 };

@@ -54,6 +54,7 @@ void ClusterState::SettleUncertainMigration(MigrationEntry& m, const std::string
   m.assumed = u.before.phase;
   m.assumed_target = u.before.target;
   m.assumed_admitted = u.before.admitted;
+  m.decision = u.before.decision;
   m.SettleAssumptions();
 }
 
@@ -88,6 +89,7 @@ void ClusterState::ExpireUncertainAssumptions() {
     m.assumed = u.before.phase;
     m.assumed_target = u.before.target;
     m.assumed_admitted = u.before.admitted;
+    m.decision = u.before.decision;
     m.SettleAssumptions();
     SyncMigration(key);
   }

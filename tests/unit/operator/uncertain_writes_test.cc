@@ -170,6 +170,22 @@ TEST_F(UncertainWritesTest, ANewerVersionWithoutTheDecisionRefutesIt) {
   EXPECT_EQ(Schedule("c", OkStatus()), Kind::kScheduled);
 }
 
+// The write timed out and did not land; its retry (the same decision again: same target)
+// was written. The metadata echo of the retry, newer and without the Scheduled phase yet,
+// refutes the first write only: the retry's assumption stays until its own echo.
+TEST_F(UncertainWritesTest, RefutingTheFirstWriteKeepsTheRetrysEqualDecision) {
+  std::string target;
+  ASSERT_EQ(Schedule("a", OkStatus()), Kind::kScheduled);
+  ASSERT_EQ(Schedule("b", kTimeout, &target), Kind::kScheduled);
+  api::VirtualMachineMigration retry = Admitted("b", "5");
+  retry.status.phase = MigrationPhase::kScheduled;
+  retry.status.target_node = target;
+  state_.AssumeScheduled(retry);               // written: metadata, then status
+  state_.UpsertMigration(Admitted("b", "6"));  // the metadata write's echo
+  EXPECT_EQ(Schedule("c", OkStatus()), Kind::kWait) << "the retry's slot was given away";
+  EXPECT_EQ(Scheduled(), 2);
+}
+
 TEST_F(UncertainWritesTest, TheTtlFreesIt) {
   ASSERT_EQ(Schedule("a", OkStatus()), Kind::kScheduled);
   ASSERT_EQ(Schedule("b", kTimeout), Kind::kScheduled);
