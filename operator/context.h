@@ -1,7 +1,13 @@
 // What every controller of the operator shares: the API client, the cluster state, the
 // informer caches, the event recorder, metrics and options. Built by operator.cc.
+//
+// `api` is fenced (kube::FencedApiClient over the Manager's HoldsLease): every write a
+// controller makes through it leaves only while this replica can prove by its own monotonic
+// clock that its lease is valid, and otherwise fails kFailedPrecondition without being sent
+// (ADR 6 §4). `holds_lease` asks the same question directly.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,6 +39,10 @@ struct Context {
   kube::Informer& nodes;
   kube::Informer& hypervisors;
   kube::Informer& namespaces;
+  // True while a deciding write may leave (see above); unset: always (tests without a lease).
+  std::function<bool()> holds_lease;
+
+  bool HoldsLease() const { return !holds_lease || holds_lease(); }
 };
 
 // The cached object of `key` decoded as T, or nullopt (absent or undecodable).

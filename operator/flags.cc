@@ -56,10 +56,12 @@ std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
   cli::AddDurationFlag(app, "--source-start-timeout", &d.source_start,
                "TargetReady longer than this (the source never started): Failed Timeout");
   cli::AddDurationFlag(app, "--heartbeat-timeout", &d.heartbeat_timeout,
-               "a Hypervisor heartbeat older than this: handler lost (no placements; HandlerLost)");
+               "a Hypervisor heartbeat not seen to change for this long (by the operator's own "
+               "clock): handler lost (no placements; HandlerLost before Running)");
   cli::AddDurationFlag(
       app, "--running-handler-lost-timeout", &d.running_handler_lost,
-      "a Running migration fails HandlerLost only after its source handler was lost this long");
+      "a Running migration whose source handler was lost this long is marked "
+      "GuestLocationUnknown (never failed; it waits for a handler's word)");
 
   EvacuationOptions& e = c->options.evacuation;
   app.add_option("--evacuation-priority", e.priority,

@@ -73,13 +73,32 @@ std::string VmKeyOfMigration(const kube::Json& vmm) {
 
 }  // namespace
 
+int CountGuestLocationUnknown(const kube::Store& vmms) {
+  int n = 0;
+  vmms.ForEach([&n](const kube::ObjectPtr& o) {
+    const kube::Json& st = o->value("status", kube::Json::object());
+    const std::string phase = st.value("phase", "");
+    if (phase == "Succeeded" || phase == "Failed" || phase == "Cancelled") return;
+    for (const kube::Json& c : st.value("conditions", kube::Json::array())) {
+      if (c.value("type", "") == api::kConditionGuestLocationUnknown &&
+          c.value("status", "") == "True") {
+        ++n;
+        return;
+      }
+    }
+  });
+  return n;
+}
+
 Operator::Operator(kube::ApiClient& api, OperatorOptions options, Clock& clock,
                    kube::ApiClient* events_api)
     : api_(api),
       events_api_(events_api != nullptr ? *events_api : api),
       options_(std::move(options)),
       clock_(clock),
-      state_(clock, options_.deadlines.heartbeat_timeout, options_.limits) {}
+      state_(clock, options_.deadlines.heartbeat_timeout, options_.limits) {
+  state_.SetTickInterval(options_.heartbeat_check_interval);
+}
 
 Operator::~Operator() = default;
 
@@ -107,9 +126,15 @@ Status Operator::Register(manager::Manager& mgr) {
   events_ = std::make_unique<kube::EventRecorder>(events_api_, "ferry-operator", HostName(),
                                                   clock_);
   metrics_ = std::make_unique<OperatorMetrics>(mgr.registry());
-  ctx_ = std::unique_ptr<Context>(new Context{api_, state_, *events_, *metrics_, options_,
+  // Every write of the controllers goes through the fence: none leaves a replica that cannot
+  // prove by its own monotonic clock that it still holds the lease (ADR 6 §4).
+  std::function<bool()> holds_lease = lease_check_;
+  if (!holds_lease) holds_lease = [&mgr] { return mgr.HoldsLease(); };
+  fenced_api_ =
+      std::make_unique<kube::FencedApiClient>(api_, holds_lease, "the operator's leader lease");
+  ctx_ = std::unique_ptr<Context>(new Context{*fenced_api_, state_, *events_, *metrics_, options_,
                                               defaults_, clock_, vms, vmms, groups, policies, nodes,
-                                              hypervisors, namespaces});
+                                              hypervisors, namespaces, holds_lease});
 
   // The cluster state first: controllers registered below then never read a view older
   // than the cache that woke them.
@@ -255,6 +280,7 @@ Status Operator::Register(manager::Manager& mgr) {
 }
 
 controller::ReconcileResult Operator::Tick(const std::string&) {
+  state_.ExpireUncertainAssumptions();
   for (const std::string& node : state_.RefreshHeartbeats()) {
     for (const std::string& k : state_.MigrationsTouching(node)) migration_ctl_->Enqueue(k);
     evacuation_ctl_->Enqueue(node);
@@ -273,6 +299,7 @@ controller::ReconcileResult Operator::Tick(const std::string&) {
   }
   if (options_.evacuation.rebalance) evacuation_ctl_->Enqueue(evacuation::kRebalanceKey);
   metrics_->SetMigrationsByPhase(state_.PhaseCounts());
+  metrics_->SetGuestLocationUnknown(CountGuestLocationUnknown(ctx_->vmms.store()));
   return controller::ReconcileResult::RequeueAfter(
       std::chrono::duration_cast<Clock::Duration>(options_.heartbeat_check_interval));
 }

@@ -12,12 +12,14 @@
 // cache newer than the view.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "cluster/cluster_state.h"
 #include "context.h"
 #include "core/clock.h"
 #include "kube/event_recorder.h"
+#include "kube/fenced_client.h"
 #include "manager/manager.h"
 #include "metrics/operator_metrics.h"
 #include "options.h"
@@ -37,6 +39,9 @@ namespace evacuation {
 class EvacuationController;
 }
 
+// Unfinished VMMs in `vmms` with condition GuestLocationUnknown=True (the gauge's value).
+int CountGuestLocationUnknown(const kube::Store& vmms);
+
 class Operator {
  public:
   // `events_api` writes the Events (off the controllers' threads); nullptr: `api`.
@@ -46,6 +51,9 @@ class Operator {
   Operator(const Operator&) = delete;
   Operator& operator=(const Operator&) = delete;
 
+  // The lease check of every deciding write (default: the Manager's elector). A driver that
+  // runs its own elector (the simulation, tests/sim/) sets it before Register.
+  void SetLeaseCheck(std::function<bool()> holds_lease) { lease_check_ = std::move(holds_lease); }
   // Creates the informers, the cluster state's feeds and every controller on `mgr`.
   Status Register(manager::Manager& mgr);
 
@@ -56,10 +64,12 @@ class Operator {
 
   kube::ApiClient& api_;
   kube::ApiClient& events_api_;
+  std::function<bool()> lease_check_;
   OperatorOptions options_;
   migration::MigrationDefaults defaults_;
   Clock& clock_;
   ClusterState state_;
+  std::unique_ptr<kube::FencedApiClient> fenced_api_;  // api_ behind the lease check
   std::unique_ptr<kube::EventRecorder> events_;
   std::unique_ptr<OperatorMetrics> metrics_;
   std::unique_ptr<Context> ctx_;

@@ -26,10 +26,12 @@ struct Deadlines {
   std::chrono::nanoseconds target_prepare = std::chrono::minutes(5);
   // TargetReady for longer than this: the source handler never started.
   std::chrono::nanoseconds source_start = std::chrono::minutes(2);
-  // A Hypervisor heartbeat older than this is a lost handler (four missed 10 s renewals).
+  // A Hypervisor heartbeat the operator has not seen change for this long, on its own
+  // monotonic clock, is a lost handler (four missed 10 s renewals).
   std::chrono::nanoseconds heartbeat_timeout = std::chrono::seconds(40);
   // Running with the source's heartbeat lost for this long: a restarted handler re-attaches
-  // to the libvirt job well within it, so only a handler that stays dead fails the VMM.
+  // to the libvirt job well within it, so only a handler that stays dead marks the VMM
+  // GuestLocationUnknown (it is never failed for it: ADR 6 §3).
   std::chrono::nanoseconds running_handler_lost = std::chrono::minutes(5);
 };
 

@@ -12,6 +12,9 @@ add_library(ferry_operator STATIC
 )
 target_sources(ferry_operator PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/cluster/cluster_state.cc
+  ${CMAKE_CURRENT_LIST_DIR}/cluster/observations.cc
+  ${CMAKE_CURRENT_LIST_DIR}/cluster/heartbeats.cc
+  ${CMAKE_CURRENT_LIST_DIR}/cluster/uncertain_writes.cc
   ${CMAKE_CURRENT_LIST_DIR}/metrics/operator_metrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/migration/migration_controller.cc
   ${CMAKE_CURRENT_LIST_DIR}/vm/vm_controller.cc

@@ -48,12 +48,18 @@ inline constexpr const char* kReasonConvergenceTimeout = "ConvergenceTimeout";
 inline constexpr const char* kConditionDomain = "Domain";
 // VMM condition (source handler): post-copy lost its connection; recovery is being retried.
 inline constexpr const char* kConditionPostCopyRecovering = "PostCopyRecovering";
+// VMM condition (operator; ADR 6 §2-3): True while nobody can say where the guest runs.
+// Reason HandlerLost: the source handler of a Running migration has not been seen (by the
+// operator's own clock) to renew its heartbeat for --running-handler-lost-timeout; the
+// libvirt job may go on and succeed without it, so the migration is not failed but stays
+// open, with a Warning Event, the gauge ferry_migration_guest_location_unknown and the alert
+// FerryGuestLocationUnknown. The operator sets it False (reason HandlerSeen) once it observes
+// that handler alive again; handlers may end the migration from what libvirt shows.
+inline constexpr const char* kConditionGuestLocationUnknown = "GuestLocationUnknown";
+inline constexpr const char* kReasonHandlerSeen = "HandlerSeen";
 
 // ---- One copy of every guest (docs/adr/0006-one-copy-of-every-guest.md) -------------------
-// VMM condition (operator): neither side can tell where the guest runs (a handler lost, a
-// libvirtd that does not answer); the migration stays open. The reason says whose word is
-// missing (HandlerLost).
-inline constexpr const char* kConditionGuestLocationUnknown = "GuestLocationUnknown";
+// (kConditionGuestLocationUnknown, the operator's, is above.)
 // VMM condition (source handler): True while the source's job ended without success and left
 // the source domain paused; the source waits for the target's TargetDomain before it resumes
 // (Failed) or destroys (Succeeded) its copy. False (reason Resolved) once it did.

@@ -36,6 +36,12 @@ std::string LeaderElector::ObservedHolder() const {
   return observed_holder_;
 }
 
+bool LeaderElector::HoldsLease() const {
+  if (!leader_.load()) return false;
+  std::lock_guard<std::mutex> l(mu_);
+  return clock_.Now() < last_renew_ + config_.renew_deadline;
+}
+
 Json LeaderElector::LeaseSpec(const std::string& holder, const std::string& acquire_time,
                               int64_t transitions) const {
   const int64_t secs =

@@ -63,6 +63,13 @@ class LeaderElector {
   // after leading) or leadership is lost (kUnavailable).
   Status Run(std::stop_token stop);
   bool IsLeader() const { return leader_.load(); }
+  // True while this process can prove by its own monotonic clock that it still holds the
+  // lease: it leads and the last successful acquire/renew started less than renew_deadline
+  // ago (the instant the elector gives up; the others wait at least lease_duration from the
+  // same start). Thread-safe and cheap: callers check it right before every write that
+  // decides, so a process paused past its deadline (SIGSTOP, a long GC-like stall) sends
+  // nothing even before the elector's own thread has run and noticed the loss.
+  bool HoldsLease() const;
   std::string ObservedHolder() const;
 
   // One attempt to acquire or renew the lease; true when we hold it afterwards. Unbounded

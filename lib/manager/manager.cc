@@ -175,6 +175,11 @@ bool Manager::CachesSynced() const {
   return true;
 }
 
+bool Manager::HoldsLease() const {
+  if (!working_.load()) return false;
+  return !elector_ || elector_->HoldsLease();
+}
+
 bool Manager::WaitForStarted(std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> l(mu_);
   return cv_.wait_for(l, timeout, [this] { return started_controllers_; });

@@ -131,6 +131,12 @@ class Manager {
   int ops_port() const { return ops_port_.load(); }
   // True while this process may act: leading, or running without leader election.
   bool IsWorking() const { return working_.load(); }
+  // True while a write that decides may leave this process: it works and, with leader
+  // election, can prove by its own monotonic clock that its lease is still valid
+  // (LeaderElector::HoldsLease: last successful renewal + renew deadline > now). Checked
+  // right before every deciding write (kube::FencedApiClient); false as soon as the clock
+  // passes the deadline, even before the elector's thread noticed. Thread-safe.
+  bool HoldsLease() const;
   // True once every informer has synced since work started.
   bool CachesSynced() const;
   // Blocks until the controllers have started (caches synced) or `timeout`; for tests.

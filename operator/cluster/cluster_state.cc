@@ -37,12 +37,13 @@ void ClusterState::MigrationEntry::SettleAssumptions() {
 }
 
 ClusterState::ClusterState(Clock& clock, std::chrono::nanoseconds heartbeat_timeout,
-                           MigrationLimits limits)
-    : clock_(clock), heartbeat_timeout_(heartbeat_timeout), limits_(limits) {}
-
-bool ClusterState::AliveAt(const api::Hypervisor& hv, api::WallTime now) const {
-  if (!hv.status.ready || !hv.status.last_heartbeat_time) return false;
-  return now - *hv.status.last_heartbeat_time <= heartbeat_timeout_;
+                           MigrationLimits limits, HeartbeatJudgement judgement)
+    : clock_(clock),
+      heartbeat_timeout_(heartbeat_timeout),
+      limits_(limits),
+      judgement_(judgement),
+      observations_(clock) {
+  observations_.set_stale_after(std::chrono::duration_cast<Clock::Duration>(heartbeat_timeout_));
 }
 
 // ---- informer feeds ------------------------------------------------------------------------
@@ -138,7 +139,8 @@ void ClusterState::UpsertHypervisor(const api::Hypervisor& hv) {
   std::lock_guard l(mu_);
   NodeEntry& e = nodes_[hv.metadata.name];
   e.hv = hv;
-  e.alive = AliveAt(hv, clock_.WallNow());
+  observations_.SeeHeartbeat(hv.metadata.name, hv.status.last_heartbeat_time);
+  e.alive = Alive(hv.metadata.name, hv);
   SyncNode(hv.metadata.name);  // a heartbeat alone changes nothing: the view ignores equal state
 }
 
@@ -148,22 +150,8 @@ void ClusterState::RemoveHypervisor(const std::string& name) {
   if (it == nodes_.end()) return;
   it->second.hv.reset();
   it->second.alive = false;
+  observations_.ForgetNode(name);
   SyncNode(name);
-}
-
-std::vector<std::string> ClusterState::RefreshHeartbeats() {
-  std::lock_guard l(mu_);
-  const api::WallTime now = clock_.WallNow();
-  std::vector<std::string> changed;
-  for (auto& [name, e] : nodes_) {
-    const bool alive = e.hv && AliveAt(*e.hv, now);
-    if (alive != e.alive) {
-      e.alive = alive;
-      changed.push_back(name);
-    }
-  }
-  for (const std::string& name : changed) SyncNode(name);
-  return changed;
 }
 
 void ClusterState::UpsertVm(const api::VirtualMachine& vm) {
@@ -171,6 +159,7 @@ void ClusterState::UpsertVm(const api::VirtualMachine& vm) {
   const std::string key = VmKey(vm.metadata.namespace_, vm.metadata.name);
   VmEntry& e = vms_[key];
   e.vm = VmFromApi(vm);
+  SettleUncertainVm(e, vm.metadata.resource_version);
   if (e.assumed_node && *e.assumed_node == e.vm.node) e.assumed_node.reset();
   if (e.assumed_before_last && *e.assumed_before_last == e.vm.node) e.assumed_before_last.reset();
   SyncVm(key);
@@ -210,15 +199,18 @@ void ClusterState::UpsertMigration(const api::VirtualMachineMigration& vmm) {
     m.priority = vmm.status.effective_options->priority;
   }
   m.created = vmm.metadata.creation_timestamp.value_or(api::WallTime{});
+  observations_.SeePhase(key, vmm.metadata.uid, vmm.status.phase);
   if (m.observed == MigrationPhase::kScheduling)
     m.refused = vmm.status.reason == migration::kReasonUnschedulable;
   m.SettleAssumptions();
+  SettleUncertainMigration(m, vmm.metadata.resource_version);
   SyncMigration(key);
 }
 
 void ClusterState::RemoveMigration(const std::string& key) {
   std::lock_guard l(mu_);
   migrations_.erase(key);
+  observations_.ForgetMigration(key);
   SyncMigration(key);
 }
 
@@ -479,6 +471,7 @@ void ClusterState::AssumeAdmitted(const api::VirtualMachineMigration& vmm) {
   std::lock_guard l(mu_);
   MigrationEntry& m = migrations_[vmm.metadata.Key()];
   m.before_last = m.Current();
+  m.decision = ++decisions_;
   m.vm_key = VmKey(vmm.metadata.namespace_, vmm.spec.vm_name);
   m.assumed_admitted = true;
   m.assumed = std::max(m.assumed, MigrationPhase::kScheduling);
@@ -494,6 +487,7 @@ void ClusterState::AssumeScheduled(const api::VirtualMachineMigration& vmm) {
   std::lock_guard l(mu_);
   MigrationEntry& m = migrations_[vmm.metadata.Key()];
   m.before_last = m.Current();
+  m.decision = ++decisions_;
   if (m.vm_key.empty()) m.vm_key = VmKey(vmm.metadata.namespace_, vmm.spec.vm_name);
   m.assumed_admitted = true;
   m.assumed = MigrationPhase::kScheduled;
@@ -514,6 +508,7 @@ void ClusterState::ForgetMigrationAssumption(const std::string& vmm_key) {
   m.assumed = before.phase;
   m.assumed_target = before.target;
   m.assumed_admitted = before.admitted;
+  m.decision = before.decision;
   m.SettleAssumptions();
   SyncMigration(vmm_key);
 }

@@ -28,6 +28,7 @@
 #include "api/migration.h"
 #include "api/servergroup.h"
 #include "api/vm.h"
+#include "cluster/observations.h"
 #include "core/clock.h"
 #include "migration/limits.h"
 #include "migration/phase_machine.h"
@@ -46,6 +47,13 @@ namespace ferry::op {
 // counts every node.
 inline constexpr size_t kMaxPlacementCandidates = 256;
 
+// How long an assumption whose write got no definite answer is kept when the informer shows
+// nothing newer of the object (a write that landed is echoed within a second by a working
+// watch). Two minutes: long enough for a watch to recover from a short API-server outage,
+// short enough that a slot or a node held by a write that never landed frees up on its own;
+// holding longer is the safe side (fewer decisions, never two that exclude each other).
+inline constexpr std::chrono::seconds kUncertainWriteTtl{120};
+
 // VMM label: this migration is one member's part of moving strict-affinity group <value> (a
 // group of the VMM's namespace) as a unit. Such a VMM is scheduled by the group-move planner:
 // the first member scheduled picks the node for all, the others follow that move under way.
@@ -62,9 +70,23 @@ struct VmPlacement {
   std::string compliance;
 };
 
+// How a handler's heartbeat is judged alive.
+enum class HeartbeatJudgement {
+  // By the operator's own monotonic clock: alive while the value was seen to change within
+  // the timeout (Observations). The operator decides with this.
+  kObserved,
+  // lastHeartbeatTime against this process's wall clock: for one-shot readers (kubectl
+  // ferry plan/status) that cannot watch a value change; they decide nothing.
+  kHandlerWallClock,
+};
+
 class ClusterState {
  public:
-  ClusterState(Clock& clock, std::chrono::nanoseconds heartbeat_timeout, MigrationLimits limits);
+  ClusterState(Clock& clock, std::chrono::nanoseconds heartbeat_timeout, MigrationLimits limits,
+               HeartbeatJudgement judgement = HeartbeatJudgement::kObserved);
+  // The period of RefreshHeartbeats (--heartbeat-check-interval): a gap between checkpoints
+  // longer than it + 2 s is a pause of this process, after which every observation restarts.
+  void SetTickInterval(std::chrono::nanoseconds interval);
 
   // ---- informer feeds ----
   void UpsertNode(const api::Node& node);
@@ -77,13 +99,21 @@ class ClusterState {
   void RemoveGroup(const std::string& key);
   void UpsertMigration(const api::VirtualMachineMigration& vmm);
   void RemoveMigration(const std::string& key);
-  // Re-judges every heartbeat against the clock; returns the nodes whose handler changed
-  // between alive and lost.
+  // The periodic checkpoint (the operator's tick): detects a pause of this process (every
+  // observation then restarts from now), then re-judges every heartbeat; returns the nodes
+  // whose handler changed between alive and lost since the last call (also by an informer
+  // event in between).
   std::vector<std::string> RefreshHeartbeats();
 
   // ---- facts ----
   bool HandlerAlive(const std::string& node) const;
+  // The handler's own heartbeat time, for messages only.
   std::optional<api::WallTime> LastHeartbeat(const std::string& node) const;
+  // How long this process has watched the node's heartbeat not change (monotonic).
+  std::optional<std::chrono::nanoseconds> HandlerSilence(const std::string& node) const;
+  // How long this process has seen `vmm` (by uid) in its current phase (monotonic; recorded
+  // now when it has not yet). Phase deadlines run from here.
+  std::chrono::nanoseconds ObservedPhaseAge(const api::VirtualMachineMigration& vmm) const;
   std::string TargetProblem(const std::string& node) const;
   std::string ActiveMigrationOf(const std::string& vm_key, const std::string& vmm_key) const;
   // Cordoned, or tainted ferry.dev/drain.
@@ -118,6 +148,20 @@ class ClusterState {
   // the informer shows it), or to what the informer said when nothing was.
   void ForgetMigrationAssumption(const std::string& vmm_key);
 
+  // The write of the last assumed decision of `vmm_key` got no definite answer (a timeout,
+  // a 5xx, a reset connection: kube::WriteMayHaveLanded): it may have landed, so the
+  // assumption stays (ADR 6 §5) until the informer shows the VMM at a resourceVersion newer
+  // than `written_against` — showing the decision (kept and settled as usual) or not
+  // (forgotten as by ForgetMigrationAssumption) — or until kUncertainWriteTtl passes
+  // (ExpireUncertainAssumptions). Only a definite refusal (409, 400/422, 403, 404) forgets at
+  // once.
+  void KeepUncertainMigrationAssumption(const std::string& vmm_key,
+                                        const std::string& written_against);
+  // The same for a VM's node (placement or flip).
+  void KeepUncertainVmAssumption(const std::string& vm_key, const std::string& written_against);
+  // Forgets uncertain assumptions older than kUncertainWriteTtl (the operator's tick).
+  void ExpireUncertainAssumptions();
+
   // A node for an unplaced VM (and the per-node reasons when none fits).
   VmPlacement PlaceVm(const std::string& vm_key);
   // As for migrations: one decision per VM at a time; Forget undoes the last Assume only
@@ -134,18 +178,36 @@ class ClusterState {
     std::optional<api::Node> node;
     std::optional<api::Hypervisor> hv;
     bool alive = false;
+    // `alive` as RefreshHeartbeats last returned it: a handler seen again by an informer
+    // event (UpsertHypervisor) is reported by the next refresh too, so its migrations are
+    // looked at again (a GuestLocationUnknown mark is cleared without waiting for a resync).
+    bool reported_alive = false;
   };
   struct VmEntry {
     placement::Vm vm;
     std::optional<std::string> assumed_node;
     std::optional<std::string> assumed_before_last;  // restored by ForgetVmAssumption
     std::string Node() const { return assumed_node ? *assumed_node : vm.node; }
+    // Set while the write of `uncertain_node` had no definite answer (see KeepUncertain*).
+    std::optional<std::string> uncertain_rv;
+    std::optional<std::string> uncertain_node;
+    std::optional<std::string> uncertain_before;
+    Clock::TimePoint uncertain_until{};
   };
   // What a decision assumed about one VMM (all unset: nothing assumed).
   struct Assumed {
     api::MigrationPhase phase = api::MigrationPhase::kUnset;
     std::string target;
     bool admitted = false;
+    uint64_t decision = 0;  // which Assume* made it (0: none): equal values of two decisions differ
+    friend bool operator==(const Assumed&, const Assumed&) = default;
+  };
+  // An assumption whose write got no definite answer.
+  struct Uncertain {
+    std::string written_against;  // resourceVersion the write was made against
+    Assumed value;                // what the uncertain decision assumed
+    Assumed before;               // what was assumed before it
+    Clock::TimePoint until{};
   };
   struct MigrationEntry {
     std::string vm_key;
@@ -155,6 +217,7 @@ class ClusterState {
     bool assumed_admitted = false;
     // What was assumed before the last Assume*, restored when its write fails.
     Assumed before_last;
+    std::optional<Uncertain> uncertain;
     bool deleting = false;
     bool refused = false;
     std::string source;
@@ -166,17 +229,23 @@ class ClusterState {
     api::MigrationPhase Phase() const;
     std::string Target() const { return assumed_target.empty() ? target : assumed_target; }
     bool Admitted() const { return finalizer || assumed_admitted; }
-    Assumed Current() const { return {assumed, assumed_target, assumed_admitted}; }
+    uint64_t decision = 0;  // the Assume* the current assumption came from
+    Assumed Current() const { return {assumed, assumed_target, assumed_admitted, decision}; }
     // Drops what the informer has caught up with (or passed).
     void SettleAssumptions();
   };
 
-  bool AliveAt(const api::Hypervisor& hv, api::WallTime now) const;
+  // Judges `name`'s handler alive now (mu_ held; the heartbeat already seen).
+  bool Alive(const std::string& name, const api::Hypervisor& hv) const;
   // Push one object's current state into the view (mu_ held).
   void SyncNode(const std::string& name);
   void SyncVm(const std::string& key);
   void SyncMigration(const std::string& key);
   void SyncMigrationsOf(const std::string& vm_key);
+  // The informer shows the object at `rv` (mu_ held): settles an uncertain write made against an
+  // older version (uncertain_writes.cc).
+  void SettleUncertainMigration(MigrationEntry& m, const std::string& rv);
+  void SettleUncertainVm(VmEntry& e, const std::string& rv);
   void Check(const Status& st, const std::string& what);
   bool HoldsReservation(const MigrationEntry& m) const;
   api::PlacementExplanation Explain(const placement::TargetDecision& d) const;
@@ -189,6 +258,8 @@ class ClusterState {
   Clock& clock_;
   const std::chrono::nanoseconds heartbeat_timeout_;
   const MigrationLimits limits_;
+  const HeartbeatJudgement judgement_;
+  mutable Observations observations_;
 
   std::mutex decision_mu_;
   mutable std::mutex mu_;
@@ -199,6 +270,7 @@ class ClusterState {
   std::set<std::string> in_view_;  // migrations whose reservation the view holds
   std::map<std::string, vm::HostFacts> hosts_;
   uint64_t hosts_generation_ = 0;
+  uint64_t decisions_ = 0;  // Assume* calls so far (MigrationEntry::decision)
   mutable std::shared_ptr<const std::vector<vm::HostFacts>> hosts_cache_;
   placement::ClusterView view_;
 };

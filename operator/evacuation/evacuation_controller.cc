@@ -20,6 +20,13 @@ bool Runs(const api::VirtualMachine& vm) {
          vm.status.phase != api::VmPhase::kFailed;
 }
 
+// Asked to stop, but its guest still runs on the node.
+bool Stopping(const api::VirtualMachine& vm) {
+  return !vm.spec.running && (vm.status.phase == api::VmPhase::kRunning ||
+                              vm.status.phase == api::VmPhase::kMigrating ||
+                              vm.status.phase == api::VmPhase::kStarting);
+}
+
 std::string LastRecord(const api::VirtualMachine& vm) {
   return vm.status.migration_history.empty() ? ""
                                              : vm.status.migration_history.back().migration_name;
@@ -121,6 +128,8 @@ ReconcileResult EvacuationController::Reconcile(const std::string& key, std::sto
       return;
     }
     f.running = Runs(*vm);
+    f.stopping = Stopping(*vm);
+    f.eviction_strategy = vm->spec.eviction_strategy;
     f.vmm_name = MigrationName(vm->metadata.name, vm->metadata.uid, node, LastRecord(*vm));
     if (auto m = Cached<api::VirtualMachineMigration>(ctx_.vmms,
                                                       vm->metadata.namespace_ + "/" + f.vmm_name)) {
@@ -166,6 +175,8 @@ ReconcileResult EvacuationController::Reconcile(const std::string& key, std::sto
   for (const std::string& vm_key : actions.shutdown) {
     auto it = vms.find(vm_key);
     if (it == vms.end() || !it->second.spec.running) continue;
+    // Only a guest whose owner chose Shutdown is ever stopped by a drain (ADR 6 §4).
+    if (it->second.spec.eviction_strategy != api::EvictionStrategy::kShutdown) continue;
     auto [ns, name] = kube::SplitKey(vm_key);
     auto r = kube::MergePatchIfUnchanged(ctx_.api, kube::resources::kVirtualMachines, ns, name,
                                          it->second.metadata.resource_version,

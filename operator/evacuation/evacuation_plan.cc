@@ -41,7 +41,11 @@ Actions DecideActions(const placement::DrainPlan& plan, const std::map<std::stri
   };
   for (const placement::DrainStep& s : plan.steps) {
     const VmFacts f = fact(s.vm);
-    if (!f.running) continue;  // stopped: it keeps its node, nothing runs there
+    if (!f.running) {
+      // Stopped: it keeps its node, nothing runs there. Being stopped: not empty yet.
+      if (f.stopping) ++a.remaining;
+      continue;
+    }
     ++a.planned;
     ++a.remaining;
     if (s.action == placement::DrainAction::kAlreadyLeaving) {
@@ -49,7 +53,16 @@ Actions DecideActions(const placement::DrainPlan& plan, const std::map<std::stri
       continue;
     }
     if (s.action == placement::DrainAction::kShutdown) {
-      a.shutdown.push_back(s.vm);
+      if (f.eviction_strategy == api::EvictionStrategy::kShutdown) {
+        a.shutdown.push_back(s.vm);
+      } else {
+        // The plan found no target now; a guest that may migrate is never stopped for it
+        // (the other nodes may only look unready): reported, and planned again.
+        a.blocked.push_back(
+            {s.vm, "no target now (" + s.note + "); evictionStrategy " +
+                       std::string(api::ToString(f.eviction_strategy)) +
+                       " waits for one: only evictionStrategy Shutdown stops a guest"});
+      }
       continue;
     }
     if (f.failed_attempts >= options.max_attempts) {
@@ -77,7 +90,10 @@ Actions DecideActions(const placement::DrainPlan& plan, const std::map<std::stri
     a.create.push_back({s.vm, f.vmm_name, s.group_move});
   }
   for (const placement::DrainBlocker& b : plan.blockers) {
-    if (!fact(b.vm).running) continue;
+    if (!fact(b.vm).running) {
+      if (fact(b.vm).stopping) ++a.remaining;
+      continue;
+    }
     ++a.planned;
     ++a.remaining;
     a.blocked.push_back({b.vm, b.reason});

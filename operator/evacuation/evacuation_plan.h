@@ -33,6 +33,13 @@ int FailedAttempts(const api::VirtualMachine& vm, const std::string& node);
 // What the controller knows about one VM of the plan.
 struct VmFacts {
   bool running = true;   // spec.running and not Stopped/Failed: something to move
+  // spec.running is false but the guest still runs on the node (being stopped): not moved,
+  // but the node is not empty yet.
+  bool stopping = false;
+  // Only kShutdown lets a drain stop the guest (ADR 6 §4): a plan's Shutdown step for any
+  // other strategy (LiveMigrateIfPossible with no target now — every other node may only
+  // *look* unready) is reported as blocked and retried.
+  api::EvictionStrategy eviction_strategy = api::EvictionStrategy::kLiveMigrate;
   std::string vmm_name;  // its evacuation VMM's name now
   std::optional<api::MigrationPhase> vmm_phase;  // that VMM, if it exists
   int failed_attempts = 0;
@@ -49,10 +56,10 @@ struct Create {
 
 struct Actions {
   std::vector<Create> create;
-  std::vector<std::string> shutdown;                         // VMs to stop (spec.running = false)
+  std::vector<std::string> shutdown;  // VMs to stop (spec.running = false): strategy Shutdown only
   std::vector<std::pair<std::string, std::string>> blocked;  // vm, reason
   int planned = 0;                                           // running VMs the plan moves or stops
-  int remaining = 0;                                         // running VMs still on the node
+  int remaining = 0;  // running VMs still on the node (also those being stopped)
   int migrating = 0;                                         // evacuation VMMs in flight
 };
 

@@ -60,7 +60,8 @@ StatusOr<ClusterObjects> ListCluster(kube::ApiClient& api) {
 std::unique_ptr<op::ClusterState> BuildState(const ClusterObjects& objects, Clock& clock,
                                              std::chrono::nanoseconds heartbeat_timeout) {
   op::MigrationLimits unlimited{INT_MAX, INT_MAX, INT_MAX};
-  auto state = std::make_unique<op::ClusterState>(clock, heartbeat_timeout, unlimited);
+  auto state = std::make_unique<op::ClusterState>(clock, heartbeat_timeout, unlimited,
+                                                  op::HeartbeatJudgement::kHandlerWallClock);
   for (const auto& n : objects.nodes) state->UpsertNode(n);
   for (const auto& h : objects.hypervisors) state->UpsertHypervisor(h);
   for (const auto& g : objects.groups) state->UpsertGroup(g);

@@ -52,7 +52,14 @@ OperatorMetrics::OperatorMetrics(prometheus::Registry& registry)
       evacuation_(prometheus::BuildGauge()
                       .Name("ferry_evacuation_remaining_vms")
                       .Help("Running VMs still on a node being drained.")
-                      .Register(registry)) {
+                      .Register(registry)),
+      guest_location_unknown_(
+          prometheus::BuildGauge()
+              .Name("ferry_migration_guest_location_unknown")
+              .Help("Unfinished migrations with condition GuestLocationUnknown=True: a handler "
+                    "was lost while the migration ran and nobody can say where the guest runs.")
+              .Register(registry)
+              .Add({})) {
   // Counters and histograms exist at 0 for every known label value: a series born at its
   // first increment has no earlier sample, so increase() and rate() would miss that event.
   for (api::MigrationPhase p : kPhases) {
@@ -103,5 +110,7 @@ void OperatorMetrics::ForgetEvacuation(const std::string& node) {
   auto& g = evacuation_.Add({{"node", node}});
   evacuation_.Remove(&g);
 }
+
+void OperatorMetrics::SetGuestLocationUnknown(int vmms) { guest_location_unknown_.Set(vmms); }
 
 }  // namespace ferry::op

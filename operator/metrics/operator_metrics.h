@@ -35,6 +35,10 @@ class OperatorMetrics {
   // ferry_evacuation_remaining_vms{node}: VMs still to leave a node being drained.
   void SetEvacuationRemaining(const std::string& node, int vms);
   void ForgetEvacuation(const std::string& node);
+  // ferry_migration_guest_location_unknown: unfinished VMMs with condition
+  // GuestLocationUnknown=True (ADR 6 §2: nobody can say where the guest runs; the alert
+  // FerryGuestLocationUnknown fires on it).
+  void SetGuestLocationUnknown(int vmms);
 
  private:
   prometheus::Family<prometheus::Gauge>& migrations_;
@@ -43,6 +47,7 @@ class OperatorMetrics {
   prometheus::Family<prometheus::Counter>& unschedulable_;
   prometheus::Family<prometheus::Gauge>& violations_;
   prometheus::Family<prometheus::Gauge>& evacuation_;
+  prometheus::Gauge& guest_location_unknown_;
 };
 
 }  // namespace ferry::op

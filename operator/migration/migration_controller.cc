@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "api/group.h"
+#include "kube/fenced_client.h"
 #include "kube/store.h"
 
 namespace ferry::op::migration {
@@ -53,6 +54,10 @@ bool CachedWorld::HandlerAlive(const std::string& node) const {
 
 std::optional<api::WallTime> CachedWorld::LastHeartbeat(const std::string& node) const {
   return ctx_.state.LastHeartbeat(node);
+}
+
+std::optional<std::chrono::nanoseconds> CachedWorld::HandlerSilence(const std::string& node) const {
+  return ctx_.state.HandlerSilence(node);
 }
 
 std::string CachedWorld::TargetProblem(const std::string& node) const {
@@ -131,8 +136,8 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
   std::unique_lock lock(ctx_.state.decision_mutex(), std::defer_lock);
   if (IsWaiting(vmm->status.phase)) lock.lock();
   CachedWorld world(ctx_);
-  PhaseDecision d =
-      DecidePhase({*vmm, vm ? &*vm : nullptr, world, ctx_.clock.WallNow(), ctx_.options.deadlines});
+  PhaseDecision d = DecidePhase({*vmm, vm ? &*vm : nullptr, world, ctx_.clock.WallNow(),
+                                 ctx_.options.deadlines, ctx_.state.ObservedPhaseAge(*vmm)});
   api::VirtualMachineMigration next = *vmm;
   next.status = d.status;
   if (d.scheduled) {
@@ -145,14 +150,24 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
     if (d.scheduled || d.admitted) ctx_.state.ForgetMigrationAssumption(key);
     if (d.scheduled) WakeWaiting(key);  // the slot it took is free again
   };
+  // A write that failed: a definite refusal (409, 400/422, 403, 404, or not sent) forgets
+  // the decision; one that may have landed (timeout, 5xx, reset) keeps it until the informer
+  // shows the VMM newer than `written_against` or kUncertainWriteTtl passes (ADR 6 §5) — a
+  // slot given back on a timeout let a sixth migration past a limit of five.
+  auto failed = [&](const Status& st, const std::string& written_against) {
+    if (!kube::WriteMayHaveLanded(st)) return forget();
+    if (d.scheduled || d.admitted)
+      ctx_.state.KeepUncertainMigrationAssumption(key, written_against);
+  };
   if (GivesUpTurn(vmm->status, d)) WakeWaiting(key);
 
   kube::Json current = *obj;
   if (ApplyMetadata(d, current)) {
     if (stop.stop_requested()) return forget(), ReconcileResult::Error(CancelledError("stopping"));
+    const std::string against = vmm->metadata.resource_version;
     auto written = ctx_.api.Update(kube::resources::kVirtualMachineMigrations, current);
     if (!written.ok()) {
-      forget();
+      failed(written.status(), against);
       if (written.status().code() == StatusCode::kNotFound) return ReconcileResult::Success();
       return ReconcileResult::Error(written.status());
     }
@@ -162,9 +177,10 @@ ReconcileResult MigrationController::Reconcile(const std::string& key, std::stop
   if (api::Encode(d.status) != api::Encode(vmm->status)) {
     if (stop.stop_requested()) return forget(), ReconcileResult::Error(CancelledError("stopping"));
     current["status"] = api::Encode(d.status);
+    const std::string against = current["metadata"].value("resourceVersion", "");
     auto written = ctx_.api.UpdateStatus(kube::resources::kVirtualMachineMigrations, current);
     if (!written.ok()) {
-      forget();
+      failed(written.status(), against);
       if (written.status().code() == StatusCode::kNotFound) return ReconcileResult::Success();
       return ReconcileResult::Error(written.status());
     }

@@ -40,6 +40,7 @@ class CachedWorld final : public MigrationWorld {
   explicit CachedWorld(Context& ctx) : ctx_(ctx) {}
   bool HandlerAlive(const std::string& node) const override;
   std::optional<api::WallTime> LastHeartbeat(const std::string& node) const override;
+  std::optional<std::chrono::nanoseconds> HandlerSilence(const std::string& node) const override;
   std::string TargetProblem(const std::string& node) const override;
   std::string ActiveMigrationOf(const std::string& vm_key,
                                 const std::string& vmm_key) const override;

@@ -95,12 +95,8 @@ class Machine {
     d = std::max(d, nanoseconds(std::chrono::milliseconds(100)));
     if (!d_.requeue_after || d < *d_.requeue_after) d_.requeue_after = d;
   }
-  nanoseconds PhaseAge() const {
-    std::optional<api::WallTime> since = d_.status.phase_transition_time;
-    if (!since) since = vmm_.metadata.creation_timestamp;
-    if (!since) return nanoseconds(0);
-    return std::chrono::duration_cast<nanoseconds>(in_.now - *since);
-  }
+  // Deadlines run from when the operator observed the phase (its own monotonic clock).
+  nanoseconds PhaseAge() const { return std::max(in_.phase_age, nanoseconds(0)); }
   std::string LostMessage(const std::string& node, const char* role) const {
     std::string msg =
         "the handler of " + role_prefix(role) + node + " stopped renewing its heartbeat";
@@ -242,22 +238,51 @@ class Machine {
     RequeueIn(in_.deadlines.source_start - age);
   }
 
-  // Running: the source handler runs the engine; only a long-lost source fails it, and
-  // never once post-copy has switched (the guest's memory is split between the nodes).
+  // Running: the source handler runs the engine. A source handler lost for long is no
+  // outcome (the libvirt job goes on without it and may succeed): after the timeout the
+  // migration is marked GuestLocationUnknown and waits for a handler's word (ADR 6 §3); the
+  // mark goes (False) when the handler is observed alive again.
   void Running() {
-    if (PostCopyStarted(d_.status)) return;
     const std::string& src = d_.status.source_node;
-    if (in_.world.HandlerAlive(src)) return;
-    std::optional<api::WallTime> since = in_.world.LastHeartbeat(src);
-    if (!since) since = d_.status.phase_transition_time;
-    const nanoseconds lost = since ? std::chrono::duration_cast<nanoseconds>(in_.now - *since)
-                                   : in_.deadlines.running_handler_lost;
-    if (lost >= in_.deadlines.running_handler_lost) {
-      return Fail(api::kReasonHandlerLost, LostMessage(src, "source") + " for more than " +
-                                               Seconds(in_.deadlines.running_handler_lost) +
-                                               " while running");
+    const api::Condition* c =
+        api::FindCondition(d_.status.conditions, api::kConditionGuestLocationUnknown);
+    const bool marked = c != nullptr && c->status == api::ConditionStatus::kTrue;
+    if (in_.world.HandlerAlive(src)) {
+      if (marked && c->reason == api::kReasonHandlerLost) {
+        const std::string msg = "the handler of source node " + src +
+                                " is observed renewing its heartbeat again; it reports the "
+                                "migration's outcome";
+        SetGuestLocationUnknown(false, api::kReasonHandlerSeen, msg);
+        d_.events.push_back({false, api::kReasonHandlerSeen, msg});
+      }
+      return;
     }
-    RequeueIn(in_.deadlines.running_handler_lost - lost);
+    if (marked) return;  // waits for a handler's word; the mark stays
+    // Never read a heartbeat of the node: how long this VMM was watched Running instead.
+    const nanoseconds lost = in_.world.HandlerSilence(src).value_or(PhaseAge());
+    if (lost < in_.deadlines.running_handler_lost) {
+      return RequeueIn(in_.deadlines.running_handler_lost - lost);
+    }
+    std::string msg =
+        "the handler of source node " + src + " has not been seen renewing its heartbeat for " +
+        Seconds(lost) + " (by the operator's clock, since " +
+        api::FormatTime(in_.now - std::chrono::duration_cast<api::WallTime::duration>(lost)) + ")";
+    if (auto hb = in_.world.LastHeartbeat(src))
+      msg += "; its last heartbeat says " + api::FormatTime(*hb) + " by its own clock";
+    msg +=
+        ". The migration may still complete without it: it stays Running until a handler "
+        "reports where the guest runs";
+    SetGuestLocationUnknown(true, api::kReasonHandlerLost, msg);
+    d_.events.push_back({true, api::kConditionGuestLocationUnknown, msg});
+  }
+  void SetGuestLocationUnknown(bool unknown, const char* reason, const std::string& message) {
+    api::Condition c;
+    c.type = api::kConditionGuestLocationUnknown;
+    c.status = unknown ? api::ConditionStatus::kTrue : api::ConditionStatus::kFalse;
+    c.reason = reason;
+    c.message = message;
+    c.observed_generation = vmm_.metadata.generation;
+    api::SetCondition(&d_.status.conditions, c, in_.now);
   }
 
   void Terminal() {

@@ -12,8 +12,11 @@
 //                                               Running → Succeeded | Failed | Cancelled
 //
 // The operator writes the phases up to Scheduled, Cancelled for a VMM deleted before
-// TargetReady, and Failed for the deadlines and lost handlers of docs/adr/0004; the handlers
-// write the rest. Every transition the operator writes stamps phaseTransitionTime.
+// TargetReady, and Failed for the deadlines and lost handlers of docs/adr/0004 before the
+// migration runs; the handlers write the rest. A Running migration is never failed for a
+// lost handler (ADR 6 §3): the condition GuestLocationUnknown says so and it waits. Every
+// transition the operator writes stamps phaseTransitionTime; deadlines run from when the
+// operator observed the phase (MigrationInput::phase_age).
 #pragma once
 
 #include <chrono>
@@ -62,8 +65,13 @@ class MigrationWorld {
   virtual ~MigrationWorld() = default;
   // The node's handler is ready and its heartbeat fresh.
   virtual bool HandlerAlive(const std::string& node) const = 0;
-  // The node's last heartbeat, if any.
+  // The node's last heartbeat as its handler wrote it (its own clock), if any: for messages
+  // only, never compared with the operator's clock.
   virtual std::optional<api::WallTime> LastHeartbeat(const std::string& node) const = 0;
+  // How long the operator has watched the node's heartbeat not change, by its own monotonic
+  // clock (restarted after the operator's start or a pause of its own); nullopt when it has
+  // never read one.
+  virtual std::optional<std::chrono::nanoseconds> HandlerSilence(const std::string& node) const = 0;
   // Why `node` can no longer receive a migration (gone, NotReady, cordoned, tainted), or "".
   virtual std::string TargetProblem(const std::string& node) const = 0;
   // The admitted, unfinished VMM of VM `vm_key` other than `vmm_key`, or "".
@@ -81,8 +89,13 @@ struct MigrationInput {
   const api::VirtualMachineMigration& vmm;
   const api::VirtualMachine* vm;  // nullptr: not in the cache (gone)
   const MigrationWorld& world;
-  api::WallTime now;
+  api::WallTime now;  // stamps written into status (phaseTransitionTime, conditions)
   const Deadlines& deadlines;
+  // How long the operator has observed this VMM (by uid) in its current phase, on its own
+  // monotonic clock, restarted after its start or a pause (ClusterState::ObservedPhaseAge).
+  // Phase deadlines run from here, never from the handler-written phaseTransitionTime: a
+  // handler whose clock is minutes behind must not fail a phase at once.
+  std::chrono::nanoseconds phase_age{0};
 };
 
 struct EventNote {

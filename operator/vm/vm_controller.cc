@@ -1,6 +1,7 @@
 #include "vm/vm_controller.h"
 
 #include "api/group.h"
+#include "kube/fenced_client.h"
 #include "kube/store.h"
 #include "vm/migratable.h"
 #include "vm/vm_status.h"
@@ -166,7 +167,14 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
     current["status"] = api::Encode(status);
     auto written = ctx_.api.UpdateStatus(kube::resources::kVirtualMachines, current);
     if (!written.ok()) {
-      forget();
+      // A definite refusal forgets the node; a write that may have landed (timeout, 5xx)
+      // keeps it until the informer shows the VM again or kUncertainWriteTtl passes (ADR 6
+      // §5): a strict anti-affinity sibling placed meanwhile must not land on the same node.
+      if (assumed && kube::WriteMayHaveLanded(written.status())) {
+        ctx_.state.KeepUncertainVmAssumption(key, vm->metadata.resource_version);
+      } else {
+        forget();
+      }
       return ReconcileResult::Error(written.status());
     }
     written_.WroteOver(key, current, *written);

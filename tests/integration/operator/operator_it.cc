@@ -3,6 +3,7 @@
 // one migration from start to end, refusal, limits, cancel, a lost handler.
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include "operator_fixture.h"
 
@@ -211,6 +212,53 @@ TEST_F(OperatorIT, HandlerWhoseHeartbeatStopsFailsHandlerLost) {
   ASSERT_TRUE(WaitPhase("orphaned", "Failed", 20s));
   EXPECT_EQ(Get(kube::resources::kVirtualMachineMigrations, "orphaned")["status"]["reason"],
             "HandlerLost");
+}
+
+// ADR 6 §3: a Running migration whose source handler is lost is never failed — its libvirt
+// job may go on and succeed. After --running-handler-lost-timeout of observed silence the VMM
+// is marked GuestLocationUnknown=True (a Warning Event, the gauge), stays Running, and the
+// mark goes False when the handler is seen again. (Before: Failed HandlerLost.)
+TEST_F(OperatorIT, RunningMigrationWhoseSourceHandlerIsLostIsMarkedNotFailed) {
+  for (int i = 0; i < 2; ++i) driver_->AddNode({Node(i), 4, "8Gi"});
+  driver_->Start();
+  StartOperator({"--running-handler-lost-timeout", "3s"});
+  Create(kube::resources::kVirtualMachines, Vm(ns_, "web", 1, "1Gi"));
+  ASSERT_TRUE(WaitRunning({"web"}));
+  const std::string source = VmNode("web");
+  driver_->Hold(true);
+  Create(kube::resources::kVirtualMachineMigrations, Vmm(ns_, "lost", "web"));
+  ASSERT_TRUE(WaitPhase("lost", "Scheduled"));
+  // The source handler starts the job (what it writes), then dies.
+  Json m = Get(kube::resources::kVirtualMachineMigrations, "lost");
+  m["status"]["phase"] = "Running";
+  ASSERT_TRUE(api_->UpdateStatus(kube::resources::kVirtualMachineMigrations, m).ok());
+  driver_->SetHandlerAlive(source, false);
+  auto unknown = [&](const std::string& status) {
+    return ConditionOf(Get(kube::resources::kVirtualMachineMigrations, "lost"),
+                       "GuestLocationUnknown")
+               .value("status", "") == status;
+  };
+  ASSERT_TRUE(Eventually([&] { return unknown("True"); }, 30s));
+  const Json c =
+      ConditionOf(Get(kube::resources::kVirtualMachineMigrations, "lost"), "GuestLocationUnknown");
+  EXPECT_EQ(c.value("reason", ""), "HandlerLost");
+  EXPECT_NE(c.value("message", "").find(source), std::string::npos) << c.dump();
+  EXPECT_EQ(Phase("lost"), "Running");
+  EXPECT_TRUE(Eventually([&] { return Has(EventReasons(ns_, "lost"), "GuestLocationUnknown"); }));
+  EXPECT_TRUE(
+      Eventually([&] { return op_->Metric("ferry_migration_guest_location_unknown") == 1; }));
+  std::this_thread::sleep_for(3s);  // well past the old HandlerLost deadline
+  EXPECT_EQ(Phase("lost"), "Running");
+
+  driver_->SetHandlerAlive(source, true);
+  ASSERT_TRUE(Eventually([&] { return unknown("False"); }, 30s));
+  EXPECT_EQ(
+      ConditionOf(Get(kube::resources::kVirtualMachineMigrations, "lost"), "GuestLocationUnknown")
+          .value("reason", ""),
+      "HandlerSeen");
+  EXPECT_EQ(Phase("lost"), "Running");
+  EXPECT_TRUE(
+      Eventually([&] { return op_->Metric("ferry_migration_guest_location_unknown") == 0; }));
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <thread>
 
+#include "core/clock.h"
 #include "fake_http.h"
+#include "kube/fenced_client.h"
 
 namespace ferry::kube {
 namespace {
@@ -135,6 +137,78 @@ TEST(LeaderElectorTest, CheckFailsWhenTheElectorIsStuck) {
   EXPECT_GE(Steady::now() - t0, milliseconds(1000 + 100 + 100));
   unblock.request_stop();
   run.request_stop();
+}
+
+// The incident of issue 20: the leader was SIGSTOPped past its lease, another replica took
+// over, and on SIGCONT the old one wrote spec.running=false in the same second it logged
+// "Lost the lease" — its elector thread had not run yet. HoldsLease judges by the monotonic
+// clock alone: once last renewal + renew deadline has passed, no write leaves, whatever the
+// elector's thread is doing (here: asleep for its retry period, still believing it leads).
+TEST(LeaderElectorTest, NoWriteLeavesOnceTheRenewDeadlinePassedEvenBeforeTheElectorNoticed) {
+  auto http = std::make_shared<FakeHttp>();
+  http->send = [&](const http::Request& r) -> StatusOr<http::Response> {
+    if (r.path.find("/leases/") != std::string::npos) {
+      if (r.method == "GET") return StatusResponse(404, "NotFound");
+      return JsonResponse(201, Lease("me", "1"));
+    }
+    return JsonResponse(200, Obj("batch-1", "8"));
+  };
+  RestApiClient api(http, FakeConfig(), NoLimits());
+  FakeClock clock;
+  std::atomic<bool> leading{false};
+  LeaderElectionConfig c = Short("me");
+  c.lease_duration = std::chrono::seconds(15);
+  c.renew_deadline = std::chrono::seconds(10);
+  c.retry_period = std::chrono::seconds(5);  // real time: the elector sleeps through the test
+  c.release_on_cancel = false;
+  c.on_started_leading = [&] { leading = true; };
+  LeaderElector e(api, c, clock);
+  FencedApiClient fenced(
+      api, [&e] { return e.HoldsLease(); }, "lease ns/l");
+  EXPECT_FALSE(e.HoldsLease()) << "not leading yet";
+  std::jthread run([&](std::stop_token st) { (void)e.Run(st); });
+  const auto t0 = Steady::now();
+  while (!leading && Steady::now() - t0 < std::chrono::seconds(10))
+    std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(leading.load());
+  EXPECT_TRUE(e.HoldsLease());
+  Json vm = Obj("batch-1", "7");
+  vm["metadata"]["namespace"] = "default";
+  EXPECT_TRUE(fenced.Update(resources::kVirtualMachines, vm).ok());
+
+  clock.Advance(std::chrono::milliseconds(9999));
+  EXPECT_TRUE(e.HoldsLease()) << "1 ms before the renew deadline";
+  clock.Advance(std::chrono::milliseconds(1));  // the pause: the deadline has passed
+  EXPECT_TRUE(e.IsLeader()) << "the elector's thread has not noticed yet";
+  EXPECT_FALSE(e.HoldsLease());
+  const size_t puts_before = http->requests("/virtualmachines/batch-1").size();
+  StatusOr<Json> w = fenced.Update(resources::kVirtualMachines, vm);
+  EXPECT_EQ(w.status().code(), StatusCode::kFailedPrecondition) << w.status();
+  EXPECT_FALSE(WriteMayHaveLanded(w.status())) << "a fenced write is a definite refusal";
+  StatusOr<Json> p = fenced.Patch(resources::kVirtualMachines, "default", "batch-1",
+                                  {{"spec", {{"running", false}}}});
+  EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(fenced.Delete(resources::kVirtualMachines, "default", "batch-1").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(http->requests("/virtualmachines/batch-1").size(), puts_before)
+      << "a write left a replica past its renew deadline";
+  EXPECT_EQ(fenced.refused(), 3u);
+  EXPECT_TRUE(fenced.Get(resources::kVirtualMachines, "default", "batch-1").ok())
+      << "reads are not fenced";
+  run.request_stop();
+}
+
+TEST(FencedApiClientTest, WhatCountsAsADefiniteRefusal) {
+  for (StatusCode c :
+       {StatusCode::kConflict, StatusCode::kAlreadyExists, StatusCode::kInvalid,
+        StatusCode::kPermissionDenied, StatusCode::kNotFound, StatusCode::kUnauthenticated,
+        StatusCode::kTooManyRequests, StatusCode::kFailedPrecondition, StatusCode::kCancelled}) {
+    EXPECT_FALSE(WriteMayHaveLanded(Status(c, "x"))) << StatusCodeName(c);
+  }
+  for (StatusCode c : {StatusCode::kUnavailable, StatusCode::kDeadlineExceeded,
+                       StatusCode::kInternal, StatusCode::kUnknown}) {
+    EXPECT_TRUE(WriteMayHaveLanded(Status(c, "x"))) << StatusCodeName(c);
+  }
 }
 
 }  // namespace

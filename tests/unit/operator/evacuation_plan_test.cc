@@ -110,12 +110,47 @@ TEST(EvacuationActions, Table) {
       {"Shutdown strategy: stopped, takes no slot",
        {Shutdown("s"), Migrate("a"), Migrate("b")},
        {},
-       none,
+       [](auto& f, auto&) { f["s"].eviction_strategy = api::EvictionStrategy::kShutdown; },
        {"a", "b"},
        {"s"},
        {},
        3,
        3,
+       0},
+      // The incident of issue 20: every other node looked unready to a replica whose clock
+      // had frozen, the plan found no target for a LiveMigrateIfPossible VM and the drain
+      // stopped it. Only evictionStrategy Shutdown stops a guest: the others are reported and
+      // the drain plans again.
+      {"LiveMigrateIfPossible with no target now: blocked, never stopped",
+       {Shutdown("batch-1"), Shutdown("web")},
+       {},
+       [](auto& f, auto&) {
+         f["batch-1"].eviction_strategy = api::EvictionStrategy::kLiveMigrateIfPossible;
+         f["web"].eviction_strategy = api::EvictionStrategy::kLiveMigrate;
+       },
+       {},
+       {},
+       {"batch-1", "web"},
+       2,
+       2,
+       0},
+      // A VM asked to stop whose guest still runs: the node is not empty yet ("no running
+      // VMs left" was reported while it ran).
+      {"a VM being stopped still counts as remaining",
+       {Shutdown("s"), Migrate("a")},
+       {Blocker("b", "Memory")},
+       [](auto& f, auto&) {
+         f["s"].running = false;
+         f["s"].stopping = true;
+         f["a"].running = false;
+         f["b"].running = false;
+         f["b"].stopping = true;
+       },
+       {},
+       {},
+       {},
+       0,
+       2,
        0},
       {"already leaving: counted as migrating, no second VMM",
        {Leaving("a"), Migrate("b")},
@@ -244,6 +279,23 @@ TEST(EvacuationActions, BlockedReasonsSayWhy) {
   EXPECT_EQ(a.blocked[0].second, "evacuation failed 4 times in a row (last: HandlerLost)");
   EXPECT_NE(a.blocked[1].second.find("strict affinity: group ns/pair"), std::string::npos)
       << a.blocked[1].second;
+}
+
+TEST(EvacuationActions, ANoTargetShutdownStepOfAMigratableVmSaysWhyItWaits) {
+  DrainPlan plan;
+  DrainStep step = Shutdown("default/batch-1");
+  step.note = "LiveMigrateIfPossible and no target: no node is ready";
+  plan.steps = {step};
+  std::map<std::string, VmFacts> facts = {{"default/batch-1", Facts("batch-1")}};
+  facts["default/batch-1"].eviction_strategy = api::EvictionStrategy::kLiveMigrateIfPossible;
+  const Actions a = DecideActions(plan, facts, {});
+  EXPECT_TRUE(a.shutdown.empty());
+  ASSERT_EQ(a.blocked.size(), 1u);
+  EXPECT_NE(a.blocked[0].second.find("no node is ready"), std::string::npos) << a.blocked[0].second;
+  EXPECT_NE(a.blocked[0].second.find("only evictionStrategy Shutdown stops a guest"),
+            std::string::npos)
+      << a.blocked[0].second;
+  EXPECT_EQ(a.remaining, 1);
 }
 
 TEST(EvacuationNames, DeterministicPerAttempt) {

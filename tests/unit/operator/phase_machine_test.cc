@@ -24,10 +24,17 @@ class FakeWorld : public MigrationWorld {
   std::string active_other;
   SchedulingOutcome outcome{SchedulingOutcome::Kind::kScheduled, "dst", std::nullopt, "dst chosen"};
   mutable int schedule_calls = 0;
+  // How long the operator has observed the VMM in its phase (MigrationInput::phase_age).
+  std::chrono::nanoseconds phase_age = seconds(1);
+  // How long the operator has watched each handler's heartbeat not change.
+  std::chrono::nanoseconds silence = minutes(1);
 
   bool HandlerAlive(const std::string& n) const override { return alive.count(n) > 0; }
   std::optional<api::WallTime> LastHeartbeat(const std::string&) const override {
     return kNow - minutes(1);
+  }
+  std::optional<std::chrono::nanoseconds> HandlerSilence(const std::string&) const override {
+    return silence;
   }
   std::string TargetProblem(const std::string& n) const override {
     auto it = problems.find(n);
@@ -117,9 +124,19 @@ void TargetNodeGone(api::VirtualMachineMigration&, api::VirtualMachine*&, FakeWo
 TEST(PhaseMachine, EveryPhaseTimesEveryEvent) {
   using P = MigrationPhase;
   const std::string any;
+  // Observed in the phase for `s` by the operator's clock (the handler's stamp agrees).
   auto past = [](seconds s) {
-    return [s](api::VirtualMachineMigration& m, api::VirtualMachine*&, FakeWorld&) {
+    return [s](api::VirtualMachineMigration& m, api::VirtualMachine*&, FakeWorld& w) {
       m.status.phase_transition_time = kNow - s;
+      w.phase_age = s;
+    };
+  };
+  // The handler's clock is `s` behind: its phaseTransitionTime looks old, but the operator
+  // has just observed the phase (ADR 6 §4: deadlines run from the operator's observation).
+  auto stamped_behind = [](seconds s) {
+    return [s](api::VirtualMachineMigration& m, api::VirtualMachine*&, FakeWorld& w) {
+      m.status.phase_transition_time = kNow - s;
+      w.phase_age = seconds(1);
     };
   };
   const std::vector<Case> cases = {
@@ -141,6 +158,8 @@ TEST(PhaseMachine, EveryPhaseTimesEveryEvent) {
       {"scheduled: nothing happens", P::kScheduled, NoEvent, P::kScheduled, ""},
       {"scheduled: deadline", P::kScheduled, past(minutes(6)), P::kFailed,
        api::kReasonTargetNotReady},
+      {"scheduled: handler clock 10 min behind, just observed", P::kScheduled,
+       stamped_behind(minutes(10)), P::kScheduled, ""},
       {"scheduled: deleted -> cancelled", P::kScheduled, Deleted, P::kCancelled, kReasonDeleted},
       {"scheduled: VM gone", P::kScheduled, VmGone, P::kFailed, kReasonVmNotFound},
       {"scheduled: source handler lost", P::kScheduled, SourceLost, P::kFailed,
@@ -167,6 +186,10 @@ TEST(PhaseMachine, EveryPhaseTimesEveryEvent) {
       {"target ready: nothing happens", P::kTargetReady, NoEvent, P::kTargetReady, ""},
       {"target ready: deadline", P::kTargetReady, past(minutes(3)), P::kFailed,
        api::kReasonTimeout},
+      {"target ready: target clock 2 min behind, just observed", P::kTargetReady,
+       stamped_behind(minutes(2)), P::kTargetReady, ""},
+      {"preparing: target clock 10 min behind, just observed", P::kPreparingTarget,
+       stamped_behind(minutes(10)), P::kPreparingTarget, ""},
       {"target ready: deleted: the source handler cancels", P::kTargetReady, Deleted,
        P::kTargetReady, ""},
       {"target ready: VM gone: the handlers' business", P::kTargetReady, VmGone, P::kTargetReady,
@@ -184,6 +207,12 @@ TEST(PhaseMachine, EveryPhaseTimesEveryEvent) {
       {"running: deleted: the source handler cancels", P::kRunning, Deleted, P::kRunning, ""},
       {"running: VM gone", P::kRunning, VmGone, P::kRunning, ""},
       {"running: source lost 1 min", P::kRunning, SourceLost, P::kRunning, ""},
+      {"running: source lost 6 min: unknown, never failed", P::kRunning,
+       [](api::VirtualMachineMigration&, api::VirtualMachine*&, FakeWorld& w) {
+         w.alive.erase("src");
+         w.silence = minutes(6);
+       },
+       P::kRunning, ""},
       {"running: target lost", P::kRunning, TargetLost, P::kRunning, ""},
       {"running: target cordoned", P::kRunning, TargetCordoned, P::kRunning, ""},
       // Terminal: nothing changes.
@@ -199,7 +228,7 @@ TEST(PhaseMachine, EveryPhaseTimesEveryEvent) {
     FakeWorld world;
     c.event(vmm, vmp, world);
     const Deadlines dl = TestDeadlines();
-    PhaseDecision d = DecidePhase({vmm, vmp, world, kNow, dl});
+    PhaseDecision d = DecidePhase({vmm, vmp, world, kNow, dl, world.phase_age});
     EXPECT_EQ(api::ToString(d.status.phase), api::ToString(c.want_phase));
     if (!c.want_reason.empty()) {
       EXPECT_EQ(d.status.reason, c.want_reason);
@@ -337,33 +366,87 @@ TEST(PhaseMachine, AFirstRefusalGivesUpTheTurnOthersWaitedBehind) {
   }
 }
 
-TEST(PhaseMachine, RunningSourceLostLongEnoughFailsButNeverAfterPostCopy) {
+// ADR 6 §3: a Running migration is never failed for a lost handler — the libvirt job goes on
+// without it and may succeed, and a "Failed" guest that runs on the target invites a second
+// start. After the timeout (by the operator's observation) the VMM is marked
+// GuestLocationUnknown=True with a Warning Event and stays Running; the mark goes (False)
+// when the handler is observed alive again. (Before: Failed HandlerLost.)
+TEST(PhaseMachine, RunningSourceLostLongIsMarkedGuestLocationUnknownNeverFailed) {
   const Deadlines dl = TestDeadlines();
   api::VirtualMachine vm = RunningVm();
-  struct LongLost : FakeWorld {
+  FakeWorld world;
+  world.alive.erase("src");
+  api::VirtualMachineMigration vmm = Vmm(MigrationPhase::kRunning);
+
+  world.silence = minutes(4);
+  PhaseDecision d = DecidePhase({vmm, &vm, world, kNow, dl, seconds(1)});
+  EXPECT_EQ(d.status.phase, MigrationPhase::kRunning);
+  EXPECT_EQ(api::FindCondition(d.status.conditions, api::kConditionGuestLocationUnknown), nullptr);
+  ASSERT_TRUE(d.requeue_after);
+  EXPECT_EQ(*d.requeue_after, minutes(1)) << "the time left of the timeout";
+
+  world.silence = minutes(6);
+  d = DecidePhase({vmm, &vm, world, kNow, dl, seconds(1)});
+  EXPECT_EQ(d.status.phase, MigrationPhase::kRunning) << d.status.reason;
+  EXPECT_FALSE(d.status.completion_time);
+  const api::Condition* c =
+      api::FindCondition(d.status.conditions, api::kConditionGuestLocationUnknown);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->status, api::ConditionStatus::kTrue);
+  EXPECT_EQ(c->reason, api::kReasonHandlerLost);
+  EXPECT_NE(c->message.find("source node src"), std::string::npos) << c->message;
+  EXPECT_NE(c->message.find("6m"), std::string::npos) << c->message;
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_TRUE(d.events[0].warning);
+  EXPECT_EQ(d.events[0].reason, api::kConditionGuestLocationUnknown);
+
+  // Marked: nothing more happens (no second Event), however long.
+  vmm.status = d.status;
+  world.silence = std::chrono::hours(5);
+  d = DecidePhase({vmm, &vm, world, kNow, dl, std::chrono::hours(5)});
+  EXPECT_EQ(d.status.phase, MigrationPhase::kRunning);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_EQ(api::Encode(d.status), api::Encode(vmm.status));
+
+  // The handler is observed again: the mark goes False, the migration stays Running.
+  world.alive.insert("src");
+  d = DecidePhase({vmm, &vm, world, kNow, dl, std::chrono::hours(5)});
+  EXPECT_EQ(d.status.phase, MigrationPhase::kRunning);
+  c = api::FindCondition(d.status.conditions, api::kConditionGuestLocationUnknown);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->status, api::ConditionStatus::kFalse);
+  EXPECT_EQ(c->reason, api::kReasonHandlerSeen);
+
+  // Post-copy switched: marked all the same, never failed.
+  api::VirtualMachineMigration post = Vmm(MigrationPhase::kRunning);
+  post.status.progress.emplace();
+  post.status.progress->post_copy_started_at = kNow - minutes(7);
+  world.alive.erase("src");
+  world.silence = minutes(6);
+  d = DecidePhase({post, &vm, world, kNow, dl, seconds(1)});
+  EXPECT_EQ(d.status.phase, MigrationPhase::kRunning);
+  EXPECT_NE(api::FindCondition(d.status.conditions, api::kConditionGuestLocationUnknown), nullptr);
+}
+
+// The handler's own heartbeat time is never compared with the operator's clock: a source
+// whose clock is 10 minutes behind (its lastHeartbeatTime looks 10 minutes old) but that the
+// operator has watched for only a minute is not lost.
+TEST(PhaseMachine, RunningJudgesTheSourceByObservationNotByItsClock) {
+  const Deadlines dl = TestDeadlines();
+  api::VirtualMachine vm = RunningVm();
+  struct Behind : FakeWorld {
     std::optional<api::WallTime> LastHeartbeat(const std::string&) const override {
-      return kNow - minutes(6);
+      return kNow - minutes(10);
     }
   } world;
   world.alive.erase("src");
-  api::VirtualMachineMigration vmm = Vmm(MigrationPhase::kRunning);
-  PhaseDecision d = DecidePhase({vmm, &vm, world, kNow, dl});
-  EXPECT_EQ(d.status.phase, MigrationPhase::kFailed);
-  EXPECT_EQ(d.status.reason, api::kReasonHandlerLost);
-
-  vmm.status.progress.emplace();
-  vmm.status.progress->post_copy_started_at = kNow - minutes(7);
-  d = DecidePhase({vmm, &vm, world, kNow, dl});
+  world.silence = minutes(1);
+  api::VirtualMachineMigration vmm = Vmm(MigrationPhase::kRunning, seconds(900));
+  PhaseDecision d = DecidePhase({vmm, &vm, world, kNow, dl, minutes(1)});
   EXPECT_EQ(d.status.phase, MigrationPhase::kRunning);
-  EXPECT_FALSE(d.requeue_after);
-
-  api::VirtualMachineMigration recovering = Vmm(MigrationPhase::kRunning);
-  api::Condition c;
-  c.type = api::kConditionPostCopyRecovering;
-  c.status = api::ConditionStatus::kTrue;
-  recovering.status.conditions.push_back(c);
-  d = DecidePhase({recovering, &vm, world, kNow, dl});
-  EXPECT_EQ(d.status.phase, MigrationPhase::kRunning);
+  EXPECT_EQ(api::FindCondition(d.status.conditions, api::kConditionGuestLocationUnknown), nullptr);
+  ASSERT_TRUE(d.requeue_after);
+  EXPECT_EQ(*d.requeue_after, minutes(4));
 }
 
 TEST(PhaseMachine, DeadlinesRequeueForTheTimeLeft) {
@@ -371,11 +454,11 @@ TEST(PhaseMachine, DeadlinesRequeueForTheTimeLeft) {
   api::VirtualMachine vm = RunningVm();
   FakeWorld world;
   api::VirtualMachineMigration vmm = Vmm(MigrationPhase::kPreparingTarget, seconds(60));
-  PhaseDecision d = DecidePhase({vmm, &vm, world, kNow, dl});
+  PhaseDecision d = DecidePhase({vmm, &vm, world, kNow, dl, seconds(60)});
   ASSERT_TRUE(d.requeue_after);
   EXPECT_EQ(*d.requeue_after, minutes(4));
   vmm = Vmm(MigrationPhase::kTargetReady, seconds(90));
-  d = DecidePhase({vmm, &vm, world, kNow, dl});
+  d = DecidePhase({vmm, &vm, world, kNow, dl, seconds(90)});
   ASSERT_TRUE(d.requeue_after);
   EXPECT_EQ(*d.requeue_after, seconds(30));
 }
