@@ -49,6 +49,10 @@ bool SimOperator::Working() const { return leading_ && SimProcess::Working(); }
 
 void SimOperator::Build(manager::Manager& mgr) {
   operator_ = std::make_unique<op::Operator>(api(), options_, clock(), &events());
+  // What kube::LeaderElector::HoldsLease says while its Run loop leads: the last successful
+  // renewal started less than the renew deadline ago (here the elector is stepped instead).
+  operator_->SetLeaseCheck(
+      [this] { return leading_ && clock().Now() < last_renew_ + election_.renew_deadline; });
   Status st = operator_->Register(mgr);
   if (!st.ok()) throw std::runtime_error("operator: " + st.ToString());
 }
