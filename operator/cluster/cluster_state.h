@@ -137,6 +137,7 @@ class ClusterState {
   };
   struct VmEntry {
     placement::Vm vm;
+    std::string uid;
     std::optional<std::string> assumed_node;
     std::optional<std::string> assumed_before_last;  // restored by ForgetVmAssumption
     std::string Node() const { return assumed_node ? *assumed_node : vm.node; }
@@ -149,6 +150,7 @@ class ClusterState {
   };
   struct MigrationEntry {
     std::string vm_key;
+    std::string vm_uid;  // status.vmUID: the VM it was admitted for
     api::MigrationPhase observed = api::MigrationPhase::kUnset;
     api::MigrationPhase assumed = api::MigrationPhase::kUnset;
     bool finalizer = false;
