@@ -449,6 +449,8 @@ migration::SchedulingOutcome ClusterState::ScheduleGroupMember(
   using Kind = migration::SchedulingOutcome::Kind;
   placement::GroupMoveOptions opts;
   opts.excluded_nodes = full_targets;
+  // Members that already moved decide where the rest go (docs/adr/0006 §7).
+  opts.leaving = vmm.status.source_node;
   const placement::GroupMoveDecision g = placement::PlanGroupMove(view_, group, opts);
   migration::SchedulingOutcome out;
   api::PlacementExplanation e;
