@@ -16,9 +16,11 @@ using controller::ReconcileResult;
 // While a drain has VMs left it is re-checked this often, besides the events that wake it.
 constexpr std::chrono::seconds kDrainRecheck{5};
 
+// A VM being deleted is not moved: its handler removes the guest. (Migrating it only ended
+// VMNotFound, again and again under new names now that such outcomes are recorded.)
 bool Runs(const api::VirtualMachine& vm) {
-  return vm.spec.running && vm.status.phase != api::VmPhase::kStopped &&
-         vm.status.phase != api::VmPhase::kFailed;
+  return vm.spec.running && !vm.metadata.IsBeingDeleted() &&
+         vm.status.phase != api::VmPhase::kStopped && vm.status.phase != api::VmPhase::kFailed;
 }
 
 std::string LastRecord(const api::VirtualMachine& vm) {

@@ -128,5 +128,34 @@ TEST_F(DeletionIT, ForegroundDeletionOfAVmWithMigrationsCompletes) {
   }
 }
 
+// A drain leaves a VM being deleted to its handler: no evacuation VMM for it (each one only
+// failed VMNotFound, and with outcomes of deleting VMs recorded, a new name was tried after
+// each). A finalizer of the test's keeps the VM in Terminating as a handler's would.
+TEST_F(DeletionIT, ADrainDoesNotMigrateAVmBeingDeleted) {
+  for (int i = 0; i < 2; ++i) driver_->AddNode({Node(i), 4, "8Gi"});
+  driver_->Start();
+  StartOperator();
+  Json vm = Vm(ns_, "doomed", 1, "1Gi");
+  vm["metadata"]["finalizers"] = {"ferry.dev/test-hold"};
+  Create(kube::resources::kVirtualMachines, vm);
+  Create(kube::resources::kVirtualMachines, Vm(ns_, "other", 1, "1Gi"));
+  ASSERT_TRUE(WaitRunning({"doomed", "other"}));
+  ASSERT_TRUE(api_->Delete(kube::resources::kVirtualMachines, ns_, "doomed").ok());
+  const std::string node = VmNode("doomed");
+  driver_->Cordon(node, true);
+  ASSERT_TRUE(Eventually([&] {
+    const Json n = Get(kube::resources::kNodes, node);
+    const Json a = n["metadata"].value("annotations", Json::object());
+    return a.contains("ferry.dev/evacuation") &&
+           Json::parse(a["ferry.dev/evacuation"].get<std::string>()).value("remaining", -1) == 0;
+  })) << Get(kube::resources::kNodes, node)["metadata"].dump();
+  for (const auto& m : List(kube::resources::kVirtualMachineMigrations))
+    EXPECT_NE(m["spec"].value("vmName", ""), "doomed") << m.dump();
+  driver_->Cordon(node, false);
+  ASSERT_TRUE(api_->Patch(kube::resources::kVirtualMachines, ns_, "doomed",
+                          {{"metadata", {{"finalizers", nullptr}}}})
+                  .ok());
+}
+
 }  // namespace
 }  // namespace ferry::op::testing
