@@ -50,6 +50,8 @@ inline constexpr size_t kMaxPlacementCandidates = 256;
 // group of the VMM's namespace) as a unit. Such a VMM is scheduled by the group-move planner:
 // the first member scheduled picks the node for all, the others follow that move under way.
 // The evacuation controller sets it; anyone may (kubectl ferry, a person moving a group).
+// A group name longer than a label value is written hashed with the full name in the
+// annotation of the same key (api::SetLongLabel; read with api::FullLabelValue).
 inline constexpr const char* kLabelGroupMove = "ferry.dev/group-move";
 
 struct VmPlacement {
