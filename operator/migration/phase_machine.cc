@@ -70,7 +70,8 @@ class Machine {
   }
   std::string VmGoneMessage() const {
     if (in_.vm == nullptr) return "virtual machine " + vm_key_ + " is gone";
-    if (in_.vm->metadata.IsBeingDeleted()) return "virtual machine " + vm_key_ + " is being deleted";
+    if (in_.vm->metadata.IsBeingDeleted())
+      return "virtual machine " + vm_key_ + " is being deleted";
     return "virtual machine " + vm_key_ + " was deleted; the one of that name now (uid " +
            in_.vm->metadata.uid + ") is another VM";
   }
@@ -309,7 +310,8 @@ class Machine {
 
 std::string VmNameOf(const api::VirtualMachineMigration& vmm) {
   if (vmm.metadata.HasFinalizer(api::kMigrationFinalizer)) {
-    if (std::optional<std::string> vm = api::FullLabelValue(vmm.metadata, api::kLabelVm)) return *vm;
+    if (std::optional<std::string> vm = api::FullLabelValue(vmm.metadata, api::kLabelVm))
+      return *vm;
   }
   return vmm.spec.vm_name;
 }
