@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/group.h"
+#include "api/labels.h"
 #include "evacuation/evacuation_controller.h"
 #include "evacuation/evacuation_plan.h"
 #include "kube/store.h"
@@ -66,7 +67,8 @@ std::string LabelOf(const kube::Json& obj, const char* key) {
 
 std::string VmKeyOfMigration(const kube::Json& vmm) {
   const std::string ns = vmm["metadata"].value("namespace", "");
-  std::string vm = LabelOf(vmm, api::kLabelVm);
+  // The full name behind a hashed label (docs/adr/0006 §8).
+  std::string vm = api::FullLabelValue(vmm, api::kLabelVm).value_or("");
   if (vm.empty() && vmm.contains("spec")) vm = vmm["spec"].value("vmName", "");
   return vm.empty() ? "" : ns + "/" + vm;
 }

@@ -3,6 +3,7 @@
 #include "agent/fencing.h"
 #include "agent/typed_writes.h"
 #include "api/group.h"
+#include "api/identity.h"
 #include "api/migration.h"
 #include "domain/cpu_allocation.h"
 #include "domain/domain_builder.h"
@@ -55,9 +56,12 @@ VmContext VmController::Observe(const api::VirtualMachine& vm,
   c.domain = dom;
   c.shutdown_grace = ctx_.config.shutdown_grace;
   const std::string key = vm.metadata.Key();
+  // The index is by name: a migration of an earlier VM of this name (deleted, re-created; its
+  // vmUID another uid) is not this VM's — a Succeeded one left the new VM never started
+  // ("migrated away"), Scheduled forever (docs/adr/0006 §1).
   for (const auto& o : ctx_.vmm_source->store().ByIndex(kIndexVm, key)) {
     auto m = api::VirtualMachineMigration::FromJson(*o);
-    if (!m.ok()) continue;
+    if (!m.ok() || !api::MigrationOfVm(*m, vm)) continue;
     const auto phase = m->status.phase;
     if (OutcomeUnknown(*m)) {
       c.outcome_unknown = true;
@@ -78,6 +82,7 @@ VmContext VmController::Observe(const api::VirtualMachine& vm,
       c.migration = m->metadata.name;
     }
     if (!m.ok() || m->status.phase != api::MigrationPhase::kSucceeded) continue;
+    if (!api::MigrationOfVm(*m, vm)) continue;
     if (m->status.effective_options && m->status.effective_options->offline) {
       c.arrived_offline = true;
       c.migration = m->metadata.name;

@@ -31,6 +31,8 @@ inline constexpr const char* kLabelNode = "ferry.dev/node";
 inline constexpr const char* kLabelSourceNode = "ferry.dev/source-node";
 inline constexpr const char* kLabelTargetNode = "ferry.dev/target-node";
 // VMM label: the VM it moves (operator, at admission), so "the VMMs of a VM" is a selector.
+// A name longer than a label value may be is written hashed (`h-<sha256 prefix>`) with the
+// full name in the annotation of the same key (operator, with the label; api/labels.h).
 inline constexpr const char* kLabelVm = "ferry.dev/vm";
 
 // Node annotation with the evacuation's progress (operator), and the taint that starts one.

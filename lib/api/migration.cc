@@ -178,6 +178,7 @@ Status Decode(const Json& j, const std::string& path, VirtualMachineMigrationSta
   r.String("sourceNode", &out->source_node);
   r.String("targetNode", &out->target_node);
   r.String("targetURI", &out->target_uri);
+  r.String("vmUID", &out->vm_uid);
   r.OptObject("placement", &out->placement);
   r.OptObject("progress", &out->progress);
   r.List("convergenceActions", &out->convergence_actions);
@@ -201,6 +202,7 @@ Json Encode(const VirtualMachineMigrationStatus& v) {
   PutString(j, "sourceNode", v.source_node);
   PutString(j, "targetNode", v.target_node);
   PutString(j, "targetURI", v.target_uri);
+  PutString(j, "vmUID", v.vm_uid);
   PutOptObject(j, "placement", v.placement);
   PutOptObject(j, "progress", v.progress);
   PutList(j, "convergenceActions", v.convergence_actions);

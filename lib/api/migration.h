@@ -150,6 +150,9 @@ struct VirtualMachineMigrationStatus {
   std::string source_node;
   std::string target_node;
   std::string target_uri;  // set by the target handler at TargetReady
+  // The metadata.uid of the VM admitted (operator, at admission; docs/adr/0006 §1): a VM of
+  // the same name with another uid is not this migration's VM.
+  std::string vm_uid;
   std::optional<EffectiveMigrationOptions> effective_options;
   std::optional<PlacementExplanation> placement;
   std::optional<MigrationProgress> progress;

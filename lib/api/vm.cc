@@ -164,6 +164,7 @@ Json Encode(const VirtualMachineSpec& v) {
 Status Decode(const Json& j, const std::string& path, MigrationRecord* out) {
   FieldReader r(j, path);
   r.String("migrationName", &out->migration_name);
+  r.String("migrationUID", &out->migration_uid);
   r.String("sourceNode", &out->source_node);
   r.String("targetNode", &out->target_node);
   r.Enum("mode", &out->mode);
@@ -180,6 +181,7 @@ Status Decode(const Json& j, const std::string& path, MigrationRecord* out) {
 Json Encode(const MigrationRecord& v) {
   Json j = Base(v.raw);
   PutString(j, "migrationName", v.migration_name);
+  PutString(j, "migrationUID", v.migration_uid);
   PutString(j, "sourceNode", v.source_node);
   PutString(j, "targetNode", v.target_node);
   PutEnum(j, "mode", v.mode);

@@ -127,6 +127,9 @@ struct VirtualMachineSpec {
 // One finished migration, newest last; the operator keeps the last kMaxMigrationHistory.
 struct MigrationRecord {
   std::string migration_name;
+  // The VMM's metadata.uid (docs/adr/0006 §1): "is this VMM's outcome recorded?" compares
+  // uids. Records written before it have none (see api/identity.h for how they match).
+  std::string migration_uid;
   std::string source_node;
   std::string target_node;
   MigrationMode mode = MigrationMode::kPreCopy;  // the mode that completed it

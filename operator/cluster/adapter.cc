@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "api/labels.h"
+
 namespace ferry::op {
 namespace {
 
@@ -142,8 +144,8 @@ std::optional<placement::InFlightMigration> MigrationFromApi(
                                               vmm.metadata.HasFinalizer(api::kMigrationFinalizer));
   if (!holds || vmm.status.target_node.empty()) return std::nullopt;
   placement::InFlightMigration m;
-  const auto it = vmm.metadata.labels.find(api::kLabelVm);
-  const std::string& vm = it != vmm.metadata.labels.end() ? it->second : vmm.spec.vm_name;
+  const std::string vm =
+      api::FullLabelValue(vmm.metadata, api::kLabelVm).value_or(vmm.spec.vm_name);
   m.vm = VmKey(vmm.metadata.namespace_, vm);
   m.source_node = vmm.status.source_node;
   m.target_node = vmm.status.target_node;

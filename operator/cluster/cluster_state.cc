@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "api/group.h"
+#include "api/labels.h"
 #include "cluster/adapter.h"
 #include "placement/explain.h"
 #include "placement/group_move.h"
@@ -160,6 +161,7 @@ void ClusterState::UpsertVm(const api::VirtualMachine& vm) {
   VmEntry& e = vms_[key];
   e.vm = VmFromApi(vm);
   SettleUncertainVm(e, vm.metadata.resource_version);
+  e.uid = vm.metadata.uid;
   if (e.assumed_node && *e.assumed_node == e.vm.node) e.assumed_node.reset();
   if (e.assumed_before_last && *e.assumed_before_last == e.vm.node) e.assumed_before_last.reset();
   SyncVm(key);
@@ -189,6 +191,7 @@ void ClusterState::UpsertMigration(const api::VirtualMachineMigration& vmm) {
   const std::string key = vmm.metadata.Key();
   MigrationEntry& m = migrations_[key];
   m.vm_key = VmKey(vmm.metadata.namespace_, migration::VmNameOf(vmm));
+  m.vm_uid = vmm.status.vm_uid;
   m.observed = vmm.status.phase;
   m.finalizer = vmm.metadata.HasFinalizer(api::kMigrationFinalizer);
   m.deleting = vmm.metadata.IsBeingDeleted();
@@ -244,10 +247,16 @@ std::string ClusterState::TargetProblem(const std::string& node) const {
 std::string ClusterState::ActiveMigrationOf(const std::string& vm_key,
                                             const std::string& vmm_key) const {
   std::lock_guard l(mu_);
+  auto v = vms_.find(vm_key);
+  const std::string vm_uid = v == vms_.end() ? "" : v->second.uid;
   std::string found;
   for (const auto& [key, m] : migrations_) {
     if (key == vmm_key || m.vm_key != vm_key || !m.Admitted()) continue;
-    if (api::IsTerminal(m.Phase())) continue;
+    // Admitted for an earlier VM of this name (deleted, re-created): not this VM's.
+    if (!m.vm_uid.empty() && !vm_uid.empty() && m.vm_uid != vm_uid) continue;
+    // Finished and recorded on the VM (the finalizer is released only after the record, and
+    // the record carries the node flip): the next one may start from the VM's new node.
+    if (api::IsTerminal(m.Phase()) && !m.finalizer) continue;
     if (found.empty() || key < found) found = key;
   }
   return found;
@@ -322,6 +331,11 @@ uint64_t ClusterState::hosts_generation() const {
 bool ClusterState::HoldsReservation(const MigrationEntry& m) const {
   const std::string target = m.Target();
   if (target.empty() || m.vm_key.empty()) return false;
+  // A migration of an earlier VM of this name (deleted, re-created): the view keys migrations
+  // by VM name, and counting it would make the new VM "already migrating" (never placed).
+  if (auto v = vms_.find(m.vm_key);
+      v != vms_.end() && !m.vm_uid.empty() && !v->second.uid.empty() && v->second.uid != m.vm_uid)
+    return false;
   const MigrationPhase p = m.Phase();
   if (IsActivePhase(p)) return true;
   if (p != MigrationPhase::kSucceeded || !m.finalizer) return false;
@@ -398,12 +412,15 @@ migration::SchedulingOutcome ClusterState::ScheduleMigration(
     out.message = slot.reason;
     return out;
   }
-  if (auto g = vmm.metadata.labels.find(kLabelGroupMove); g != vmm.metadata.labels.end()) {
-    return ScheduleGroupMember(vmm, vm_key, VmKey(vmm.metadata.namespace_, g->second), requested,
+  if (auto g = api::FullLabelValue(vmm.metadata, kLabelGroupMove)) {
+    return ScheduleGroupMember(vmm, vm_key, VmKey(vmm.metadata.namespace_, *g), requested,
                                slot.full_targets);
   }
   placement::PlacementOptions opts;
   opts.excluded_nodes = slot.full_targets;
+  // Never the node the migration leaves (a view that already counts the VM elsewhere must
+  // not make its source a target: that ran node-a -> node-a).
+  if (!vmm.status.source_node.empty()) opts.excluded_nodes.push_back(vmm.status.source_node);
   const placement::TargetDecision d = placement::ChooseTarget(view_, {vm_key, requested}, opts);
   out.placement = Explain(d);
   out.message = d.reason;
@@ -424,13 +441,16 @@ migration::SchedulingOutcome ClusterState::ScheduleGroupMember(
   using Kind = migration::SchedulingOutcome::Kind;
   placement::GroupMoveOptions opts;
   opts.excluded_nodes = full_targets;
+  // Members that already moved decide where the rest go (docs/adr/0006 §7).
+  opts.leaving = vmm.status.source_node;
   const placement::GroupMoveDecision g = placement::PlanGroupMove(view_, group, opts);
   migration::SchedulingOutcome out;
   api::PlacementExplanation e;
   e.decided_at = clock_.WallNow();
   e.summary = g.reason;
   const bool member = std::find(g.moves.begin(), g.moves.end(), vm_key) != g.moves.end();
-  if (g.feasible && member && (requested.empty() || requested == g.node)) {
+  const bool from_there = g.node == vmm.status.source_node;
+  if (g.feasible && member && !from_there && (requested.empty() || requested == g.node)) {
     e.selected_node = g.node;
     api::PlacementCandidate c;
     c.node = g.node;
@@ -453,6 +473,9 @@ migration::SchedulingOutcome ClusterState::ScheduleGroupMember(
         e.candidates.push_back(std::move(c));
       }
       out.message = g.reason;
+    } else if (from_there) {
+      out.message = "group " + group + " moves to " + g.node + ", the node vm " + vm_key +
+                    " leaves: a migration never targets its source";
     } else if (!member) {
       out.message = "vm " + vm_key + " is not among the members the move of group " + group +
                     " migrates: " + g.reason;
@@ -473,6 +496,7 @@ void ClusterState::AssumeAdmitted(const api::VirtualMachineMigration& vmm) {
   m.before_last = m.Current();
   m.decision = ++decisions_;
   m.vm_key = VmKey(vmm.metadata.namespace_, vmm.spec.vm_name);
+  m.vm_uid = vmm.status.vm_uid;
   m.assumed_admitted = true;
   m.assumed = std::max(m.assumed, MigrationPhase::kScheduling);
   m.source = vmm.status.source_node;

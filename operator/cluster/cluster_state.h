@@ -58,6 +58,8 @@ inline constexpr std::chrono::seconds kUncertainWriteTtl{120};
 // group of the VMM's namespace) as a unit. Such a VMM is scheduled by the group-move planner:
 // the first member scheduled picks the node for all, the others follow that move under way.
 // The evacuation controller sets it; anyone may (kubectl ferry, a person moving a group).
+// A group name longer than a label value is written hashed with the full name in the
+// annotation of the same key (api::SetLongLabel; read with api::FullLabelValue).
 inline constexpr const char* kLabelGroupMove = "ferry.dev/group-move";
 
 struct VmPlacement {
@@ -185,6 +187,7 @@ class ClusterState {
   };
   struct VmEntry {
     placement::Vm vm;
+    std::string uid;
     std::optional<std::string> assumed_node;
     std::optional<std::string> assumed_before_last;  // restored by ForgetVmAssumption
     std::string Node() const { return assumed_node ? *assumed_node : vm.node; }
@@ -211,6 +214,7 @@ class ClusterState {
   };
   struct MigrationEntry {
     std::string vm_key;
+    std::string vm_uid;  // status.vmUID: the VM it was admitted for
     api::MigrationPhase observed = api::MigrationPhase::kUnset;
     api::MigrationPhase assumed = api::MigrationPhase::kUnset;
     bool finalizer = false;

@@ -1,6 +1,7 @@
 #include "evacuation/evacuation_controller.h"
 
 #include "api/group.h"
+#include "api/labels.h"
 #include "evacuation/evacuation_plan.h"
 #include "kube/owner.h"
 #include "kube/store.h"
@@ -15,9 +16,11 @@ using controller::ReconcileResult;
 // While a drain has VMs left it is re-checked this often, besides the events that wake it.
 constexpr std::chrono::seconds kDrainRecheck{5};
 
+// A VM being deleted is not moved: its handler removes the guest. (Migrating it only ended
+// VMNotFound, again and again under new names now that such outcomes are recorded.)
 bool Runs(const api::VirtualMachine& vm) {
-  return vm.spec.running && vm.status.phase != api::VmPhase::kStopped &&
-         vm.status.phase != api::VmPhase::kFailed;
+  return vm.spec.running && !vm.metadata.IsBeingDeleted() &&
+         vm.status.phase != api::VmPhase::kStopped && vm.status.phase != api::VmPhase::kFailed;
 }
 
 // Asked to stop, but its guest still runs on the node.
@@ -59,7 +62,8 @@ Status EvacuationController::CreateMigration(const std::string& vm_key, const st
   } else {
     m.metadata.labels["ferry.dev/rebalance"] = "true";
   }
-  if (!group.empty()) m.metadata.labels[kLabelGroupMove] = kube::SplitKey(group).second;
+  // A group name may be longer than a label value: hashed, the name in the annotation.
+  if (!group.empty()) api::SetLongLabel(&m.metadata, kLabelGroupMove, kube::SplitKey(group).second);
   m.spec.vm_name = vm_name;
   m.spec.target_node = target;
   m.spec.trigger = trigger;
@@ -238,8 +242,12 @@ ReconcileResult EvacuationController::Rebalance(std::stop_token stop) {
                                 std::chrono::duration<double>(ctx_.clock.Now() - t0).count());
   if (plan.moves.empty() || stop.stop_requested()) return ReconcileResult::RequeueAfter(every);
   const placement::RebalanceMove& mv = plan.moves.front();
-  auto vm = Cached<api::VirtualMachine>(ctx_.vms, mv.vm);
-  if (!vm || ctx_.state.NodeDraining(mv.from)) return ReconcileResult::RequeueAfter(every);
+  // One read of the VM for the whole decision: it may leave the cache at any moment (a second
+  // read for the Event after the create dereferenced a VM deleted meanwhile).
+  const kube::ObjectPtr vm_obj = ctx_.vms.store().Get(mv.vm);
+  StatusOr<api::VirtualMachine> vm =
+      vm_obj ? api::VirtualMachine::FromJson(*vm_obj) : NotFoundError("vm " + mv.vm);
+  if (!vm.ok() || ctx_.state.NodeDraining(mv.from)) return ReconcileResult::RequeueAfter(every);
   std::string name =
       MigrationName(vm->metadata.name, vm->metadata.uid, mv.from + ">" + mv.to, LastRecord(*vm));
   name.replace(0, std::string(kNamePrefix).size(), "rebal-");
@@ -249,7 +257,7 @@ ReconcileResult EvacuationController::Rebalance(std::stop_token stop) {
     expectations_.CreationObserved(kRebalanceKey);
     return ReconcileResult::Error(st);
   }
-  ctx_.events.Record(*ctx_.vms.store().Get(mv.vm), kube::EventType::kNormal, "Rebalancing",
+  ctx_.events.Record(*vm_obj, kube::EventType::kNormal, "Rebalancing",
                      "moving to " + mv.to + ": " + mv.violation);
   return ReconcileResult::RequeueAfter(every);
 }

@@ -17,7 +17,10 @@ std::string MigrationName(const std::string& vm_name, const std::string& vm_uid,
   char hex[9];
   std::snprintf(hex, sizeof hex, "%08x", h);
   // VMM names are DNS subdomains (253 characters): keep room for the prefix and the hash.
-  return kNamePrefix + vm_name.substr(0, 230) + "-" + hex;
+  // A cut that ends in '.' would make ".-", which a DNS subdomain may not contain.
+  std::string part = vm_name.substr(0, 230);
+  while (!part.empty() && part.back() == '.') part.pop_back();
+  return kNamePrefix + part + "-" + hex;
 }
 
 int FailedAttempts(const api::VirtualMachine& vm, const std::string& node) {

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "api/group.h"
+#include "api/labels.h"
 #include "kube/fenced_client.h"
 #include "kube/store.h"
 
@@ -35,9 +36,8 @@ bool ApplyMetadata(const PhaseDecision& d, kube::Json& obj) {
   }
   if (fins.empty()) md.erase("finalizers");
   for (const auto& [k, v] : d.labels) {
-    if (!md.contains("labels") || !md["labels"].is_object()) md["labels"] = kube::Json::object();
-    if (md["labels"].value(k, "") != v) {
-      md["labels"][k] = v;
+    if (api::FullLabelValue(obj, k) != v) {
+      api::SetLongLabel(&obj, k, v);  // hashed + annotation when too long for a label
       changed = true;
     }
   }

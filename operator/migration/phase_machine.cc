@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "api/group.h"
+#include "api/identity.h"
+#include "api/labels.h"
 
 namespace ferry::op::migration {
 namespace {
@@ -55,8 +57,23 @@ class Machine {
   bool Admitted() const {
     return d_.add_finalizer || vmm_.metadata.HasFinalizer(api::kMigrationFinalizer);
   }
+  // The VM this migration is about: not being deleted and, once admitted, the one admitted
+  // (a VM re-created under the same name is another VM: docs/adr/0006 §1).
   const api::VirtualMachine* Vm() const {
-    return in_.vm != nullptr && !in_.vm->metadata.IsBeingDeleted() ? in_.vm : nullptr;
+    if (in_.vm == nullptr || in_.vm->metadata.IsBeingDeleted() || OtherVm(*in_.vm)) return nullptr;
+    return in_.vm;
+  }
+  bool OtherVm(const api::VirtualMachine& vm) const {
+    if (!d_.status.vm_uid.empty()) return vm.metadata.uid != d_.status.vm_uid;
+    if (d_.status.phase < MigrationPhase::kScheduling) return false;  // not admitted: any VM
+    return !api::MigrationOfVm(vmm_, vm);  // admitted before vmUID existed: by creation time
+  }
+  std::string VmGoneMessage() const {
+    if (in_.vm == nullptr) return "virtual machine " + vm_key_ + " is gone";
+    if (in_.vm->metadata.IsBeingDeleted())
+      return "virtual machine " + vm_key_ + " is being deleted";
+    return "virtual machine " + vm_key_ + " was deleted; the one of that name now (uid " +
+           in_.vm->metadata.uid + ") is another VM";
   }
   bool Offline() const {
     return d_.status.effective_options ? d_.status.effective_options->offline : vmm_.spec.offline;
@@ -124,10 +141,18 @@ class Machine {
 
   // Pending/"": checks and admission. Returns true when admitted (go on to Scheduling).
   bool Admit() {
-    if (Deleting()) return false;  // never admitted: nothing holds it
+    if (Deleting()) {
+      // Half-admitted (the finalizer written, the status not): nothing started, but the
+      // finalizer holds it and counts it as the VM's migration. Cancelled, it is recorded and
+      // let go like any other (docs/adr/0006 §6). Never admitted: nothing holds it.
+      if (vmm_.metadata.HasFinalizer(api::kMigrationFinalizer)) Cancel();
+      return false;
+    }
     const api::VirtualMachine* vm = Vm();
     if (vm == nullptr) {
-      Fail(kReasonVmNotFound, "virtual machine " + vm_key_ + " does not exist");
+      Fail(kReasonVmNotFound, in_.vm != nullptr && in_.vm->metadata.IsBeingDeleted()
+                                  ? VmGoneMessage()
+                                  : "virtual machine " + vm_key_ + " does not exist");
       return false;
     }
     if (vmm_.spec.offline ? vm->status.node_name.empty() : !VmRuns(*vm)) {
@@ -141,8 +166,14 @@ class Machine {
                                   : "; a live migration needs it Running"));
       return false;
     }
-    if (std::string other = in_.world.ActiveMigrationOf(vm_key_, vmm_.metadata.Key());
-        !other.empty()) {
+    // One migration per VM, and the next one only once the VM shows the last one's outcome
+    // (and so its node): admitted earlier, a queued VMM ran node-a -> node-a.
+    std::string other = in_.world.ActiveMigrationOf(vm_key_, vmm_.metadata.Key());
+    if (other.empty() && !vm->status.active_migration.empty() &&
+        vm->status.active_migration != vmm_.metadata.name) {
+      other = vmm_.metadata.namespace_ + "/" + vm->status.active_migration;
+    }
+    if (!other.empty()) {
       if (d_.status.phase != MigrationPhase::kPending) Transition(MigrationPhase::kPending, "", "");
       Wait(kReasonActiveMigration, "virtual machine " + vm_key_ + " is being migrated by " + other +
                                        "; one migration per VM at a time");
@@ -152,6 +183,7 @@ class Machine {
     d_.add_finalizer = true;
     d_.labels[api::kLabelVm] = vmm_.spec.vm_name;
     d_.labels[api::kLabelSourceNode] = vm->status.node_name;
+    d_.status.vm_uid = vm->metadata.uid;
     d_.status.source_node = vm->status.node_name;
     d_.status.target_node.clear();
     d_.status.effective_options = in_.world.EffectiveOptions(vmm_, *vm);
@@ -166,7 +198,7 @@ class Machine {
   void Scheduling() {
     if (Deleting()) return Cancel();
     const api::VirtualMachine* vm = Vm();
-    if (vm == nullptr) return Fail(kReasonVmNotFound, "virtual machine " + vm_key_ + " is gone");
+    if (vm == nullptr) return Fail(kReasonVmNotFound, VmGoneMessage());
     if (!Offline() && !VmRuns(*vm)) {
       return Fail(kReasonVmNotRunning,
                   "virtual machine " + vm_key_ + " stopped running while the migration waited");
@@ -201,7 +233,7 @@ class Machine {
   // Scheduled / PreparingTarget: waiting for the target handler.
   void Preparing() {
     if (Deleting()) return Cancel();
-    if (Vm() == nullptr) return Fail(kReasonVmNotFound, "virtual machine " + vm_key_ + " is gone");
+    if (Vm() == nullptr) return Fail(kReasonVmNotFound, VmGoneMessage());
     const std::string& src = d_.status.source_node;
     const std::string& dst = d_.status.target_node;
     if (!in_.world.HandlerAlive(src))
@@ -223,6 +255,8 @@ class Machine {
 
   // TargetReady: waiting for the source handler to start.
   void TargetReady() {
+    // A VM re-created under the same name: the source must not start on it (not yet running).
+    if (in_.vm != nullptr && OtherVm(*in_.vm)) return Fail(kReasonVmNotFound, VmGoneMessage());
     const std::string& src = d_.status.source_node;
     const std::string& dst = d_.status.target_node;
     if (!in_.world.HandlerAlive(src))
@@ -300,18 +334,18 @@ class Machine {
 }  // namespace
 
 std::string VmNameOf(const api::VirtualMachineMigration& vmm) {
-  auto it = vmm.metadata.labels.find(api::kLabelVm);
-  if (it != vmm.metadata.labels.end() && vmm.metadata.HasFinalizer(api::kMigrationFinalizer))
-    return it->second;
+  if (vmm.metadata.HasFinalizer(api::kMigrationFinalizer)) {
+    if (std::optional<std::string> vm = api::FullLabelValue(vmm.metadata, api::kLabelVm))
+      return *vm;
+  }
   return vmm.spec.vm_name;
 }
 
 bool OutcomeRecorded(const api::VirtualMachineMigration& vmm, const api::VirtualMachine* vm) {
   if (vm == nullptr) return true;
-  for (const api::MigrationRecord& r : vm->status.migration_history) {
-    if (r.migration_name == vmm.metadata.name) return true;
-  }
-  return false;
+  // Another VM of the name: this outcome is never recorded on it.
+  if (!api::MigrationOfVm(vmm, *vm)) return true;
+  return api::HistoryHolds(vm->status.migration_history, vmm);
 }
 
 bool PostCopyStarted(const api::VirtualMachineMigrationStatus& status) {

@@ -74,7 +74,9 @@ class MigrationWorld {
   virtual std::optional<std::chrono::nanoseconds> HandlerSilence(const std::string& node) const = 0;
   // Why `node` can no longer receive a migration (gone, NotReady, cordoned, tainted), or "".
   virtual std::string TargetProblem(const std::string& node) const = 0;
-  // The admitted, unfinished VMM of VM `vm_key` other than `vmm_key`, or "".
+  // An admitted VMM of VM `vm_key` other than `vmm_key` that is unfinished, or finished with
+  // its outcome not yet recorded on the VM (it still holds its finalizer), or "". VMMs of an
+  // earlier VM of that name (another uid) do not count.
   virtual std::string ActiveMigrationOf(const std::string& vm_key,
                                         const std::string& vmm_key) const = 0;
   // spec + MigrationPolicy + defaults.
@@ -109,7 +111,9 @@ struct PhaseDecision {
   api::VirtualMachineMigrationStatus status;  // what status should be
   bool add_finalizer = false;
   bool remove_finalizer = false;
-  std::map<std::string, std::string> labels;  // operator-owned labels to set
+  // Operator-owned labels to set, full values (a value longer than a label may be is written
+  // hashed, with the full value in the annotation of the same key: api/labels.h).
+  std::map<std::string, std::string> labels;
   std::vector<EventNote> events;              // to record once the writes succeed
   // Reconcile again after this long (the next deadline), if set.
   std::optional<std::chrono::nanoseconds> requeue_after;
@@ -125,9 +129,11 @@ PhaseDecision DecidePhase(const MigrationInput& in);
 // resync). A VMM that fails or is cancelled frees its turn through its terminal phase.
 bool GivesUpTurn(const api::VirtualMachineMigrationStatus& before, const PhaseDecision& d);
 
-// The VM a VMM moves: its ferry.dev/vm label once admitted, else spec.vmName.
+// The VM a VMM moves: its ferry.dev/vm label (the full name behind a hashed one) once
+// admitted, else spec.vmName.
 std::string VmNameOf(const api::VirtualMachineMigration& vmm);
-// The VM's history holds this VMM's outcome (or the VM is gone): the finalizer may go.
+// The VM's history holds this VMM's outcome by uid (or the VM is gone, or the VM of that name
+// now is another one, which never records it): the finalizer may go.
 bool OutcomeRecorded(const api::VirtualMachineMigration& vmm, const api::VirtualMachine* vm);
 // Post-copy has switched (or is recovering): the operator never fails such a migration.
 bool PostCopyStarted(const api::VirtualMachineMigrationStatus& status);

@@ -61,12 +61,15 @@ GroupMoveDecision PlanGroupMoveWithUsage(const ClusterView& view, const UsageTab
   NodeId under_way = kNoId;
   int64_t total_mem = 0;
   int64_t total_cpu = 0;
+  const NodeId leaving = options.leaving.empty() ? kNoId : view.FindNode(options.leaving);
   for (VmId m : members) {
     if (view.location(m) == kNoId) continue;
     running.push_back(m);
     total_mem += view.vm(m).memory_bytes;
     total_cpu += view.vm(m).cpu_millis;
-    const NodeId to = usage.migrating_to[static_cast<size_t>(m)];
+    NodeId to = usage.migrating_to[static_cast<size_t>(m)];
+    // Already moved: a member off the node the group leaves went first; the rest follow.
+    if (to == kNoId && leaving != kNoId && view.location(m) != leaving) to = view.location(m);
     if (to == kNoId) continue;
     if (under_way != kNoId && under_way != to) {
       return Infeasible(std::move(d), Reason::kAlreadyMigrating,

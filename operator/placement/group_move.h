@@ -18,6 +18,11 @@ struct GroupMoveOptions {
   Weights weights;
   bool explain_nodes = true;
   std::vector<std::string> excluded_nodes;
+  // The node the group leaves (the source of the member being scheduled), when known. A
+  // member already on another node went first (its migration ended): the move is under way
+  // to that node and the rest follow it there, never elsewhere (docs/adr/0006 §7). Members
+  // on two other nodes: not feasible (kAlreadyMigrating).
+  std::string leaving;
 };
 
 struct GroupMoveDecision {

@@ -56,10 +56,11 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
   if (written_.Stale(key, *obj)) return ReconcileResult::Success();
   auto vm = api::VirtualMachine::FromJson(*obj);
   if (!vm.ok()) return ReconcileResult::TerminalError(vm.status());
-  if (vm->metadata.IsBeingDeleted()) {
-    MarkUnschedulable(key, false);
-    return ReconcileResult::Success();
-  }
+  // A VM being deleted is placed no more, but its migrations still end: their outcomes are
+  // recorded (so their finalizers go: a foreground deletion waits for them) and a success
+  // still flips the node (so the target's handler, which selects by the label, removes the
+  // guest it now runs). docs/adr/0006 §6.
+  const bool deleting = vm->metadata.IsBeingDeleted();
   std::vector<api::VirtualMachineMigration> vmms;
   for (const kube::ObjectPtr& m : ctx_.vmms.store().ByIndex(kIndexByVm, key)) {
     auto decoded = api::VirtualMachineMigration::FromJson(*m);
@@ -74,7 +75,7 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
   bool assumed = false;
   bool unschedulable = false;
 
-  if (vm->spec.running && status.node_name.empty()) {
+  if (!deleting && vm->spec.running && status.node_name.empty()) {
     std::lock_guard lock(ctx_.state.decision_mutex());
     const auto t0 = ctx_.clock.Now();
     VmPlacement p = ctx_.state.PlaceVm(key);
@@ -118,7 +119,7 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
     events.push_back(
         {false, {"Migrated", "now on " + *md.flip_to + " (" + md.recorded.back() + ")"}});
   }
-  if (!status.node_name.empty()) {
+  if (!deleting && !status.node_name.empty()) {
     if (vm->spec.server_group.empty()) {
       api::SetCondition(&status.conditions,
                         MakeCondition(api::kConditionPlacementCompliant, true, "NoServerGroup", "",
@@ -142,7 +143,7 @@ ReconcileResult VmController::Reconcile(const std::string& key, std::stop_token 
                         now);
     }
   }
-  if (!status.node_name.empty()) {
+  if (!deleting && !status.node_name.empty()) {
     api::VirtualMachine placed = *vm;
     placed.status.node_name = status.node_name;
     const MigratableVerdict m = DecideMigratable(placed, *ctx_.state.Hosts());

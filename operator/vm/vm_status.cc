@@ -3,12 +3,14 @@
 #include <algorithm>
 
 #include "api/group.h"
+#include "api/identity.h"
 
 namespace ferry::op::vm {
 
 api::MigrationRecord RecordOf(const api::VirtualMachineMigration& vmm) {
   api::MigrationRecord r;
   r.migration_name = vmm.metadata.name;
+  r.migration_uid = vmm.metadata.uid;
   r.source_node = vmm.status.source_node;
   r.target_node = vmm.status.target_node;
   r.mode = vmm.status.effective_mode;
@@ -42,11 +44,11 @@ VmMigrationDecision DecideMigrationStatus(const api::VirtualMachine& vm,
   std::vector<const api::VirtualMachineMigration*> finished;
   for (const api::VirtualMachineMigration& m : vmms) {
     if (!m.metadata.HasFinalizer(api::kMigrationFinalizer)) continue;  // not admitted, or done
+    // A migration of an earlier VM of this name: never this VM's (docs/adr/0006 §1).
+    if (!api::MigrationOfVm(m, vm)) continue;
     if (api::IsTerminal(m.status.phase)) {
-      const bool known = std::any_of(
-          vm.status.migration_history.begin(), vm.status.migration_history.end(),
-          [&](const api::MigrationRecord& r) { return r.migration_name == m.metadata.name; });
-      if (!known) finished.push_back(&m);
+      // By uid: a VMM name reused after deletion is another migration.
+      if (!api::HistoryHolds(d.status.migration_history, m)) finished.push_back(&m);
     } else if (m.status.phase >= api::MigrationPhase::kScheduling) {
       if (active.empty() || m.metadata.name < active) active = m.metadata.name;
     }

@@ -22,9 +22,10 @@ struct VmMigrationDecision {
   std::vector<std::string> recorded;  // VMMs whose outcome this decision records
 };
 
-// `vmms`: the VMMs of this VM (any order). Active: the admitted, unfinished one (smallest
-// name if several). Recorded: every finished VMM still holding the operator's finalizer
-// whose outcome the history lacks, oldest completion first; a success flips the node.
+// `vmms`: the VMMs of this VM's name (any order); those of an earlier VM of the name (another
+// uid, api/identity.h) are left out. Active: the admitted, unfinished one (smallest name if
+// several). Recorded: every finished VMM still holding the operator's finalizer whose outcome
+// (by uid) the history lacks, oldest completion first; a success flips the node.
 VmMigrationDecision DecideMigrationStatus(const api::VirtualMachine& vm,
                                           const std::vector<api::VirtualMachineMigration>& vmms);
 

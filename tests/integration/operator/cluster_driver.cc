@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "api/group.h"
+#include "api/labels.h"
 #include "api/time.h"
 
 namespace ferry::op::testing {
@@ -13,8 +15,8 @@ const kube::ResourceType kHv{"ferry.dev", "v1alpha1", "hypervisors", "Hypervisor
 std::string Now() { return api::FormatTime(std::chrono::system_clock::now()); }
 
 std::string VmOf(const Json& vmm) {
-  const Json labels = vmm["metadata"].value("labels", Json::object());
-  if (labels.contains("ferry.dev/vm")) return labels["ferry.dev/vm"].get<std::string>();
+  // The full name behind a hashed label (docs/adr/0006 §8).
+  if (auto vm = api::FullLabelValue(vmm, api::kLabelVm)) return *vm;
   return vmm.value("spec", Json::object()).value("vmName", "");
 }
 
@@ -179,18 +181,21 @@ void ClusterDriver::Pass() {
     if (node.empty() || !Handled(node)) continue;
     const Json status = vm.value("status", Json::object());
     if (status.value("nodeName", "") != node) continue;
-    std::set<std::string> recorded;
+    std::set<std::string> recorded;  // by uid (a reused name is another migration)
     for (const Json& r : status.value("migrationHistory", Json::array()))
-      recorded.insert(r.value("migrationName", ""));
+      recorded.insert(r.value("migrationUID", r.value("migrationName", "")));
     bool migrating = false;
     bool succeeded_here = false;  // a success off this node the operator has not recorded yet
     for (const Json& m : vmms->items) {
       const Json mst = m.value("status", Json::object());
       if (VmOf(m) != name || mst.value("sourceNode", "") != node) continue;
+      // A migration of an earlier VM of this name is not this VM's (docs/adr/0006 §1).
+      const std::string vm_uid = mst.value("vmUID", "");
+      if (!vm_uid.empty() && vm_uid != vm["metadata"].value("uid", "")) continue;
       const std::string p = mst.value("phase", "");
       migrating = migrating || p == "TargetReady" || p == "Running";
       succeeded_here =
-          succeeded_here || (p == "Succeeded" && !recorded.count(m["metadata"].value("name", "")));
+          succeeded_here || (p == "Succeeded" && !recorded.count(m["metadata"].value("uid", "")));
     }
     const std::string phase = status.value("phase", "");
     const bool running = vm["spec"].value("running", false);

@@ -317,6 +317,11 @@ TEST(EvacuationNames, LongVmNamesStayWithinTheNameLimit) {
   const std::string n = MigrationName(long_name, "uid", "n1", "");
   EXPECT_LE(n.size(), 253u);
   EXPECT_EQ(n.substr(n.size() - 9, 1), "-");
+  // A cut that ends in '.' made "<...>.-<hash>": no DNS subdomain (the create was refused).
+  const std::string dotted = std::string(229, 'x') + "." + std::string(23, 'y');
+  const std::string d = MigrationName(dotted, "uid", "n1", "");
+  EXPECT_EQ(d.find(".-"), std::string::npos) << d;
+  EXPECT_EQ(d.rfind("evac-" + std::string(229, 'x') + "-", 0), 0u) << d;
 }
 
 api::MigrationRecord Rec(const std::string& name, const std::string& src, api::MigrationResult r) {
