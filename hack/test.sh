@@ -8,6 +8,7 @@
 #   e2e          the local cluster (hack/cluster: three lab nodes, handlers, two operators,
 #                Prometheus) driven with kubectl and `kubectl ferry`
 #   deploy       deploy/, the chart, rules and RBAC; with the lab, the deploy proof
+#   sim          the deterministic simulation: as many seeds as fit in 90 s (docs/simulation.md)
 # Servers are started and stopped by CTest fixtures. Benchmarks are built, not run.
 #   CTEST_ARGS="-L unit" hack/test.sh      # a subset
 #   BUILD_DIR=build/test                   # where to build (default)

@@ -24,6 +24,9 @@ class World : public MigrationWorld {
   std::string active_other;
   bool HandlerAlive(const std::string&) const override { return true; }
   std::optional<api::WallTime> LastHeartbeat(const std::string&) const override { return kNow; }
+  std::optional<std::chrono::nanoseconds> HandlerSilence(const std::string&) const override {
+    return std::nullopt;
+  }
   std::string TargetProblem(const std::string&) const override { return ""; }
   std::string ActiveMigrationOf(const std::string&, const std::string&) const override {
     return active_other;
