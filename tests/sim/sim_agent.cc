@@ -149,12 +149,43 @@ ReconcileResult SimAgent::ReconcileVm(const std::string& key) {
     return w.ok() ? ReconcileResult::Success() : ReconcileResult::Error(w.status());
   }
   const bool want = vm.value("spec", Json::object()).value("running", false);
-  const bool active = !status.value("activeMigration", "").empty();
   const std::string phase = status.value("phase", "");
+  const int64_t generation = Meta(vm).value("generation", int64_t{0});
+  const Json* domain_cond = Cond(status, api::kConditionDomain);
+  // The handler last acted on an older spec (or never did): a changed spec may start again.
+  const bool spec_changed =
+      domain_cond == nullptr || domain_cond->value("observedGeneration", int64_t{0}) < generation;
   const bool starting = phase.empty() || phase == "Pending" || phase == "Scheduled" ||
-                        phase == "Starting" || (phase == "Stopped" && want);
+                        phase == "Starting" || phase == "Migrating";
+  // The domain is a migration's while this node is the source of one in TargetReady/Running;
+  // nothing is started while a migration of the VM is open or its outcome unknown (ADR 6 §2).
+  bool migrating_here = false;
+  bool moved_away = false;  // a migration from here succeeded: the domain left with it
+  bool outcome_unknown = false;
+  const std::string vm_name = Meta(vm).value("name", "");
+  for (const std::string& k : source_->store().Keys()) {
+    kube::ObjectPtr m = source_->store().Get(k);
+    if (!m || VmNameOfVmm(*m) != vm_name) continue;
+    const std::string p = Phase(*m);
+    if (p == "TargetReady" || p == "Running") migrating_here = true;
+    if (p == "Succeeded") moved_away = true;
+  }
+  for (kube::Informer* inf : {source_, target_}) {
+    for (const std::string& k : inf->store().Keys()) {
+      kube::ObjectPtr m = inf->store().Get(k);
+      if (m && VmNameOfVmm(*m) == vm_name &&
+          (CondTrue(*m, kGuestLocationUnknown) || CondTrue(*m, kSourcePaused)))
+        outcome_unknown = true;
+    }
+  }
+  const bool blocked = !status.value("activeMigration", "").empty() || outcome_unknown;
   Json next_status = status;
   auto set_phase = [&](const std::string& p) { next_status["phase"] = p; };
+  auto acted = [&](bool up, const std::string& reason) {
+    SetCond(next_status, api::kConditionDomain, up, reason, "", now);
+    for (auto& c : next_status["conditions"])
+      if (c.value("type", "") == api::kConditionDomain) c["observedGeneration"] = generation;
+  };
 
   if (dom && dom->vm_uid != uid) {
     set_phase("Failed");
@@ -163,37 +194,44 @@ ReconcileResult SimAgent::ReconcileVm(const std::string& key) {
   } else if (dom) {
     switch (dom->state) {
       case DomainState::kRunning:
-        if (!want && !active) {
+        if (migrating_here) break;
+        if (!want) {
           if (!libvirt_.Shutdown(node_, name)) return ReconcileResult::RequeueAfter(seconds(1));
           set_phase("Stopped");
-        } else if (phase != "Running" && phase != "Migrating") {
+          acted(false, "Stopped");
+        } else if (phase != "Running") {
           set_phase("Running");
           next_status["domainUUID"] = uid;
-          SetCond(next_status, api::kConditionDomain, true, "Running", "", now);
+          acted(true, "Running");
         }
         break;
       case DomainState::kShutoff:
-        if (want && !active && starting) {
+        if (!want) {
+          if (phase != "Stopped") set_phase("Stopped");
+        } else if (!blocked && (starting || spec_changed)) {
           if (!libvirt_.DefineAndStart(node_, *dom))
             return ReconcileResult::RequeueAfter(seconds(1));
           set_phase("Running");
+          acted(true, "Running");
         }
         break;
       case DomainState::kPaused:
       case DomainState::kIncoming:
         break;  // a migration's business
     }
-  } else if (!active) {
+  } else if (!migrating_here) {
+    const bool never_had = status.value("domainUUID", "").empty();
     if (!want) {
       if (!phase.empty() && phase != "Stopped") set_phase("Stopped");
-    } else if (starting) {
+    } else if (!blocked && (never_had || spec_changed)) {
       Domain d{name, uid, "", DomainState::kRunning};
       if (!libvirt_.DefineAndStart(node_, d)) return ReconcileResult::RequeueAfter(seconds(1));
       set_phase("Running");
       next_status["domainUUID"] = uid;
-      SetCond(next_status, api::kConditionDomain, true, "Running", "", now);
-    } else if (phase == "Running" || phase == "Migrating") {
-      // Vanished outside Ferry: never defined again on its own (two copies are worse).
+      acted(true, "Running");
+    } else if (!blocked && !moved_away && (phase == "Running" || phase == "Migrating")) {
+      // Vanished outside Ferry: never defined again on its own; two copies are worse than
+      // none.
       set_phase("Failed");
       SetCond(next_status, api::kConditionDomain, false, "DomainMissing",
               "the domain vanished from " + node_, now);

@@ -263,6 +263,10 @@ bool World::Step() {
     }
   }
   const bool busy = !acts.empty();
+  // kube-controller-manager's garbage collector: part of the control plane, always running.
+  acts.push_back({0.2, [this] {
+                    if (server_.CollectGarbage()) Note("garbage collector deleted dependents");
+                  }});
   acts.push_back({1, [this, busy] {
                     static const Clock::Duration kBusy[] = {milliseconds(1), milliseconds(10),
                                                             milliseconds(100), seconds(1)};

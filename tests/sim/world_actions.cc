@@ -164,9 +164,6 @@ void World::Chaos(std::vector<Action>& acts) {
                       Note("fault: etcd compaction up to " + std::to_string(rv));
                     }
                   }});
-  acts.push_back({0.05, [this] {
-                    if (server_.CollectGarbage()) Note("garbage collector deleted dependents");
-                  }});
 }
 
 // ---- reading -------------------------------------------------------------------------------
