@@ -4,6 +4,7 @@
 #include <set>
 
 #include "api/group.h"
+#include "api/labels.h"
 #include "kube/store.h"
 
 namespace ferry::sim {
@@ -35,12 +36,9 @@ bool AwaitsPerson(const Json& vmm) {
   return CondTrue(vmm, "GuestLocationUnknown") || CondTrue(vmm, "SourcePaused");
 }
 std::string VmOf(const Json& vmm) {
-  const Json& md = vmm["metadata"];
-  std::string vm;
-  if (md.contains("labels") && md["labels"].contains(api::kLabelVm))
-    vm = md["labels"][api::kLabelVm].get<std::string>();
-  if (vm.empty()) vm = Str(vmm, "spec", "vmName");
-  return md.value("namespace", "") + "/" + vm;
+  std::optional<std::string> full = api::FullLabelValue(vmm, api::kLabelVm);
+  const std::string vm = full && !full->empty() ? *full : Str(vmm, "spec", "vmName");
+  return vmm["metadata"].value("namespace", "") + "/" + vm;
 }
 
 }  // namespace
@@ -122,7 +120,10 @@ std::vector<Finding> CheckAtRest(const SimApiServer& server, const FakeLibvirt& 
   for (const Json& vm : server.All(kube::resources::kVirtualMachines)) {
     const std::string key = Key(vm);
     if (vm["metadata"].contains("deletionTimestamp")) {
-      out.push_back({"settled", "VM " + key + " is still being deleted"});
+      out.push_back({"settled", "VM " + key + " on " + Str(vm, "status", "nodeName") +
+                                    " is still being deleted (finalizers " +
+                                    vm["metadata"].value("finalizers", Json::array()).dump() +
+                                    ")"});
       continue;
     }
     if (waiting.count(key) != 0) continue;

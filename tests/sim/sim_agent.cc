@@ -1,6 +1,7 @@
 #include "sim_agent.h"
 
 #include "api/group.h"
+#include "api/labels.h"
 #include "api/time.h"
 #include "kube/store.h"
 
@@ -21,11 +22,6 @@ constexpr const char* kGuestLocationUnknown = "GuestLocationUnknown";
 const Json& Meta(const Json& o) { return o.at("metadata"); }
 std::string Uid(const Json& o) { return Meta(o).value("uid", ""); }
 bool Deleting(const Json& o) { return Meta(o).contains("deletionTimestamp"); }
-std::string Label(const Json& o, const char* k) {
-  const Json& m = Meta(o);
-  if (!m.contains("labels") || !m["labels"].contains(k)) return "";
-  return m["labels"][k].get<std::string>();
-}
 Json Status(const Json& o) { return o.value("status", Json::object()); }
 std::string Phase(const Json& o) { return Status(o).value("phase", ""); }
 bool HasFinalizer(const Json& o, const std::string& f) {
@@ -63,8 +59,9 @@ void SetCond(Json& status, const std::string& type, bool value, const std::strin
                                   {"lastTransitionTime", now}});
 }
 std::string VmNameOfVmm(const Json& vmm) {
-  std::string n = Label(vmm, api::kLabelVm);
-  return n.empty() ? vmm.value("spec", Json::object()).value("vmName", "") : n;
+  // The label may be hashed (a long name, ADR 6 §8): the full name is in the annotation.
+  std::optional<std::string> n = api::FullLabelValue(vmm, api::kLabelVm);
+  return n && !n->empty() ? *n : vmm.value("spec", Json::object()).value("vmName", "");
 }
 std::string DomainName(const std::string& ns, const std::string& vm) { return ns + "_" + vm; }
 

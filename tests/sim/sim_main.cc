@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
       continue;
     }
     ++failed;
+    for (const std::string& line : w.DumpState()) std::printf("  state: %s\n", line.c_str());
     std::printf("ferry-sim: seed %llu FAILED: %s: %s (replay: ferry-sim --seed %llu --trace)\n",
                 static_cast<unsigned long long>(s), w.violation()->rule.c_str(),
                 w.violation()->message.c_str(), static_cast<unsigned long long>(s));

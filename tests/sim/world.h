@@ -69,6 +69,8 @@ class World {
   Clock::Duration elapsed() const { return time_.Elapsed(); }
   // The last trace lines (or all with full_trace), one per step or fault.
   std::vector<std::string> Trace() const;
+  // One line per VM, VMM and domain as they are now (printed with a failure).
+  std::vector<std::string> DumpState() const;
 
   // ---- what users do (scenarios script these; chaos draws them) ----
   void CreateVm(const std::string& name, bool running = true, const std::string& group = "",

@@ -199,6 +199,37 @@ std::string World::GuestNode(const std::string& vm) const {
   return "";
 }
 
+std::vector<std::string> World::DumpState() const {
+  std::vector<std::string> out;
+  auto cond = [](const Json& o) {
+    std::string c;
+    for (const auto& x : o.value("status", Json::object()).value("conditions", Json::array()))
+      c += " " + x.value("type", "") + "=" + x.value("status", "") + "/" + x.value("reason", "");
+    return c;
+  };
+  for (const auto* rt : {&kube::resources::kVirtualMachines,
+                         &kube::resources::kVirtualMachineMigrations}) {
+    for (const Json& o : server_.All(*rt)) {
+      const Json& md = o["metadata"];
+      const Json st = o.value("status", Json::object());
+      std::string owners;
+      for (const auto& r : md.value("ownerReferences", Json::array()))
+        owners += " owner=" + r.value("name", "");
+      out.push_back(rt->kind + " " + md.value("name", "") + " uid=" + md.value("uid", "") +
+                    " phase=" + st.value("phase", "") + " node=" + st.value("nodeName", "") +
+                    " src=" + st.value("sourceNode", "") + " dst=" + st.value("targetNode", "") +
+                    (md.contains("deletionTimestamp") ? " DELETING" : "") + " finalizers=" +
+                    md.value("finalizers", Json::array()).dump() + owners + cond(o));
+    }
+  }
+  for (const auto& [node, doms] : libvirt_.nodes()) {
+    for (const auto& [name, d] : doms)
+      out.push_back("domain " + node + "/" + name + " vm=" + d.vm_uid + " vmm=" + d.vmm_uid +
+                    " " + DomainStateName(d.state));
+  }
+  return out;
+}
+
 int World::LeadingOperator() const {
   for (size_t i = 0; i < operators_.size(); ++i)
     if (operators_[i]->Leading()) return static_cast<int>(i);
