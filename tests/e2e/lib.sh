@@ -58,7 +58,12 @@ domain_state() {  # NODE VM -> running / paused / shut off / "" (none)
   "$L" virsh "$(letter "$1")" domstate "${NS}_$2" 2>/dev/null | head -1 || true
 }
 console() { echo "$LAB/nodes/$(letter "$1")/var/log/libvirt/qemu/${NS}_$2.log"; }
-hb_line() { { grep -a 'lab: hb=' "$(console "$1" "$2")" 2>/dev/null || true; } | tail -1; }
+# Only whole heartbeat lines (ending in errs=N, then the console's \r): the guest may be writing
+# the last one while it is read (a line cut before its errs= count once read as "memory
+# corruption ... errs=0").
+hb_line() {
+  { grep -aE 'lab: hb=[0-9]+ .*errs=[0-9]+[[:space:]]*$' "$(console "$1" "$2")" 2>/dev/null || true; } | tail -1
+}
 hb() { hb_line "$1" "$2" | sed -E 's/.*hb=([0-9]+).*/\1/'; }
 errs() { hb_line "$1" "$2" | sed -E 's/.*errs=([0-9]+).*/\1/'; }
 has_hb() { [ -n "$(hb "$1" "$2")" ]; }

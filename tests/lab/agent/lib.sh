@@ -72,7 +72,10 @@ domain_state() {  # A|B NAME -> running / paused / shut off / "" (none)
   $L virsh "$1" domstate "${NS}_$2" 2>/dev/null | head -1 || true
 }
 console() { echo "$LAB/nodes/$1/var/log/libvirt/qemu/${NS}_$2.log"; }
-hb_line() { { grep -a 'lab: hb=' "$(console "$1" "$2")" 2>/dev/null || true; } | tail -1; }
+# Only whole heartbeat lines (a line the guest is still writing has no errs= count yet).
+hb_line() {
+  { grep -aE 'lab: hb=[0-9]+ .*errs=[0-9]+[[:space:]]*$' "$(console "$1" "$2")" 2>/dev/null || true; } | tail -1
+}
 hb() { hb_line "$1" "$2" | sed -E 's/.*hb=([0-9]+).*/\1/'; }  # last heartbeat ("" = none)
 errs() { hb_line "$1" "$2" | sed -E 's/.*errs=([0-9]+).*/\1/'; }
 has_hb() { [ -n "$(hb "$1" "$2")" ]; }
