@@ -75,22 +75,6 @@ std::string VmKeyOfMigration(const kube::Json& vmm) {
 
 }  // namespace
 
-int CountGuestLocationUnknown(const kube::Store& vmms) {
-  int n = 0;
-  vmms.ForEach([&n](const kube::ObjectPtr& o) {
-    const kube::Json& st = o->value("status", kube::Json::object());
-    const std::string phase = st.value("phase", "");
-    if (phase == "Succeeded" || phase == "Failed" || phase == "Cancelled") return;
-    for (const kube::Json& c : st.value("conditions", kube::Json::array())) {
-      if (c.value("type", "") == api::kConditionGuestLocationUnknown &&
-          c.value("status", "") == "True") {
-        ++n;
-        return;
-      }
-    }
-  });
-  return n;
-}
 
 Operator::Operator(kube::ApiClient& api, OperatorOptions options, Clock& clock,
                    kube::ApiClient* events_api)
@@ -301,7 +285,7 @@ controller::ReconcileResult Operator::Tick(const std::string&) {
   }
   if (options_.evacuation.rebalance) evacuation_ctl_->Enqueue(evacuation::kRebalanceKey);
   metrics_->SetMigrationsByPhase(state_.PhaseCounts());
-  metrics_->SetGuestLocationUnknown(CountGuestLocationUnknown(ctx_->vmms.store()));
+  metrics_->SetGuestLocationUnknown(state_.GuestLocationUnknownCount());
   return controller::ReconcileResult::RequeueAfter(
       std::chrono::duration_cast<Clock::Duration>(options_.heartbeat_check_interval));
 }

@@ -195,6 +195,9 @@ void ClusterState::UpsertMigration(const api::VirtualMachineMigration& vmm) {
   m.observed = vmm.status.phase;
   m.finalizer = vmm.metadata.HasFinalizer(api::kMigrationFinalizer);
   m.deleting = vmm.metadata.IsBeingDeleted();
+  const api::Condition* unknown =
+      api::FindCondition(vmm.status.conditions, api::kConditionGuestLocationUnknown);
+  m.location_unknown = unknown != nullptr && unknown->status == api::ConditionStatus::kTrue;
   m.source = vmm.status.source_node;
   m.target = vmm.status.target_node;
   if (vmm.status.effective_options) {
@@ -303,6 +306,18 @@ std::map<MigrationPhase, int> ClusterState::PhaseCounts() const {
   std::map<MigrationPhase, int> out;
   for (const auto& [key, m] : migrations_) ++out[m.Phase()];
   return out;
+}
+
+int ClusterState::GuestLocationUnknownCount() const {
+  std::lock_guard l(mu_);
+  int n = 0;
+  for (const auto& [key, m] : migrations_) {
+    const bool done = m.observed == MigrationPhase::kSucceeded ||
+                      m.observed == MigrationPhase::kFailed ||
+                      m.observed == MigrationPhase::kCancelled;
+    if (m.location_unknown && !done) ++n;
+  }
+  return n;
 }
 
 uint64_t ClusterState::generation() const {

@@ -127,6 +127,8 @@ class ClusterState {
   std::vector<std::string> MigrationsTouching(const std::string& node) const;
   // VMMs per phase (the ledger's view), for the migrations-by-phase metric.
   std::map<api::MigrationPhase, int> PhaseCounts() const;
+  // Unfinished VMMs (by their status phase) with GuestLocationUnknown True, for the gauge.
+  int GuestLocationUnknownCount() const;
   // Changes to nodes, capacity or reservations (not to migration phases alone).
   uint64_t generation() const;
   // The hardware of every node with a Node object and a live Hypervisor (ready, fresh
@@ -224,6 +226,7 @@ class ClusterState {
     std::optional<Uncertain> uncertain;
     bool deleting = false;
     bool refused = false;
+    bool location_unknown = false;  // condition GuestLocationUnknown True
     std::string source;
     std::string target;
     std::string assumed_target;

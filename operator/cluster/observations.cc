@@ -63,10 +63,7 @@ std::optional<Clock::Duration> Observations::HeartbeatSilence(const std::string&
 void Observations::SeePhase(const std::string& key, const std::string& uid,
                             api::MigrationPhase phase) {
   std::lock_guard l(mu_);
-  const Clock::TimePoint now = Checkpoint();
-  auto [it, added] = phases_.try_emplace(key, Phase{uid, phase, now});
-  if (!added && (it->second.uid != uid || it->second.phase != phase))
-    it->second = {uid, phase, now};
+  TouchPhase(key, uid, phase, Checkpoint());
 }
 
 void Observations::ForgetMigration(const std::string& key) {
@@ -78,10 +75,15 @@ Clock::Duration Observations::PhaseAge(const std::string& key, const std::string
                                        api::MigrationPhase phase) {
   std::lock_guard l(mu_);
   const Clock::TimePoint now = Checkpoint();
+  return now - TouchPhase(key, uid, phase, now).since;
+}
+
+Observations::Phase& Observations::TouchPhase(const std::string& key, const std::string& uid,
+                                              api::MigrationPhase phase, Clock::TimePoint now) {
   auto [it, added] = phases_.try_emplace(key, Phase{uid, phase, now});
   if (!added && (it->second.uid != uid || it->second.phase != phase))
     it->second = {uid, phase, now};
-  return now - it->second.since;
+  return it->second;
 }
 
 }  // namespace ferry::op

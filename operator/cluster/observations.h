@@ -76,6 +76,9 @@ class Observations {
   // The current time; restarts every observation first when the last checkpoint is older
   // than the pause threshold (mu_ held).
   Clock::TimePoint Checkpoint();
+  // The entry of `key` for (uid, phase), started at `now` when new or changed. mu_ held.
+  Phase& TouchPhase(const std::string& key, const std::string& uid, api::MigrationPhase phase,
+                    Clock::TimePoint now);
 
   Clock& clock_;
   mutable std::mutex mu_;
